@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * One packet parser for every hook. A cursor walks the frame; each parse_X()
+ * checks that its header fits before it reads, advances the cursor, and
+ * returns the next protocol or a negative value on a malformed frame.
+ *
+ * This header is also compiled in userspace (tests/) against a plain buffer,
+ * which is why it only uses the types and byte-order helpers below.
+ */
+#ifndef IPOP_PARSING_H
+#define IPOP_PARSING_H
+
+#include "flow.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+#define P_ETH_P_IP     0x0800
+#define P_ETH_P_IPV6   0x86DD
+#define P_ETH_P_8021Q  0x8100
+#define P_ETH_P_8021AD 0x88A8
+
+#define P_IPPROTO_HOPOPTS  0
+#define P_IPPROTO_ICMP	   1
+#define P_IPPROTO_TCP	   6
+#define P_IPPROTO_UDP	   17
+#define P_IPPROTO_ROUTING  43
+#define P_IPPROTO_FRAGMENT 44
+#define P_IPPROTO_AH	   51
+#define P_IPPROTO_ICMPV6   58
+#define P_IPPROTO_DSTOPTS  60
+#define P_IPPROTO_MH	   135
+#define P_IPPROTO_SCTP	   132
+#define P_IPPROTO_UDPLITE  136
+
+#define PARSE_VLAN_MAX	   2 /* 802.1ad outer + 802.1Q inner */
+#define PARSE_IPV6_EXT_MAX 8
+
+struct cursor {
+	const __u8 *pos;
+	const __u8 *end;
+};
+
+static __always_inline __u16 rd16(const __u8 *p)
+{
+	return (__u16)((p[0] << 8) | p[1]);
+}
+
+/* Ethernet plus up to PARSE_VLAN_MAX tags; returns the EtherType (host order). */
+static __always_inline int parse_eth(struct cursor *c, struct flow_key *k)
+{
+	const __u8 *p = c->pos;
+	__u16 proto;
+	int i;
+
+	if (p + 14 > c->end)
+		return -1;
+	proto = rd16(p + 12);
+	p += 14;
+#pragma unroll
+	for (i = 0; i < PARSE_VLAN_MAX; i++) {
+		if (proto != P_ETH_P_8021Q && proto != P_ETH_P_8021AD)
+			break;
+		if (p + 4 > c->end)
+			return -1;
+		if (i == 0)
+			k->vlan = rd16(p) & 0x0fff;
+		proto = rd16(p + 2);
+		p += 4;
+	}
+	c->pos = p;
+	if (proto < 0x0600)
+		proto = 0; /* 802.3 length field, not an EtherType */
+	k->ethertype = proto;
+	return proto;
+}
+
+/* IPv4 (options skipped). Returns the IP protocol; sets *later for non-first fragments. */
+static __always_inline int parse_ipv4(struct cursor *c, struct flow_key *k, int *later, int *frag)
+{
+	const __u8 *p = c->pos;
+	unsigned int ihl, tot;
+	__u16 fo;
+
+	if (p + 20 > c->end)
+		return -1;
+	if ((p[0] >> 4) != 4)
+		return -1;
+	ihl = (p[0] & 0x0f) * 4;
+	tot = rd16(p + 2);
+	if (ihl < 20 || tot < ihl)
+		return -1;
+	if (p + ihl > c->end)
+		return -1;
+	fo = rd16(p + 6);
+	*frag = (fo & 0x3fff) != 0; /* MF or offset */
+	*later = (fo & 0x1fff) != 0;
+	k->l3 = FLOW_L3_IPV4;
+	k->proto = p[9];
+	__builtin_memcpy(k->src, p + 12, 4);
+	__builtin_memcpy(k->dst, p + 16, 4);
+	c->pos = p + ihl;
+	return p[9];
+}
+
+/* IPv6 and its extension headers. Returns the upper-layer protocol. */
+static __always_inline int parse_ipv6(struct cursor *c, struct flow_key *k, int *later, int *frag)
+{
+	const __u8 *p = c->pos;
+	unsigned int len;
+	int nh, i;
+
+	if (p + 40 > c->end)
+		return -1;
+	if ((p[0] >> 4) != 6)
+		return -1;
+	k->l3 = FLOW_L3_IPV6;
+	__builtin_memcpy(k->src, p + 8, 16);
+	__builtin_memcpy(k->dst, p + 24, 16);
+	nh = p[6];
+	p += 40;
+#pragma unroll
+	for (i = 0; i < PARSE_IPV6_EXT_MAX; i++) {
+		switch (nh) {
+		case P_IPPROTO_HOPOPTS:
+		case P_IPPROTO_ROUTING:
+		case P_IPPROTO_DSTOPTS:
+		case P_IPPROTO_MH:
+			if (p + 2 > c->end)
+				return -1;
+			len = (p[1] + 1) * 8;
+			break;
+		case P_IPPROTO_AH:
+			if (p + 2 > c->end)
+				return -1;
+			len = (p[1] + 2) * 4;
+			break;
+		case P_IPPROTO_FRAGMENT:
+			if (p + 8 > c->end)
+				return -1;
+			*frag = 1;
+			if (rd16(p + 2) & 0xfff8)
+				*later = 1;
+			len = 8;
+			break;
+		default:
+			goto done;
+		}
+		if (p + len > c->end)
+			return -1;
+		nh = p[0];
+		p += len;
+		if (*later)
+			goto done; /* what follows is not a header */
+	}
+	/* a chain longer than we walk: cannot tell the upper layer */
+	switch (nh) {
+	case P_IPPROTO_HOPOPTS:
+	case P_IPPROTO_ROUTING:
+	case P_IPPROTO_DSTOPTS:
+	case P_IPPROTO_MH:
+	case P_IPPROTO_AH:
+	case P_IPPROTO_FRAGMENT:
+		return -1;
+	}
+done:
+	k->proto = nh;
+	c->pos = p;
+	return nh;
+}
+
+/* Ports (or ICMP type/code) and TCP flags. Returns 0, or -1 if the header is cut. */
+static __always_inline int parse_l4(struct cursor *c, struct flow_key *k, __u8 *tcp_flags)
+{
+	const __u8 *p = c->pos;
+
+	switch (k->proto) {
+	case P_IPPROTO_TCP:
+		if (p + 20 > c->end)
+			return -1;
+		*tcp_flags = p[13];
+		break;
+	case P_IPPROTO_UDP:
+	case P_IPPROTO_UDPLITE:
+		if (p + 8 > c->end)
+			return -1;
+		break;
+	case P_IPPROTO_SCTP:
+		if (p + 12 > c->end)
+			return -1;
+		break;
+	case P_IPPROTO_ICMP:
+	case P_IPPROTO_ICMPV6:
+		if (p + 4 > c->end)
+			return -1;
+		k->sport = p[0];
+		k->dport = p[1];
+		return 0;
+	default:
+		return 0; /* no ports */
+	}
+	k->sport = rd16(p);
+	k->dport = rd16(p + 2);
+	return 0;
+}
+
+enum parse_result {
+	PARSE_ERR = -1,
+	PARSE_IP = 0,
+	PARSE_NON_IP = 1,
+};
+
+/*
+ * Fill *k (which the caller zeroed, ifindex and dir set) from the frame in
+ * [data, end). Returns enum parse_result; *tcp_flags gets the TCP flag byte
+ * and *frag whether the packet is an IP fragment.
+ */
+static __always_inline int parse_frame(const void *data, const void *end, struct flow_key *k,
+				       __u8 *tcp_flags, int *frag)
+{
+	struct cursor c = { .pos = data, .end = end };
+	int proto, later = 0;
+
+	proto = parse_eth(&c, k);
+	if (proto < 0)
+		return PARSE_ERR;
+	if (proto == P_ETH_P_IP)
+		proto = parse_ipv4(&c, k, &later, frag);
+	else if (proto == P_ETH_P_IPV6)
+		proto = parse_ipv6(&c, k, &later, frag);
+	else
+		return PARSE_NON_IP;
+	if (proto < 0)
+		return PARSE_ERR;
+	if (later) {
+		k->flags |= FLOW_KEY_FRAG_LATER;
+		return PARSE_IP;
+	}
+	if (parse_l4(&c, k, tcp_flags) < 0)
+		return PARSE_ERR;
+	return PARSE_IP;
+}
+
+#endif /* IPOP_PARSING_H */

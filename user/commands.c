@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <stddef.h>
+
+#include "commands.h"
+
+const struct cli_cmd *const cli_commands[] = {
+	&cmd_load, &cmd_unload, &cmd_status, &cmd_flows, NULL,
+};

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Attach/detach the flow accounting programs; the pinned maps they share. */
+#ifndef IPOP_LOADER_H
+#define IPOP_LOADER_H
+
+#include <stdbool.h>
+#include "flow.h"
+
+enum ingress_hook_opt {
+	HOOK_AUTO = 0, /* the cheaper hook for the device kind (README "Benchmarks") */
+	HOOK_XDP,
+	HOOK_TC,
+};
+
+enum xdp_mode_opt {
+	MODE_AUTO = 0, /* native */
+	MODE_NATIVE,
+	MODE_SKB,
+};
+
+struct load_opts {
+	const char *ifname;
+	const char *pin_path;
+	int hook;		   /* enum ingress_hook_opt */
+	int mode;		   /* enum xdp_mode_opt */
+	unsigned int flow_entries; /* 0 = default, or what is pinned */
+	bool force;		   /* replace a foreign XDP program */
+};
+
+/* TC filter identity of our programs (clsact ingress and egress). */
+#define IPOP_TC_HANDLE 0x1b0f
+#define IPOP_TC_PRIO   0xc0de
+
+/* All-or-nothing: on error nothing from this call stays attached or pinned. */
+int loader_attach(const struct load_opts *o);
+
+/* Detach from one interface (ifname) or all; remove pins after the last unless keep_pins. */
+int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_pins);
+
+/* The ingress hook `auto` picks for ifname. */
+int loader_default_hook(const char *ifname);
+
+const char *loader_hook_name(__u32 hook);
+
+#endif /* IPOP_LOADER_H */
