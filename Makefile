@@ -40,6 +40,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS     := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+TEST_BPF  := $(patsubst tests/net/%.bpf.c,$(BUILD)/tools/%.bpf.o,$(wildcard tests/net/*.bpf.c))
 
 .PHONY: all deps demo check check-run test-unit test-bpf test-net test-fuzz bench bench-run \
 	fuzz format format-check vmlinux clean
@@ -77,6 +78,10 @@ $(BUILD)/unit-tests: $(UNIT_SRCS) $(BUILD)/libipop.a
 $(BUILD)/bpf-tests: $(BPFT_SRCS) $(BUILD)/libipop.a $(BUILD)/ipop_flow.bpf.o
 	$(CC) $(CFLAGS) -Itests -o $@ $(BPFT_SRCS) $(BUILD)/libipop.a $(LDLIBS) -lcriterion
 
+$(BUILD)/tools/%.bpf.o: tests/net/%.bpf.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libipop.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libipop.a $(LDLIBS)
@@ -95,14 +100,14 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(BUILD)/unit-tests $(BUILD)/bpf-tests $(TOOLS) format-check
+check-run: all $(BUILD)/unit-tests $(BUILD)/bpf-tests $(TOOLS) $(TEST_BPF) format-check
 	tests/run-all.sh
 
 test-unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 test-bpf: $(BUILD)/bpf-tests
 	$(BUILD)/bpf-tests
-test-net: all $(TOOLS)
+test-net: all $(TOOLS) $(TEST_BPF)
 	tests/net/run.sh
 
 bench: deps

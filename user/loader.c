@@ -251,9 +251,11 @@ static int attach_tc(struct attach_state *s, enum bpf_tc_attach_point where,
 	/* no BPF_TC_F_REPLACE: a filter of ours already there means a stale load */
 	err = bpf_tc_attach(&hook, &opts);
 	if (err == -EEXIST)
-		return cli_err("%s already has an ipop-bpf TC filter (handle 0x%x); unload it "
-			       "first",
-			       s->o->ifname, IPOP_TC_HANDLE),
+		return cli_err("%s already has a TC %s filter at handle 0x%x (ours, stale, or "
+			       "another "
+			       "tool's); unload or remove it first",
+			       s->o->ifname, where == BPF_TC_INGRESS ? "ingress" : "egress",
+			       IPOP_TC_HANDLE),
 		       err;
 	if (err)
 		return cli_err("cannot attach TC %s on %s: %s",
