@@ -132,39 +132,75 @@ static void flows_defaults(void *cfg)
 	((struct flows_cfg *)cfg)->pin_path = IPOP_PIN_PATH_DEFAULT;
 }
 
-static void print_row(const struct flow_rec *f, const char *ifname)
+struct row {
+	char ifname[IF_NAMESIZE];
+	char src[FMT_ADDR_LEN + 8], dst[FMT_ADDR_LEN + 8], proto[24];
+};
+
+static void endpoint(char *buf, size_t len, const struct flow_key *k, const __u8 *addr, __u16 port)
 {
-	char src[FMT_ADDR_LEN + 8], dst[FMT_ADDR_LEN + 8], a[FMT_ADDR_LEN], proto[16];
-	char pk[16], by[16], fl[12];
-	const struct flow_key *k = &f->key;
+	bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132 || k->proto == 136;
+	char a[FMT_ADDR_LEN];
 
-	if (k->l3) {
-		bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132 || k->proto == 136;
-
-		fmt_addr(a, sizeof(a), k->l3, k->src);
-		snprintf(src, sizeof(src),
-			 k->l3 == 6 && ports ? "[%s]:%u"
-			 : ports	     ? "%s:%u"
-					     : "%s",
-			 a, k->sport);
-		fmt_addr(a, sizeof(a), k->l3, k->dst);
-		snprintf(dst, sizeof(dst),
-			 k->l3 == 6 && ports ? "[%s]:%u"
-			 : ports	     ? "%s:%u"
-					     : "%s",
-			 a, k->dport);
-		fmt_proto(proto, sizeof(proto), k->proto);
-		if (k->proto == 1 || k->proto == 58)
-			snprintf(proto + strlen(proto), sizeof(proto) - strlen(proto), " %u/%u",
-				 k->sport, k->dport);
-	} else {
-		snprintf(src, sizeof(src), "-");
-		snprintf(dst, sizeof(dst), "-");
-		snprintf(proto, sizeof(proto), "eth 0x%04x", k->ethertype);
+	if (!k->l3) {
+		snprintf(buf, len, "-");
+		return;
 	}
-	printf("%-10s %-7s %-41s %-41s %-13s %8s %8s %s\n", ifname, fmt_dir(k->dir), src, dst,
-	       proto, fmt_si(pk, sizeof(pk), f->val.packets), fmt_si(by, sizeof(by), f->val.bytes),
-	       fmt_tcp_flags(fl, sizeof(fl), f->val.tcp_flags));
+	fmt_addr(a, sizeof(a), k->l3, addr);
+	if (!ports || (k->flags & FLOW_KEY_FRAG_LATER))
+		snprintf(buf, len, "%s", a);
+	else
+		snprintf(buf, len, k->l3 == FLOW_L3_IPV6 ? "[%s]:%u" : "%s:%u", a, port);
+}
+
+static void make_row(struct row *r, const struct flow_key *k)
+{
+	endpoint(r->src, sizeof(r->src), k, k->src, k->sport);
+	endpoint(r->dst, sizeof(r->dst), k, k->dst, k->dport);
+	if (!k->l3) {
+		snprintf(r->proto, sizeof(r->proto), "eth 0x%04x", k->ethertype);
+		return;
+	}
+	fmt_proto(r->proto, sizeof(r->proto), k->proto);
+	if (k->proto == 1 || k->proto == 58)
+		snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto), " %u/%u",
+			 k->sport, k->dport);
+	if (k->flags & FLOW_KEY_FRAG_LATER)
+		snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto), " frag");
+}
+
+static int width(int cur, const char *s)
+{
+	int n = strlen(s);
+
+	return n > cur ? n : cur;
+}
+
+static void print_table(const struct flow_rec *f, size_t n, int ifd)
+{
+	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
+	int wi = 5, ws = 3, wd = 3, wp = 5;
+	char pk[16], by[16], fl[12];
+
+	if (!rows)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		ifname_of(ifd, f[i].key.ifindex, rows[i].ifname);
+		make_row(&rows[i], &f[i].key);
+		wi = width(wi, rows[i].ifname);
+		ws = width(ws, rows[i].src);
+		wd = width(wd, rows[i].dst);
+		wp = width(wp, rows[i].proto);
+	}
+	printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %s\n", wi, "IFACE", "DIR", ws, "SRC", wd, "DST",
+	       wp, "PROTO", "PACKETS", "BYTES", "TCP");
+	for (size_t i = 0; i < n; i++)
+		printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %s\n", wi, rows[i].ifname,
+		       fmt_dir(f[i].key.dir), ws, rows[i].src, wd, rows[i].dst, wp, rows[i].proto,
+		       fmt_si(pk, sizeof(pk), f[i].val.packets),
+		       fmt_si(by, sizeof(by), f[i].val.bytes),
+		       fmt_tcp_flags(fl, sizeof(fl), f[i].val.tcp_flags));
+	free(rows);
 }
 
 static int flows_run(void *cfg)
@@ -201,10 +237,7 @@ static int flows_run(void *cfg)
 		json_decref(root);
 		goto out;
 	}
-	printf("%-10s %-7s %-41s %-41s %-13s %8s %8s %s\n", "IFACE", "DIR", "SRC", "DST", "PROTO",
-	       "PACKETS", "BYTES", "TCP");
-	for (size_t i = 0; i < shown; i++)
-		print_row(&r[i], ifname_of(ifd, r[i].key.ifindex, ifname));
+	print_table(r, shown, ifd);
 	if (shown < (size_t)n)
 		printf("(%zu more; --limit 0 shows all)\n", (size_t)n - shown);
 out:
