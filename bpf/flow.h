@@ -57,7 +57,9 @@ struct flow_value {
 	__u64 first_seen_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 last_seen_ns;
 	__u32 tcp_flags; /* OR of the TCP flag bytes seen (FIN=0x01 ... CWR=0x80) */
-	__u32 table_id;	 /* reserved for flow tables (0 = none) */
+	__u32 table_id;	 /* flow table the flow matched (0 = none); see cls.h */
+	__u32 cls_gen;	 /* classifier generation table_id was computed in */
+	__u32 pad;
 };
 
 /* Per-CPU counters of the datapath, indexed by enum dp_stat. */

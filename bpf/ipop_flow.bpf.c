@@ -8,9 +8,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "flow.h"
+#include "cls.h"
 #include "parsing.h"
 
-#define TC_ACT_OK 0
+#define TC_ACT_OK    0
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
 /*
  * Shared (not per-CPU) LRU hash: one entry per flow, updated with atomic adds.
@@ -43,6 +45,45 @@ struct {
 	__type(value, struct iface_info);
 } ifaces SEC(".maps");
 
+/* Flow tables: see cls.h. Written by the controller, read per new flow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cls_state);
+} cls_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct cls_mask_set);
+} cls_masks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CLS_RULES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cls_rule_key);
+	__type(value, struct cls_rule_val);
+} cls_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CLS_TABLES_MAX);
+	__type(key, __u32);
+	__type(value, struct cls_table_stats);
+} table_stats SEC(".maps");
+
+/* Userspace only: the definitions, so a restarted controller finds its tables. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CLS_TABLES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct cls_table_def);
+} tables SEC(".maps");
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&dp_stats, &idx);
@@ -51,14 +92,81 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;
 }
 
+/*
+ * Tuple space search: one lookup per distinct mask, highest priority first;
+ * stop once no remaining mask can beat what was found. Returns the table id
+ * (0: no table).
+ */
+static __always_inline __u32 classify(const struct flow_key *k, __u32 active)
+{
+	struct cls_rule_key rk = {};
+	struct cls_mask_set *set;
+	struct cls_rule_val *r;
+	__u32 best = 0, best_prio = 0, i;
+	const __u64 *kw = (const __u64 *)k;
+	__u64 *rw = (__u64 *)&rk.key;
+
+	set = bpf_map_lookup_elem(&cls_masks, &active);
+	if (!set)
+		return 0;
+	for (i = 0; i < CLS_MASKS_MAX; i++) {
+		const struct cls_mask *m;
+		const __u64 *mw;
+
+		if (i >= set->n)
+			break;
+		m = &set->masks[i];
+		if (best && m->max_prio <= best_prio)
+			break;
+		mw = (const __u64 *)&m->mask;
+		rk.mask_id = m->id;
+		for (int w = 0; w < (int)(sizeof(struct flow_key) / 8); w++)
+			rw[w] = kw[w] & mw[w];
+		r = bpf_map_lookup_elem(&cls_rules, &rk);
+		if (r && (!best || r->prio > best_prio)) {
+			best = r->table_id;
+			best_prio = r->prio;
+		}
+	}
+	return best;
+}
+
+static __always_inline void table_count(__u32 tid, __u64 len, __u64 now)
+{
+	struct cls_table_stats *t;
+
+	if (!tid)
+		return;
+	t = bpf_map_lookup_elem(&table_stats, &tid);
+	if (!t)
+		return;
+	__sync_fetch_and_add(&t->packets, 1);
+	__sync_fetch_and_add(&t->bytes, len);
+	if (!t->first_hit_ns)
+		t->first_hit_ns = now;
+	t->last_hit_ns = now;
+}
+
 static __always_inline void flow_update(struct flow_key *k, __u64 len, __u8 tcp_flags)
 {
 	struct flow_value *v, nv = {};
 	__u64 now = bpf_ktime_get_ns();
+	struct cls_state *cs;
+	__u32 zero = 0, gen = 0, active = 0;
 	int err;
 
+	cs = bpf_map_lookup_elem(&cls_state, &zero);
+	if (cs) {
+		gen = READ_ONCE(cs->gen);
+		active = gen & 1;
+	}
 	v = bpf_map_lookup_elem(&flows, k);
 	if (v) {
+		if (v->cls_gen != gen) {
+			v->table_id = classify(k, active);
+			v->cls_gen = gen;
+		}
+		table_count(v->table_id, len, now);
 #ifdef IPOP_FLOW_PERCPU
 		v->packets++;
 		v->bytes += len;
@@ -77,6 +185,9 @@ static __always_inline void flow_update(struct flow_key *k, __u64 len, __u8 tcp_
 	nv.first_seen_ns = now;
 	nv.last_seen_ns = now;
 	nv.tcp_flags = tcp_flags;
+	nv.table_id = classify(k, active);
+	nv.cls_gen = gen;
+	table_count(nv.table_id, len, now);
 	err = bpf_map_update_elem(&flows, k, &nv, BPF_NOEXIST);
 	if (!err) {
 		stat_inc(DP_STAT_FLOW_NEW);

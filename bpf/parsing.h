@@ -89,7 +89,11 @@ static __always_inline int parse_ipv4(struct cursor *c, struct flow_key *k, int 
 		return -1;
 	ihl = (p[0] & 0x0f) * 4;
 	tot = rd16(p + 2);
-	if (ihl < 20 || tot < ihl)
+	/*
+	 * tot_len 0 is a GSO packet larger than 64K (IPv4 BIG TCP, TSO as a
+	 * sender's capture shows it): the kernel's iph_totlen() takes it.
+	 */
+	if (ihl < 20 || (tot != 0 && tot < ihl))
 		return -1;
 	if (p + ihl > c->end)
 		return -1;

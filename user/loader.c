@@ -108,7 +108,7 @@ struct attach_state {
 	struct ipop_flow_bpf *skel;
 	struct xdp_program *xprog;
 	enum xdp_attach_mode xmode;
-	bool pinned_before[8];
+	bool pinned_before[16];
 	bool xdp_attached, tc_in_attached, tc_eg_attached, created_clsact;
 	struct iface_info info;
 };

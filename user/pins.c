@@ -15,7 +15,9 @@
 #include "cli.h"
 #include "pins.h"
 
-const char *const pins_map_names[] = { "flows", "dp_stats", "ifaces", NULL };
+const char *const pins_map_names[] = { "flows",	      "dp_stats",  "ifaces",
+				       "cls_state",   "cls_masks", "cls_rules",
+				       "table_stats", "tables",	   NULL };
 
 int pins_path(char *buf, size_t len, const char *dir, const char *name)
 {
