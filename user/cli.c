@@ -175,6 +175,14 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *cfg)
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
 	so[sl] = 0;
 
+	/* errors before --json is reached are JSON too: look for it first */
+	for (const struct cli_opt *o = cmd->opts; o && o->name; o++)
+		if (!strcmp(o->name, "json"))
+			for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+				if (!strcmp(argv[i], "--json") ||
+				    (o->short_name && argv[i][0] == '-' &&
+				     argv[i][1] == o->short_name && !argv[i][2]))
+					cli_json = true;
 	optind = 0; /* full reset: cli_parse may run more than once per process */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, so, lo, &idx)) != -1) {
@@ -185,7 +193,9 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *cfg)
 			return 1;
 		}
 		if (c == '?') {
-			if (optopt)
+			if (optopt >= 1000 || optopt == 'h') /* a long flag given =VALUE */
+				cli_err("option '%s' takes no value", argv[optind - 1]);
+			else if (optopt)
 				cli_err("unknown option '-%c' (see 'ipop-bpf %s --help')", optopt,
 					cmd->name);
 			else
@@ -208,7 +218,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *cfg)
 			return -EINVAL;
 	}
 	for (; optind < argc; optind++) {
-		if (!pos || pos->n >= cmd->max_pos || pos->n >= CLI_POS_MAX) {
+		if (!pos || (cmd->max_pos >= 0 && pos->n >= cmd->max_pos) ||
+		    pos->n >= CLI_POS_MAX) {
 			cli_err("unexpected argument '%s' (see 'ipop-bpf %s --help')", argv[optind],
 				cmd->name);
 			return -EINVAL;

@@ -37,14 +37,15 @@ const char *fmt_si(char *buf, size_t len, double v)
 	static const char units[] = " KMGTP";
 	int i = 0;
 
-	while (v >= 1000 && i < 5) {
+	/* compare against the rounded value: 999999 is "1.00M", not "1000K" */
+	while (v >= 999.5 && i < 5) {
 		v /= 1000;
 		i++;
 	}
 	if (i == 0)
 		snprintf(buf, len, "%.0f", v);
 	else
-		snprintf(buf, len, "%.*f%c", v < 10 ? 2 : v < 100 ? 1 : 0, v, units[i]);
+		snprintf(buf, len, "%.*f%c", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v, units[i]);
 	return buf;
 }
 
