@@ -45,6 +45,7 @@ TEST_BPF  := $(patsubst tests/net/%.bpf.c,$(BUILD)/tools/%.bpf.o,$(wildcard test
 .PHONY: all deps demo check check-run test-unit test-bpf test-net test-fuzz bench bench-run \
 	fuzz format format-check vmlinux clean
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BINS)
 
@@ -120,8 +121,9 @@ format:
 	clang-format -i $$(find bpf user tests -name '*.[ch]')
 
 format-check:
-	@clang-format --dry-run --Werror $$(find bpf user tests -name '*.[ch]') \
-		|| { echo "format-check: run 'make format'" >&2; exit 1; }
+	@bad=$$(for f in $$(find bpf user tests -name '*.[ch]'); do \
+		clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "format-check: not clang-formatted (make format):" $$bad >&2; exit 1; fi
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
