@@ -76,6 +76,8 @@ void cli_usage(const struct cli_cmd *cmd, FILE *out)
 		fprintf(out, "  %-30s %s\n", syn, o->help);
 	}
 	fprintf(out, "  %-30s %s\n", "-h, --help", "show this help");
+	if (cmd->help)
+		fprintf(out, "\n%s", cmd->help);
 }
 
 static int parse_uint(const char *s, unsigned int *out)

@@ -46,6 +46,7 @@ struct cli_cmd {
 	size_t cfg_size;
 	void (*defaults)(void *cfg);
 	int (*run)(void *cfg);
+	const char *help; /* optional: more text for --help, after the options */
 };
 
 #define CLI_POS_MAX 32

@@ -125,34 +125,13 @@ static void status_defaults(void *cfg)
 	((struct status_cfg *)cfg)->pin_path = IPOP_PIN_PATH_DEFAULT;
 }
 
-/* Is what we recorded still what the kernel has attached? */
-static bool still_attached(int ifindex, const struct iface_info *info)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
-	bool in_ok;
-
-	if (info->ingress_hook == IFACE_HOOK_TC) {
-		LIBBPF_OPTS(bpf_tc_hook, ih, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, io, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
-
-		in_ok = !bpf_tc_query(&ih, &io) && io.prog_id == info->ingress_prog_id;
-	} else {
-		in_ok = !bpf_xdp_query(ifindex, 0, &q) && (q.prog_id == info->ingress_prog_id ||
-							   q.drv_prog_id == info->ingress_prog_id ||
-							   q.skb_prog_id == info->ingress_prog_id);
-	}
-	return in_ok && !bpf_tc_query(&hook, &opts) && opts.prog_id == info->egress_prog_id;
-}
-
 static json_t *iface_json(int ifindex, const struct iface_info *info)
 {
 	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:b, s:I}", "ifname", info->ifname, "ifindex",
 			 ifindex, "ingress_hook", loader_hook_name(info->ingress_hook),
 			 "ingress_prog_id", (json_int_t)info->ingress_prog_id, "egress_prog_id",
 			 (json_int_t)info->egress_prog_id, "attached",
-			 still_attached(ifindex, info), "loaded_unix_ns",
+			 loader_still_attached(ifindex, info), "loaded_unix_ns",
 			 (json_int_t)info->loaded_ns);
 }
 

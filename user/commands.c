@@ -2,7 +2,9 @@
 #include <stddef.h>
 
 #include "commands.h"
+#include "framework/daemon.h"
 
 const struct cli_cmd *const cli_commands[] = {
-	&cmd_load, &cmd_unload, &cmd_status, &cmd_flows, NULL,
+	&cmd_load,  &cmd_unload, &cmd_status, &cmd_flows, &cmd_table,
+	&cmd_stats, &cmd_daemon, &cmd_cmm,    NULL,
 };

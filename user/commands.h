@@ -12,6 +12,6 @@
 extern const struct cli_cmd *const cli_commands[];
 const struct cli_cmd *cli_find(const char *name);
 
-extern const struct cli_cmd cmd_load, cmd_unload, cmd_status, cmd_flows;
+extern const struct cli_cmd cmd_load, cmd_unload, cmd_status, cmd_flows, cmd_table, cmd_stats;
 
 #endif /* IPOP_COMMANDS_H */

@@ -11,6 +11,8 @@
 #include "flows.h"
 #include "fmt.h"
 #include "pins.h"
+#include "framework/ctl.h"
+#include "framework/daemon.h"
 
 #define BATCH 256
 
@@ -120,53 +122,62 @@ static const char *ifname_of(int ifaces_fd, __u32 ifindex, char *buf)
 	return buf;
 }
 
-struct flows_cfg {
-	const char *pin_path;
-	int sort;
-	unsigned int limit;
-	bool json;
+struct row {
+	char src[FMT_ADDR_LEN + 8], dst[FMT_ADDR_LEN + 8], proto[24], rate[16], idle[16];
+	const char *ifname, *dir;
 };
 
-static void flows_defaults(void *cfg)
+static json_int_t jint(json_t *f, const char *k)
 {
-	((struct flows_cfg *)cfg)->pin_path = IPOP_PIN_PATH_DEFAULT;
+	return json_integer_value(json_object_get(f, k));
 }
 
-struct row {
-	char ifname[IF_NAMESIZE];
-	char src[FMT_ADDR_LEN + 8], dst[FMT_ADDR_LEN + 8], proto[24];
-};
-
-static void endpoint(char *buf, size_t len, const struct flow_key *k, const __u8 *addr, __u16 port)
+static const char *jstr(json_t *f, const char *k)
 {
-	bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132 || k->proto == 136;
-	char a[FMT_ADDR_LEN];
+	const char *s = json_string_value(json_object_get(f, k));
 
-	if (!k->l3) {
+	return s ? s : "";
+}
+
+static void endpoint(char *buf, size_t len, json_t *f, const char *addr, const char *port)
+{
+	int proto = jint(f, "proto");
+	bool ports = proto == 6 || proto == 17 || proto == 132 || proto == 136;
+	const char *a = jstr(f, addr);
+
+	if (!*a)
 		snprintf(buf, len, "-");
-		return;
-	}
-	fmt_addr(a, sizeof(a), k->l3, addr);
-	if (!ports || (k->flags & FLOW_KEY_FRAG_LATER))
+	else if (!ports || json_is_true(json_object_get(f, "fragment")))
 		snprintf(buf, len, "%s", a);
 	else
-		snprintf(buf, len, k->l3 == FLOW_L3_IPV6 ? "[%s]:%u" : "%s:%u", a, port);
+		snprintf(buf, len, strchr(a, ':') ? "[%s]:%lld" : "%s:%lld", a,
+			 (long long)jint(f, port));
 }
 
-static void make_row(struct row *r, const struct flow_key *k)
+static void make_row(struct row *r, json_t *f)
 {
-	endpoint(r->src, sizeof(r->src), k, k->src, k->sport);
-	endpoint(r->dst, sizeof(r->dst), k, k->dst, k->dport);
-	if (!k->l3) {
-		snprintf(r->proto, sizeof(r->proto), "eth 0x%04x", k->ethertype);
-		return;
+	__u8 proto = jint(f, "proto");
+	json_t *rate = json_object_get(f, "rate_mbps"), *idle = json_object_get(f, "idle_s");
+
+	r->ifname = jstr(f, "ifname");
+	r->dir = jstr(f, "direction");
+	endpoint(r->src, sizeof(r->src), f, "src", "sport");
+	endpoint(r->dst, sizeof(r->dst), f, "dst", "dport");
+	if (!*jstr(f, "src")) {
+		snprintf(r->proto, sizeof(r->proto), "eth 0x%04llx",
+			 (long long)jint(f, "ethertype"));
+	} else {
+		fmt_proto(r->proto, sizeof(r->proto), proto);
+		if (proto == 1 || proto == 58)
+			snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto),
+				 " %lld/%lld", (long long)jint(f, "sport"),
+				 (long long)jint(f, "dport"));
+		if (json_is_true(json_object_get(f, "fragment")))
+			snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto),
+				 " frag");
 	}
-	fmt_proto(r->proto, sizeof(r->proto), k->proto);
-	if (k->proto == 1 || k->proto == 58)
-		snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto), " %u/%u",
-			 k->sport, k->dport);
-	if (k->flags & FLOW_KEY_FRAG_LATER)
-		snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto), " frag");
+	snprintf(r->rate, sizeof(r->rate), "%.3f", json_number_value(rate));
+	snprintf(r->idle, sizeof(r->idle), "%.1f", json_number_value(idle));
 }
 
 static int width(int cur, const char *s)
@@ -176,8 +187,10 @@ static int width(int cur, const char *s)
 	return n > cur ? n : cur;
 }
 
-static void print_table(const struct flow_rec *f, size_t n, int ifd)
+/* The table people read, from the same JSON objects --json prints. */
+static void print_table(json_t *flows, bool rates)
 {
+	size_t n = json_array_size(flows);
 	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
 	int wi = 5, ws = 3, wd = 3, wp = 5;
 	char pk[16], by[16], fl[12];
@@ -185,66 +198,152 @@ static void print_table(const struct flow_rec *f, size_t n, int ifd)
 	if (!rows)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		ifname_of(ifd, f[i].key.ifindex, rows[i].ifname);
-		make_row(&rows[i], &f[i].key);
+		make_row(&rows[i], json_array_get(flows, i));
 		wi = width(wi, rows[i].ifname);
 		ws = width(ws, rows[i].src);
 		wd = width(wd, rows[i].dst);
 		wp = width(wp, rows[i].proto);
 	}
-	printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %s\n", wi, "IFACE", "DIR", ws, "SRC", wd, "DST",
-	       wp, "PROTO", "PACKETS", "BYTES", "TCP");
-	for (size_t i = 0; i < n; i++)
-		printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %s\n", wi, rows[i].ifname,
-		       fmt_dir(f[i].key.dir), ws, rows[i].src, wd, rows[i].dst, wp, rows[i].proto,
-		       fmt_si(pk, sizeof(pk), f[i].val.packets),
-		       fmt_si(by, sizeof(by), f[i].val.bytes),
-		       fmt_tcp_flags(fl, sizeof(fl), f[i].val.tcp_flags));
+	printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %s", wi, "IFACE", "DIR", ws, "SRC", wd, "DST", wp,
+	       "PROTO", "PACKETS", "BYTES", rates ? "TCP " : "TCP\n");
+	if (rates)
+		printf("%10s %8s\n", "MBPS", "IDLE_S");
+	for (size_t i = 0; i < n; i++) {
+		json_t *f = json_array_get(flows, i);
+
+		printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %-4s", wi, rows[i].ifname, rows[i].dir, ws,
+		       rows[i].src, wd, rows[i].dst, wp, rows[i].proto,
+		       fmt_si(pk, sizeof(pk), jint(f, "packets")),
+		       fmt_si(by, sizeof(by), jint(f, "bytes")),
+		       fmt_tcp_flags(fl, sizeof(fl), jint(f, "tcp_flags")));
+		if (rates)
+			printf("%10s %8s", rows[i].rate, rows[i].idle);
+		printf("\n");
+	}
 	free(rows);
+}
+
+struct flows_cfg {
+	const char *pin_path;
+	const char *ctl_socket;
+	int sort;
+	unsigned int limit;
+	bool json, no_daemon;
+};
+
+static void flows_defaults(void *cfg)
+{
+	((struct flows_cfg *)cfg)->pin_path = IPOP_PIN_PATH_DEFAULT;
+	((struct flows_cfg *)cfg)->ctl_socket = DAEMON_CTL_SOCKET;
+}
+
+/* The pinned map, read directly: every flow as JSON, in map order. */
+static int flows_local(const char *pin_path, json_t **out)
+{
+	struct flow_rec *r = NULL;
+	char ifname[IF_NAMESIZE];
+	int fd, ifd;
+	ssize_t n;
+
+	fd = pins_open_map(pin_path, "flows");
+	if (fd < 0)
+		return cli_err("cannot open %s/flows: %s%s", pin_path, strerror(-fd),
+			       fd == -ENOENT ? " (is ipop-bpf loaded? see 'ipop-bpf load')" : "");
+	ifd = pins_open_map(pin_path, "ifaces");
+	n = flows_read(fd, &r);
+	close(fd);
+	if (n < 0) {
+		if (ifd >= 0)
+			close(ifd);
+		return cli_err("cannot read %s/flows: %s", pin_path, strerror(-n));
+	}
+	*out = json_array();
+	for (ssize_t i = 0; i < n; i++)
+		json_array_append_new(*out,
+				      fmt_flow_json(&r[i].key, &r[i].val,
+						    ifname_of(ifd, r[i].key.ifindex, ifname)));
+	free(r);
+	if (ifd >= 0)
+		close(ifd);
+	return 0;
+}
+
+/* The daemon's snapshot (with rates and idle times), if a daemon serves pin_path. */
+static json_t *flows_daemon(const struct flows_cfg *c)
+{
+	json_t *req = json_pack("{s:s}", "op", "flow_status"), *rep = NULL, *flows = NULL;
+	char err[256];
+	const char *pin;
+
+	if (c->no_daemon || ctl_request(c->ctl_socket, req, &rep, 2000, err, sizeof(err)))
+		goto out;
+	pin = json_string_value(json_object_get(rep, "pin_path"));
+	if (!json_is_true(json_object_get(rep, "running")) || !pin || strcmp(pin, c->pin_path))
+		goto out;
+	json_decref(req);
+	json_decref(rep);
+	rep = NULL;
+	req = json_pack("{s:s}", "op", "flows");
+	if (ctl_request(c->ctl_socket, req, &rep, 5000, err, sizeof(err)))
+		goto out;
+	flows = json_incref(json_object_get(rep, "flows"));
+out:
+	json_decref(req);
+	json_decref(rep);
+	return json_is_array(flows) ? flows : (json_decref(flows), NULL);
+}
+
+static int sort_key;
+
+static int cmp_json(const void *a, const void *b)
+{
+	const char *k1 = sort_key == FLOWS_SORT_PACKETS ? "packets" : "bytes";
+	const char *k2 = sort_key == FLOWS_SORT_PACKETS ? "bytes" : "packets";
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t p = jint(x, k1), q = jint(y, k1);
+
+	if (p == q) {
+		p = jint(x, k2);
+		q = jint(y, k2);
+	}
+	return p < q ? 1 : p > q ? -1 : 0;
 }
 
 static int flows_run(void *cfg)
 {
 	struct flows_cfg *c = cfg;
-	struct flow_rec *r = NULL;
-	char ifname[IF_NAMESIZE];
-	int fd, ifd, ret = 0;
-	ssize_t n;
-	size_t shown;
+	json_t *all = flows_daemon(c), *shown, **v;
+	bool rates = all != NULL;
+	size_t n, k;
+	int ret = 0;
 
-	fd = pins_open_map(c->pin_path, "flows");
-	if (fd < 0)
-		return cli_err("cannot open %s/flows: %s%s", c->pin_path, strerror(-fd),
-			       fd == -ENOENT ? " (is ipop-bpf loaded? see 'ipop-bpf load')" : "");
-	ifd = pins_open_map(c->pin_path, "ifaces");
-	n = flows_read(fd, &r);
-	if (n < 0) {
-		ret = cli_err("cannot read %s/flows: %s", c->pin_path, strerror(-n));
-		goto out;
-	}
-	flows_sort(r, n, c->sort);
-	shown = c->limit && c->limit < (size_t)n ? c->limit : (size_t)n;
+	if (!all && flows_local(c->pin_path, &all))
+		return 1;
+	n = json_array_size(all);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return json_decref(all), cli_err("out of memory");
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(all, i);
+	sort_key = c->sort;
+	qsort(v, n, sizeof(*v), cmp_json);
+	k = c->limit && c->limit < n ? c->limit : n;
+	shown = json_array();
+	for (size_t i = 0; i < k; i++)
+		json_array_append(shown, v[i]);
+	free(v);
 	if (c->json) {
-		json_t *arr = json_array();
-
-		for (size_t i = 0; i < shown; i++)
-			json_array_append_new(
-				arr, fmt_flow_json(&r[i].key, &r[i].val,
-						   ifname_of(ifd, r[i].key.ifindex, ifname)));
-		json_t *root = json_pack("{s:o}", "flows", arr);
+		json_t *root = json_pack("{s:o}", "flows", shown);
 
 		ret = fmt_json_print(root) ? 1 : 0;
 		json_decref(root);
-		goto out;
+	} else {
+		print_table(shown, rates);
+		if (k < n)
+			printf("(%zu more; --limit 0 shows all)\n", n - k);
+		json_decref(shown);
 	}
-	print_table(r, shown, ifd);
-	if (shown < (size_t)n)
-		printf("(%zu more; --limit 0 shows all)\n", (size_t)n - shown);
-out:
-	free(r);
-	close(fd);
-	if (ifd >= 0)
-		close(ifd);
+	json_decref(all);
 	return ret;
 }
 
@@ -258,6 +357,11 @@ static const struct cli_opt flows_opts[] = {
 		     "order, largest first (default bytes)"),
 	CLI_OPT_UINT("limit", 'n', struct flows_cfg, limit, "N", "show at most N flows (0 = all)",
 		     0, 0),
+	CLI_OPT_STR("ctl-socket", 0, struct flows_cfg, ctl_socket, "PATH",
+		    "daemon control socket, for rates and idle times (default " DAEMON_CTL_SOCKET
+		    ")"),
+	CLI_OPT_FLAG("no-daemon", 0, struct flows_cfg, no_daemon,
+		     "read the pinned map even when a daemon runs"),
 	CLI_OPT_END,
 };
 

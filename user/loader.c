@@ -439,6 +439,39 @@ static int detach_one(int ifaces_fd, int ifindex, const struct iface_info *info)
 	return 0;
 }
 
+/* Is what we recorded still what the kernel has attached? */
+bool loader_still_attached(int ifindex, const struct iface_info *info)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
+	bool in_ok;
+
+	if (info->ingress_hook == IFACE_HOOK_TC) {
+		LIBBPF_OPTS(bpf_tc_hook, ih, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, io, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
+
+		in_ok = !bpf_tc_query(&ih, &io) && io.prog_id == info->ingress_prog_id;
+	} else {
+		in_ok = !bpf_xdp_query(ifindex, 0, &q) && (q.prog_id == info->ingress_prog_id ||
+							   q.drv_prog_id == info->ingress_prog_id ||
+							   q.skb_prog_id == info->ingress_prog_id);
+	}
+	return in_ok && !bpf_tc_query(&hook, &opts) && opts.prog_id == info->egress_prog_id;
+}
+
+int loader_lookup(const char *pin_path, int ifindex, struct iface_info *info)
+{
+	int fd = pins_open_map(pin_path, "ifaces"), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &ifindex, info))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 static bool map_empty(int fd)
 {
 	__u32 key;

@@ -42,4 +42,9 @@ int loader_default_hook(const char *ifname);
 
 const char *loader_hook_name(__u32 hook);
 
+/* What the loader recorded for ifindex under pin_path; -ENOENT if not loaded. */
+int loader_lookup(const char *pin_path, int ifindex, struct iface_info *info);
+/* Is what we recorded still what the kernel has attached? */
+bool loader_still_attached(int ifindex, const struct iface_info *info);
+
 #endif /* IPOP_LOADER_H */

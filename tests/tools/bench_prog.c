@@ -14,6 +14,9 @@
  *         hit path run the same way (repeat=1, one syscall per frame), since
  *         a single run costs more than one of a long repeat loop (cold
  *         caches after the syscall, timer overhead).
+ *   full  the miss path with the flow map filled to capacity first (with
+ *         flows no frame matches): every insert evicts an LRU entry, the
+ *         steady state when there are more flows than entries.
  *   2cpu  the hit path on two threads pinned to CPU 0 and 1 at once, same
  *         flow: the shared map's atomic adds bounce one cache line, the
  *         per-CPU map's do not.
@@ -35,8 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FRAME_LEN  64
-#define MAX_ROUNDS 15
+#include "flow.h"
+
+#define FRAME_LEN    64
+#define FILL_IFINDEX 0xfffffff0 /* flows of map_fill(): no test frame matches them */
+#define MAX_ROUNDS   15
 
 struct bench_opts {
 	const char *obj;
@@ -68,9 +74,22 @@ struct bench_cfg {
 	int *prog_fd;
 	int *flows_fd; /* emptied before each round when not NULL */
 	enum run_kind kind;
-	bool distinct; /* RUN_SINGLE: a different frame each run */
+	unsigned int flags;
+	long flows_after; /* RUN_SINGLE: flows of the test frames in the map after the run */
 	double ns[MAX_ROUNDS];
 };
+
+enum cfg_flags {
+	F_DISTINCT = 1 << 0, /* RUN_SINGLE: a different frame each run */
+	F_FULL = 1 << 1,     /* fill the flow map to capacity first: every insert evicts */
+};
+
+#define ROW(n, p, b, prog, map, kind, fl)         \
+	{                                         \
+		n, p, b, prog, map, kind, fl, -1, \
+		{                                 \
+		}                                 \
+	}
 
 static uint8_t *frames; /* opts.miss distinct frames; frames[0] is the hit frame */
 
@@ -189,14 +208,71 @@ static int run_2cpu(int fd, unsigned int repeat, double *ns)
 
 static void map_clear(int fd)
 {
-	uint8_t key[256], next[256];
-	unsigned int guard = 0;
+	struct flow_key *keys, *prev = NULL;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), n = 0;
 
-	/* always delete the first key: deleting while walking would skip entries */
-	while (bpf_map_get_next_key(fd, NULL, next) == 0 && guard++ < 10000000) {
-		memcpy(key, next, sizeof(key));
-		bpf_map_delete_elem(fd, key);
+	/* collect every key, then delete: deleting while walking would skip entries */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size != sizeof(*keys))
+		return;
+	keys = calloc(info.max_entries + 1, sizeof(*keys));
+	if (!keys)
+		return;
+	while (n < info.max_entries && !bpf_map_get_next_key(fd, prev, &keys[n])) {
+		prev = &keys[n];
+		n++;
 	}
+	for (__u32 i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+	free(keys);
+}
+
+/*
+ * Fill the flow map to max_entries with flows no test frame matches (another
+ * ifindex), so that every insert the programs make must evict one.
+ */
+static int map_fill(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct flow_key k = {};
+	int ncpu = libbpf_num_possible_cpus(), err;
+	void *val;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	/* per-CPU maps take one 8-byte-aligned value per possible CPU */
+	val = calloc(ncpu > 0 ? ncpu : 1, (info.value_size + 7) & ~7u);
+	if (!val)
+		return -ENOMEM;
+	k.ifindex = FILL_IFINDEX;
+	k.l3 = FLOW_L3_IPV4;
+	k.proto = 17;
+	for (__u32 i = 0; i < info.max_entries; i++) {
+		memcpy(k.src, &i, sizeof(i));
+		if (bpf_map_update_elem(fd, &k, val, BPF_ANY)) {
+			err = -errno;
+			free(val);
+			return err;
+		}
+	}
+	free(val);
+	return 0;
+}
+
+/* Flows in the map that came from the test frames (not from map_fill). */
+static long map_count_ours(int fd)
+{
+	struct flow_key k, prev;
+	long n = 0, guard = 0;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &prev, &k) && guard++ < 10000000) {
+		n += k.ifindex != FILL_IFINDEX;
+		prev = k;
+		first = false;
+	}
+	return n;
 }
 
 static int run_cfg(struct bench_cfg *c, const struct bench_opts *o, int round)
@@ -205,13 +281,22 @@ static int run_cfg(struct bench_cfg *c, const struct bench_opts *o, int round)
 
 	if (c->flows_fd)
 		map_clear(*c->flows_fd);
+	if (c->flows_fd && (c->flags & F_FULL)) {
+		err = map_fill(*c->flows_fd);
+		if (err) {
+			fprintf(stderr, "bench_prog: filling the flow map: %s\n", strerror(-err));
+			return err;
+		}
+	}
 	switch (c->kind) {
 	case RUN_REPEAT:
 		test_run(*c->prog_fd, frames, 1, &c->ns[round]); /* warm: insert the flow */
 		err = test_run(*c->prog_fd, frames, o->repeat, &c->ns[round]);
 		break;
 	case RUN_SINGLE:
-		err = run_single(*c->prog_fd, o->miss, c->distinct, &c->ns[round]);
+		err = run_single(*c->prog_fd, o->miss, c->flags & F_DISTINCT, &c->ns[round]);
+		if (!err && c->flows_fd)
+			c->flows_after = map_count_ours(*c->flows_fd);
 		break;
 	default:
 		test_run(*c->prog_fd, frames, 1, &c->ns[round]);
@@ -298,6 +383,20 @@ static void print_table(FILE *out, struct bench_cfg *cfgs, int n, const struct b
 	}
 }
 
+/* Did the miss rows really insert one flow per frame (and the hit rows one)? */
+static void print_checks(FILE *out, struct bench_cfg *cfgs, int n, const struct bench_opts *o)
+{
+	fprintf(out,
+		"\nFlows in the map after the last round of each repeat=1 row (expected: "
+		"1 for hit, %u for miss):",
+		o->miss);
+	for (int i = 0; i < n; i++)
+		if (cfgs[i].flows_after >= 0)
+			fprintf(out, " %s %s: %ld;", cfgs[i].name, cfgs[i].path,
+				cfgs[i].flows_after);
+	fprintf(out, "\n");
+}
+
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
 	for (int i = 1; i < argc; i++) {
@@ -367,106 +466,33 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* name, path, bare row to compare with, program, flow map to empty, kind, flags */
 	struct bench_cfg cfgs[] = {
-		{ "bare XDP", "hit, repeat", NULL, &bare_xdp, NULL, RUN_REPEAT, false, {} },
-		{ "ipop_xdp shared",
-		  "hit, repeat",
-		  "bare XDP",
-		  &sh.xdp,
-		  NULL,
-		  RUN_REPEAT,
-		  false,
-		  {} },
-		{ "ipop_xdp per-CPU",
-		  "hit, repeat",
-		  "bare XDP",
-		  &pc.xdp,
-		  NULL,
-		  RUN_REPEAT,
-		  false,
-		  {} },
-		{ "bare TC", "hit, repeat", NULL, &bare_tc, NULL, RUN_REPEAT, false, {} },
-		{ "ipop_tc_in shared",
-		  "hit, repeat",
-		  "bare TC",
-		  &sh.tc_in,
-		  NULL,
-		  RUN_REPEAT,
-		  false,
-		  {} },
-		{ "ipop_tc_eg shared",
-		  "hit, repeat",
-		  "bare TC",
-		  &sh.tc_eg,
-		  NULL,
-		  RUN_REPEAT,
-		  false,
-		  {} },
-		{ "ipop_tc_eg per-CPU",
-		  "hit, repeat",
-		  "bare TC",
-		  &pc.tc_eg,
-		  NULL,
-		  RUN_REPEAT,
-		  false,
-		  {} },
-		{ "bare XDP", "hit, 2 CPUs", NULL, &bare_xdp, NULL, RUN_2CPU, false, {} },
-		{ "ipop_xdp shared",
-		  "hit, 2 CPUs",
-		  "bare XDP",
-		  &sh.xdp,
-		  NULL,
-		  RUN_2CPU,
-		  false,
-		  {} },
-		{ "ipop_xdp per-CPU",
-		  "hit, 2 CPUs",
-		  "bare XDP",
-		  &pc.xdp,
-		  NULL,
-		  RUN_2CPU,
-		  false,
-		  {} },
-		{ "bare XDP",
-		  "distinct frames, repeat=1",
-		  NULL,
-		  &bare_xdp,
-		  NULL,
-		  RUN_SINGLE,
-		  true,
-		  {} },
-		{ "ipop_xdp shared",
-		  "hit, repeat=1",
-		  "bare XDP",
-		  &sh.xdp,
-		  &sh.flows,
-		  RUN_SINGLE,
-		  false,
-		  {} },
-		{ "ipop_xdp shared",
-		  "miss, repeat=1",
-		  "bare XDP",
-		  &sh.xdp,
-		  &sh.flows,
-		  RUN_SINGLE,
-		  true,
-		  {} },
-		{ "ipop_xdp per-CPU",
-		  "hit, repeat=1",
-		  "bare XDP",
-		  &pc.xdp,
-		  &pc.flows,
-		  RUN_SINGLE,
-		  false,
-		  {} },
-		{ "ipop_xdp per-CPU",
-		  "miss, repeat=1",
-		  "bare XDP",
-		  &pc.xdp,
-		  &pc.flows,
-		  RUN_SINGLE,
-		  true,
-		  {} },
+		ROW("bare XDP", "hit, repeat", NULL, &bare_xdp, NULL, RUN_REPEAT, 0),
+		ROW("ipop_xdp shared", "hit, repeat", "bare XDP", &sh.xdp, NULL, RUN_REPEAT, 0),
+		ROW("ipop_xdp per-CPU", "hit, repeat", "bare XDP", &pc.xdp, NULL, RUN_REPEAT, 0),
+		ROW("bare TC", "hit, repeat", NULL, &bare_tc, NULL, RUN_REPEAT, 0),
+		ROW("ipop_tc_in shared", "hit, repeat", "bare TC", &sh.tc_in, NULL, RUN_REPEAT, 0),
+		ROW("ipop_tc_in per-CPU", "hit, repeat", "bare TC", &pc.tc_in, NULL, RUN_REPEAT, 0),
+		ROW("ipop_tc_eg shared", "hit, repeat", "bare TC", &sh.tc_eg, NULL, RUN_REPEAT, 0),
+		ROW("ipop_tc_eg per-CPU", "hit, repeat", "bare TC", &pc.tc_eg, NULL, RUN_REPEAT, 0),
+		ROW("bare XDP", "hit, 2 CPUs", NULL, &bare_xdp, NULL, RUN_2CPU, 0),
+		ROW("ipop_xdp shared", "hit, 2 CPUs", "bare XDP", &sh.xdp, NULL, RUN_2CPU, 0),
+		ROW("ipop_xdp per-CPU", "hit, 2 CPUs", "bare XDP", &pc.xdp, NULL, RUN_2CPU, 0),
+		ROW("bare XDP", "distinct frames, repeat=1", NULL, &bare_xdp, NULL, RUN_SINGLE,
+		    F_DISTINCT),
+		ROW("ipop_xdp shared", "hit, repeat=1", "bare XDP", &sh.xdp, &sh.flows, RUN_SINGLE,
+		    0),
+		ROW("ipop_xdp shared", "miss, repeat=1", "bare XDP", &sh.xdp, &sh.flows, RUN_SINGLE,
+		    F_DISTINCT),
+		ROW("ipop_xdp shared", "miss, map full (evicts), repeat=1", "bare XDP", &sh.xdp,
+		    &sh.flows, RUN_SINGLE, F_DISTINCT | F_FULL),
+		ROW("ipop_xdp per-CPU", "hit, repeat=1", "bare XDP", &pc.xdp, &pc.flows, RUN_SINGLE,
+		    0),
+		ROW("ipop_xdp per-CPU", "miss, repeat=1", "bare XDP", &pc.xdp, &pc.flows,
+		    RUN_SINGLE, F_DISTINCT),
+		ROW("ipop_xdp per-CPU", "miss, map full (evicts), repeat=1", "bare XDP", &pc.xdp,
+		    &pc.flows, RUN_SINGLE, F_DISTINCT | F_FULL),
 	};
 	int n = sizeof(cfgs) / sizeof(cfgs[0]);
 
@@ -485,11 +511,13 @@ int main(int argc, char **argv)
 	printf("\n(%u rounds interleaved, repeat=%u, %u distinct frames for repeat=1 rows, "
 	       "%.1f s)\n",
 	       o.rounds, o.repeat, o.miss, now_s() - t0);
+	print_checks(stdout, cfgs, n, &o);
 	if (o.md) {
 		FILE *f = fopen(o.md, "a");
 
 		if (f) {
 			print_table(f, cfgs, n, &o);
+			print_checks(f, cfgs, n, &o);
 			fclose(f);
 		}
 	}

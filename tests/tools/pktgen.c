@@ -1,14 +1,33 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * pktgen: a small traffic generator for the benchmark. Sends fixed-size
- * Ethernet/IPv4/UDP frames from an AF_PACKET socket (PACKET_QDISC_BYPASS,
- * sendmmsg batches) on one interface, over --flows flows (source port
- * sport, sport+1, ...), until --count frames are sent or --seconds have
- * passed, whichever comes first. Pinned to --cpu. Prints one line:
- *   sent=N elapsed_ns=T pps=R errors=E
+ * Ethernet/IPv4/UDP frames from AF_PACKET sockets (PACKET_QDISC_BYPASS,
+ * sendmmsg batches) over --flows flows (source port sport, sport+1, ...),
+ * pinned to --cpu, until every interface has sent --count frames or
+ * --seconds have passed, whichever comes first.
  *
- * Usage: pktgen --ifname IF --dst-mac MAC --src IP --dst IP [--flows 16] [--count N]
- *               [--seconds S] [--len 64] [--batch 64] [--cpu C] [--sport P] [--dport P]
+ * With several interfaces (--ifname a,b,c and one --dst-mac per interface)
+ * the batches go round robin to each interface in turn and the time of each
+ * sendmmsg call is charged to its interface. On a veth the receive path runs
+ * in the softirq at the end of each transmit, on the same CPU, so that time
+ * covers sending and receiving; configurations measured side by side this
+ * way see the same machine at the same moment, whatever the host does.
+ *
+ * The time charged is this thread's CPU time (CLOCK_THREAD_CPUTIME_ID) by
+ * default, so that being preempted by other tasks on a busy machine costs
+ * no configuration anything. Without CONFIG_IRQ_TIME_ACCOUNTING the softirq
+ * run at the end of a transmit is charged to the thread, so it is counted;
+ * receive work deferred to ksoftirqd is not (check ksoftirqd's CPU time).
+ * --clock wall charges wall time instead.
+ *
+ * Prints one line per interface:
+ *   ifname=IF sent=N busy_ns=T wall_ns=W pps=R errors=E
+ * (busy_ns in the chosen clock, pps = sent / busy_ns)
+ * and a last line: total sent=N elapsed_ns=T
+ *
+ * Usage: pktgen --ifname IF[,IF...] --dst-mac MAC[,MAC...] --src IP --dst IP [--flows 16]
+ *               [--count N] [--seconds S] [--len 64] [--batch 64] [--cpu C] [--sport P]
+ *               [--dport P] [--clock cpu|wall]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +35,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,19 +45,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_FLOWS 1024
+#define MAX_FLOWS 256
 #define MAX_BATCH 256
 #define MAX_LEN	  1500
 #define MIN_LEN	  42 /* Ethernet + IPv4 + UDP headers */
+#define MAX_IFS	  16
+
+struct gen_if {
+	const char *name;
+	uint8_t dst_mac[6], src_mac[6];
+	int fd;
+	unsigned long sent, errors, next;
+	double busy; /* seconds in sendmmsg for this interface, chosen clock */
+	double wall; /* the same in wall time */
+};
 
 struct gen_opts {
-	const char *ifname;
-	uint8_t dst_mac[6];
+	struct gen_if ifs[MAX_IFS];
+	int nifs, nmacs;
 	struct in_addr src, dst;
 	unsigned int flows, batch, len, cpu;
 	unsigned long count;
 	double seconds;
 	uint16_t sport, dport;
+	clockid_t clock;
 };
 
 static uint16_t csum16(const uint8_t *p, int len)
@@ -58,14 +89,14 @@ static void put16(uint8_t *p, uint16_t v)
 }
 
 /* UDP checksum 0 (allowed for IPv4): the receiver never verifies it here. */
-static void build_frame(uint8_t *f, const struct gen_opts *o, const uint8_t *src_mac,
+static void build_frame(uint8_t *f, const struct gen_opts *o, const struct gen_if *gi,
 			unsigned int flow)
 {
 	uint8_t *ip = f + 14, *udp = ip + 20;
 
 	memset(f, 0, o->len);
-	memcpy(f, o->dst_mac, 6);
-	memcpy(f + 6, src_mac, 6);
+	memcpy(f, gi->dst_mac, 6);
+	memcpy(f + 6, gi->src_mac, 6);
 	put16(f + 12, ETH_P_IP);
 	ip[0] = 0x45;
 	put16(ip + 2, o->len - 14);
@@ -92,45 +123,74 @@ static int parse_mac(const char *s, uint8_t *mac)
 	return 0;
 }
 
+/* Split a comma-separated list in place (v stays owned by argv). */
+static int split_list(char *v, struct gen_opts *o, bool macs)
+{
+	int n = 0;
+
+	for (char *t = strtok(v, ","); t; t = strtok(NULL, ",")) {
+		if (n == MAX_IFS)
+			return -E2BIG;
+		if (macs && parse_mac(t, o->ifs[n].dst_mac))
+			return -EINVAL;
+		if (!macs)
+			o->ifs[n].name = t;
+		n++;
+	}
+	if (macs)
+		o->nmacs = n;
+	else
+		o->nifs = n;
+	return n ? 0 : -EINVAL;
+}
+
+static int parse_opt(const char *a, char *v, struct gen_opts *o, int *have)
+{
+	if (!strcmp(a, "--ifname"))
+		return split_list(v, o, false) ?: (*have |= 1, 0);
+	if (!strcmp(a, "--dst-mac"))
+		return split_list(v, o, true) ?: (*have |= 2, 0);
+	if (!strcmp(a, "--src"))
+		return inet_pton(AF_INET, v, &o->src) == 1 ? (*have |= 4, 0) : -EINVAL;
+	if (!strcmp(a, "--dst"))
+		return inet_pton(AF_INET, v, &o->dst) == 1 ? (*have |= 8, 0) : -EINVAL;
+	if (!strcmp(a, "--flows"))
+		o->flows = strtoul(v, NULL, 0);
+	else if (!strcmp(a, "--count"))
+		o->count = strtoul(v, NULL, 0);
+	else if (!strcmp(a, "--seconds"))
+		o->seconds = strtod(v, NULL);
+	else if (!strcmp(a, "--len"))
+		o->len = strtoul(v, NULL, 0);
+	else if (!strcmp(a, "--batch"))
+		o->batch = strtoul(v, NULL, 0);
+	else if (!strcmp(a, "--cpu"))
+		o->cpu = strtoul(v, NULL, 0);
+	else if (!strcmp(a, "--sport"))
+		o->sport = strtoul(v, NULL, 0);
+	else if (!strcmp(a, "--dport"))
+		o->dport = strtoul(v, NULL, 0);
+	else if (!strcmp(a, "--clock") && (!strcmp(v, "cpu") || !strcmp(v, "wall")))
+		o->clock = !strcmp(v, "cpu") ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct gen_opts *o)
 {
 	int have = 0;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
-		const char *a = argv[i], *v = argv[i + 1];
-
-		if (!strcmp(a, "--ifname"))
-			o->ifname = v, have |= 1;
-		else if (!strcmp(a, "--dst-mac") && !parse_mac(v, o->dst_mac))
-			have |= 2;
-		else if (!strcmp(a, "--src") && inet_pton(AF_INET, v, &o->src) == 1)
-			have |= 4;
-		else if (!strcmp(a, "--dst") && inet_pton(AF_INET, v, &o->dst) == 1)
-			have |= 8;
-		else if (!strcmp(a, "--flows"))
-			o->flows = strtoul(v, NULL, 0);
-		else if (!strcmp(a, "--count"))
-			o->count = strtoul(v, NULL, 0);
-		else if (!strcmp(a, "--seconds"))
-			o->seconds = strtod(v, NULL);
-		else if (!strcmp(a, "--len"))
-			o->len = strtoul(v, NULL, 0);
-		else if (!strcmp(a, "--batch"))
-			o->batch = strtoul(v, NULL, 0);
-		else if (!strcmp(a, "--cpu"))
-			o->cpu = strtoul(v, NULL, 0);
-		else if (!strcmp(a, "--sport"))
-			o->sport = strtoul(v, NULL, 0);
-		else if (!strcmp(a, "--dport"))
-			o->dport = strtoul(v, NULL, 0);
-		else {
-			fprintf(stderr, "pktgen: bad option or value: %s %s\n", a, v);
+		if (parse_opt(argv[i], argv[i + 1], o, &have)) {
+			fprintf(stderr, "pktgen: bad option or value: %s %s\n", argv[i],
+				argv[i + 1]);
 			return -EINVAL;
 		}
 	}
-	if (argc % 2 != 1 || have != 15) {
-		fprintf(stderr, "pktgen: need --ifname, --dst-mac, --src and --dst (each with a "
-				"value)\n");
+	if (argc % 2 != 1 || have != 15 || o->nifs != o->nmacs) {
+		fprintf(stderr, "pktgen: need --ifname, --dst-mac (one per interface), --src and "
+				"--dst, each with a value\n");
 		return -EINVAL;
 	}
 	if (!o->flows || o->flows > MAX_FLOWS || !o->batch || o->batch > MAX_BATCH ||
@@ -145,7 +205,7 @@ static int parse_args(int argc, char **argv, struct gen_opts *o)
 	return 0;
 }
 
-static int open_socket(const struct gen_opts *o, uint8_t *src_mac)
+static int open_socket(struct gen_if *gi)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct ifreq ifr = {};
@@ -155,30 +215,70 @@ static int open_socket(const struct gen_opts *o, uint8_t *src_mac)
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
 	if (fd < 0)
 		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->ifname);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", gi->name);
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
 		goto err;
-	memcpy(src_mac, ifr.ifr_hwaddr.sa_data, 6);
-	sll.sll_ifindex = if_nametoindex(o->ifname);
+	memcpy(gi->src_mac, ifr.ifr_hwaddr.sa_data, 6);
+	sll.sll_ifindex = if_nametoindex(gi->name);
 	if (!sll.sll_ifindex)
 		goto err;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		goto err;
 	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
 		goto err;
-	return fd;
+	gi->fd = fd;
+	return 0;
 err:
 	one = -errno;
 	close(fd);
 	return one;
 }
 
-static double now_s(void)
+static double clock_s(clockid_t c)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(c, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+static uint8_t frames[MAX_IFS][MAX_FLOWS][MAX_LEN];
+
+/* One batch on one interface; frames go in flow order, round robin. */
+static int send_batch(struct gen_if *gi, uint8_t (*fr)[MAX_LEN], const struct gen_opts *o)
+{
+	static struct mmsghdr msgs[MAX_BATCH];
+	static struct iovec iov[MAX_BATCH];
+	unsigned int n = o->count - gi->sent < o->batch ? o->count - gi->sent : o->batch;
+	double t0, w0;
+	int r;
+
+	for (unsigned int i = 0; i < n; i++) {
+		iov[i].iov_base = fr[(gi->next + i) % o->flows];
+		iov[i].iov_len = o->len;
+		msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
+	w0 = now_s();
+	t0 = clock_s(o->clock);
+	r = sendmmsg(gi->fd, msgs, n, 0);
+	gi->busy += clock_s(o->clock) - t0;
+	gi->wall += now_s() - w0;
+	if (r < 0) {
+		gi->errors++;
+		if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+			fprintf(stderr, "pktgen: %s: sendmmsg: %s\n", gi->name, strerror(errno));
+			return -errno;
+		}
+		return 0;
+	}
+	gi->sent += r;
+	gi->next += r;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -189,15 +289,12 @@ int main(int argc, char **argv)
 			      .count = 1000000,
 			      .seconds = 2,
 			      .sport = 10000,
-			      .dport = 9 };
-	static uint8_t frames[MAX_FLOWS][MAX_LEN];
-	static struct mmsghdr msgs[MAX_BATCH];
-	static struct iovec iov[MAX_BATCH];
-	unsigned long sent = 0, errors = 0, next = 0;
-	uint8_t src_mac[6];
-	double t0, t1, deadline;
+			      .dport = 9,
+			      .clock = CLOCK_THREAD_CPUTIME_ID };
+	unsigned long total = 0;
+	double t0, t1;
+	int err, done = 0;
 	cpu_set_t set;
-	int fd;
 
 	if (parse_args(argc, argv, &o))
 		return 2;
@@ -205,42 +302,38 @@ int main(int argc, char **argv)
 	CPU_SET(o.cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		perror("pktgen: sched_setaffinity");
-	fd = open_socket(&o, src_mac);
-	if (fd < 0) {
-		fprintf(stderr, "pktgen: %s: %s\n", o.ifname, strerror(-fd));
-		return 1;
+	for (int k = 0; k < o.nifs; k++) {
+		err = open_socket(&o.ifs[k]);
+		if (err) {
+			fprintf(stderr, "pktgen: %s: %s\n", o.ifs[k].name, strerror(-err));
+			return 1;
+		}
+		for (unsigned int i = 0; i < o.flows; i++)
+			build_frame(frames[k][i], &o, &o.ifs[k], i);
 	}
-	for (unsigned int i = 0; i < o.flows; i++)
-		build_frame(frames[i], &o, src_mac, i);
 	t0 = now_s();
-	deadline = t0 + o.seconds;
-	while (sent < o.count) {
-		unsigned int n = o.count - sent < o.batch ? o.count - sent : o.batch;
-		int r;
+	for (unsigned long it = 0; done < o.nifs; it++) {
+		struct gen_if *gi = &o.ifs[it % o.nifs];
 
-		/* the same frames in flow order, round robin over the batch */
-		for (unsigned int i = 0; i < n; i++) {
-			iov[i].iov_base = frames[(next + i) % o.flows];
-			iov[i].iov_len = o.len;
-			msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
-		}
-		r = sendmmsg(fd, msgs, n, 0);
-		if (r < 0) {
-			errors++;
-			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
-				perror("pktgen: sendmmsg");
-				break;
-			}
-		} else {
-			sent += r;
-			next += r;
-		}
-		if (now_s() >= deadline)
+		if (gi->sent >= o.count)
+			continue;
+		if (send_batch(gi, frames[it % o.nifs], &o))
+			return 1;
+		if (gi->sent >= o.count)
+			done++;
+		if (now_s() - t0 >= o.seconds)
 			break;
 	}
 	t1 = now_s();
-	printf("sent=%lu elapsed_ns=%.0f pps=%.0f errors=%lu\n", sent, (t1 - t0) * 1e9,
-	       sent / (t1 - t0), errors);
-	close(fd);
+	for (int k = 0; k < o.nifs; k++) {
+		struct gen_if *gi = &o.ifs[k];
+
+		printf("ifname=%s sent=%lu busy_ns=%.0f wall_ns=%.0f pps=%.0f errors=%lu\n",
+		       gi->name, gi->sent, gi->busy * 1e9, gi->wall * 1e9,
+		       gi->busy > 0 ? gi->sent / gi->busy : 0, gi->errors);
+		total += gi->sent;
+		close(gi->fd);
+	}
+	printf("total sent=%lu elapsed_ns=%.0f\n", total, (t1 - t0) * 1e9);
 	return 0;
 }

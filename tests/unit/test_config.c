@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Module config: order, cycles, missing dependencies, unknown modules. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "framework/daemon.h"
+#include "framework/node.h"
+
+static int cfgt_load(const char *text, struct modcfg *mc, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+	int ret;
+
+	cr_assert_not_null(j, "bad test JSON: %s", jerr.text);
+	ret = modcfg_load(j, mc, err, errlen);
+	json_decref(j);
+	return ret;
+}
+
+Test(config, dependencies_first)
+{
+	struct modcfg mc;
+	char err[256] = "";
+
+	cr_assert_eq(cfgt_load("{\"echo\": {\"dependencies\": [\"cmm\"]}, \"cmm\": {}}", &mc, err,
+			       sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(mc.n, 2);
+	cr_assert_str_eq(mc.ops[0]->name, "cmm");
+	cr_assert_str_eq(mc.ops[1]->name, "echo");
+}
+
+Test(config, disabled_module_skipped)
+{
+	struct modcfg mc;
+	char err[256] = "";
+
+	cr_assert_eq(
+		cfgt_load("{\"cmm\": {}, \"echo\": {\"enabled\": false}}", &mc, err, sizeof(err)),
+		0);
+	cr_assert_eq(mc.n, 1);
+	cr_assert_str_eq(mc.ops[0]->name, "cmm");
+}
+
+Test(config, cycle_names_modules)
+{
+	struct modcfg mc;
+	char err[256] = "";
+
+	cr_assert_eq(cfgt_load("{\"cmm\": {\"dependencies\": [\"echo\"]},"
+			       " \"echo\": {\"dependencies\": [\"cmm\"]}}",
+			       &mc, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "cycle"), "%s", err);
+	cr_assert(strstr(err, "cmm -> echo -> cmm"), "%s", err);
+	cr_assert_eq(mc.n, 0);
+}
+
+Test(config, self_dependency_is_a_cycle)
+{
+	struct modcfg mc;
+	char err[256] = "";
+
+	cr_assert_eq(cfgt_load("{\"cmm\": {\"dependencies\": [\"cmm\"]}}", &mc, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "cycle: cmm -> cmm"), "%s", err);
+}
+
+static const struct module_ops cfgt_a = { .name = "ta" }, cfgt_b = { .name = "tb" },
+			       cfgt_c = { .name = "tc" };
+
+Test(config, three_cycle_with_registered_modules)
+{
+	struct modcfg mc;
+	char err[256] = "";
+
+	module_unregister_all_extra();
+	cr_assert_eq(module_register(&cfgt_a), 0);
+	cr_assert_eq(module_register(&cfgt_b), 0);
+	cr_assert_eq(module_register(&cfgt_c), 0);
+	cr_assert_eq(module_register(&cfgt_c), -EEXIST);
+	cr_assert_eq(cfgt_load("{\"ta\": {\"dependencies\": [\"tb\"]},"
+			       " \"tb\": {\"dependencies\": [\"tc\"]},"
+			       " \"tc\": {\"dependencies\": [\"ta\"]}}",
+			       &mc, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "ta -> tb -> tc -> ta"), "%s", err);
+	module_unregister_all_extra();
+}
+
+Test(config, missing_dependency)
+{
+	struct modcfg mc;
+	char err[256] = "";
+
+	cr_assert_eq(cfgt_load("{\"echo\": {\"dependencies\": [\"cmm\"]}}", &mc, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "'echo' depends on 'cmm', which is not configured"), "%s", err);
+	cr_assert_eq(cfgt_load("{\"echo\": {\"dependencies\": [\"cmm\"]},"
+			       " \"cmm\": {\"enabled\": false}}",
+			       &mc, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "which is disabled"), "%s", err);
+}
+
+Test(config, unknown_module)
+{
+	struct modcfg mc;
+	char err[256] = "";
+
+	cr_assert_eq(cfgt_load("{\"cmm\": {}, \"bogus\": {}}", &mc, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "unknown module 'bogus'"), "%s", err);
+}
+
+Test(config, bad_types)
+{
+	struct modcfg mc;
+	char err[256] = "";
+
+	cr_assert_eq(cfgt_load("[]", &mc, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(cfgt_load("{\"cmm\": 3}", &mc, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(cfgt_load("{\"cmm\": {\"enabled\": \"yes\"}}", &mc, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "'enabled' must be a boolean"), "%s", err);
+	cr_assert_eq(cfgt_load("{\"cmm\": {\"dependencies\": \"echo\"}}", &mc, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_eq(cfgt_load("{\"cmm\": {\"dependencies\": [1]}}", &mc, err, sizeof(err)),
+		     -EINVAL);
+}
+
+/* ---- daemon config file ---- */
+
+static char cfgt_dir[64];
+
+/* A fresh directory with a good key file, removed by cfgt_cleanup. */
+static void cfgt_setup(void)
+{
+	char key[128];
+	FILE *f;
+
+	snprintf(cfgt_dir, sizeof(cfgt_dir), "/tmp/ipop-cfgt.%d", (int)getpid());
+	mkdir(cfgt_dir, 0700);
+	snprintf(key, sizeof(key), "%s/key", cfgt_dir);
+	f = fopen(key, "w");
+	cr_assert_not_null(f);
+	fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", f);
+	fclose(f);
+	chmod(key, 0600);
+}
+
+static void cfgt_cleanup(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/key", cfgt_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/cfg.json", cfgt_dir);
+	unlink(path);
+	rmdir(cfgt_dir);
+}
+
+static int cfgt_daemon(const char *body, char *err, size_t errlen)
+{
+	char path[128];
+	struct dconf c;
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/cfg.json", cfgt_dir);
+	f = fopen(path, "w");
+	fprintf(f, "{\"key_file\": \"%s/key\", %s}", cfgt_dir, body);
+	fclose(f);
+	ret = dconf_load(path, &c, err, errlen);
+	if (!ret) {
+		cr_assert_eq(c.key[0], 0x00);
+		cr_assert_eq(c.key[31], 0x1f);
+		dconf_free(&c);
+	}
+	return ret;
+}
+
+#define CFGT_ID	 "\"node_id\": \"0000000000000000000000000000a001\""
+#define CFGT_MOD "\"modules\": {\"cmm\": {}}"
+
+Test(config, daemon_config_ok, .init = cfgt_setup, .fini = cfgt_cleanup)
+{
+	char err[256] = "";
+
+	cr_assert_eq(cfgt_daemon(CFGT_ID
+				 ", \"listen\": [\"127.0.0.1:5801\", \"[::1]:5801\"], "
+				 "\"neighbours\": [{\"id\": \"0000000000000000000000000000a002\","
+				 " \"address\": \"[::1]:5802\"}], " CFGT_MOD,
+				 err, sizeof(err)),
+		     0, "%s", err);
+}
+
+Test(config, daemon_config_errors, .init = cfgt_setup, .fini = cfgt_cleanup)
+{
+	static const struct {
+		const char *body, *want;
+	} cases[] = {
+		{ "\"node_id\": \"xyz\", \"listen\": \"127.0.0.1:1\", " CFGT_MOD, "node_id" },
+		{ CFGT_ID ", \"listen\": \"127.0.0.1\", " CFGT_MOD, "listen" },
+		{ CFGT_ID ", \"listen\": \"127.0.0.1:70000\", " CFGT_MOD, "listen" },
+		{ CFGT_ID ", \"listen\": \"[::1:5\", " CFGT_MOD, "listen" },
+		{ CFGT_ID
+		  ", \"listen\": \"127.0.0.1:1\", \"neighbours\": [{\"id\": \"00\"}], " CFGT_MOD,
+		  "neighbours[0]" },
+		{ CFGT_ID
+		  ", \"listen\": \"127.0.0.1:1\", \"neighbours\": [{\"id\": "
+		  "\"0000000000000000000000000000a001\", \"address\": \"127.0.0.1:2\"}], " CFGT_MOD,
+		  "own ID" },
+		{ CFGT_ID ", \"listen\": \"127.0.0.1:1\", \"keepalive_ms\": 0, " CFGT_MOD,
+		  "keepalive_ms" },
+		{ CFGT_ID ", \"listen\": \"127.0.0.1:1\"", "'modules'" },
+		{ CFGT_ID ", \"listen\": \"127.0.0.1:1\", \"modules\": {\"zz\": {}}",
+		  "unknown module" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[256] = "";
+
+		cr_assert_eq(cfgt_daemon(cases[i].body, err, sizeof(err)), -EINVAL, "case %zu", i);
+		cr_assert(strstr(err, cases[i].want), "case %zu: '%s'", i, err);
+	}
+}
+
+Test(config, daemon_bad_key_file, .init = cfgt_setup, .fini = cfgt_cleanup)
+{
+	char err[256] = "", key[128];
+	FILE *f;
+
+	cr_assert_eq(
+		cfgt_daemon(CFGT_ID ", \"listen\": \"127.0.0.1:1\", " CFGT_MOD, err, sizeof(err)),
+		0, "%s", err);
+	snprintf(key, sizeof(key), "%s/key", cfgt_dir);
+	f = fopen(key, "w");
+	fputs("0001020304\n", f);
+	fclose(f);
+	cr_assert_eq(
+		cfgt_daemon(CFGT_ID ", \"listen\": \"127.0.0.1:1\", " CFGT_MOD, err, sizeof(err)),
+		-EINVAL);
+	cr_assert(strstr(err, "64 hex digits"), "%s", err);
+	unlink(key);
+	cr_assert_lt(
+		cfgt_daemon(CFGT_ID ", \"listen\": \"127.0.0.1:1\", " CFGT_MOD, err, sizeof(err)),
+		0);
+	cr_assert(strstr(err, "key_file"), "%s", err);
+}
+
+/* ---- the daemon runtime, in-process: config -> modules -> timers -> extension stop ---- */
+
+static uint32_t dmt_order[8];
+static uint64_t dmt_at[8];
+static int dmt_fired, dmt_stopped, dmt_ext_ticks;
+static uint64_t dmt_t0;
+
+static int dmt_init(struct module *m, const json_t *params)
+{
+	(void)params;
+	dmt_t0 = rt_now(m);
+	rt_timer_arm(m, 1, 60 * 1000000ULL);
+	rt_timer_arm(m, 2, 20 * 1000000ULL);
+	rt_timer_arm(m, 3, 40 * 1000000ULL);
+	rt_timer_cancel(m, 3);
+	return 0;
+}
+
+static int dmt_timer(struct module *m, uint32_t id)
+{
+	if (dmt_fired < 8) {
+		dmt_at[dmt_fired] = rt_now(m) - dmt_t0;
+		dmt_order[dmt_fired++] = id;
+	}
+	if (id == 2)
+		rt_timer_arm(m, 4, 10 * 1000000ULL); /* armed from a timer: fires at ~30 ms */
+	return 0;
+}
+
+static int dmt_stop(struct module *m)
+{
+	(void)m;
+	dmt_stopped++;
+	return 0;
+}
+
+static const struct module_ops dmt_module = {
+	.name = "dmt", .init = dmt_init, .timer = dmt_timer, .stop = dmt_stop
+};
+
+static void dmt_tick(struct daemon *d, void *arg)
+{
+	(void)arg;
+	if (++dmt_ext_ticks == 10)
+		daemon_stop(d);
+}
+
+static int dmt_ext_start(struct daemon *d)
+{
+	int fd = daemon_loop_add_timer(d, 10, dmt_tick, NULL);
+
+	cr_assert_not_null(daemon_config(d));
+	cr_assert_not_null(node_module(daemon_node(d), "dmt"));
+	return fd < 0 ? fd : 0;
+}
+
+static const struct daemon_ext dmt_ext = { .name = "dmt-ext", .start = dmt_ext_start };
+
+Test(config, daemon_runs_modules_timers_and_extensions, .init = cfgt_setup, .fini = cfgt_cleanup)
+{
+	char path[128], sock[128], body[512];
+	struct daemon_opts o = { 0 };
+	struct stat st;
+	FILE *f;
+
+	module_unregister_all_extra();
+	cr_assert_eq(module_register(&dmt_module), 0);
+	cr_assert_eq(daemon_register_ext(&dmt_ext), 0);
+	cr_assert_eq(daemon_register_ext(&dmt_ext), -EEXIST);
+	snprintf(path, sizeof(path), "%s/cfg.json", cfgt_dir);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", cfgt_dir);
+	snprintf(body, sizeof(body),
+		 "{\"key_file\": \"%s/key\", " CFGT_ID ", \"listen\": \"127.0.0.1:0\", "
+		 "\"modules\": {\"dmt\": {}}}",
+		 cfgt_dir);
+	f = fopen(path, "w");
+	fputs(body, f);
+	fclose(f);
+	o.config = path;
+	o.ctl_socket = sock;
+	cr_assert_eq(daemon_run(&o), 0);
+	cr_assert_eq(dmt_ext_ticks, 10);
+	cr_assert_eq(dmt_stopped, 1);
+	cr_assert_eq(dmt_fired, 3, "fired %d", dmt_fired);
+	cr_assert_eq(dmt_order[0], 2);
+	cr_assert_eq(dmt_order[1], 4);
+	cr_assert_eq(dmt_order[2], 1);
+	cr_assert_geq(dmt_at[0], 20 * 1000000ULL);
+	cr_assert_geq(dmt_at[1], 30 * 1000000ULL);
+	cr_assert_geq(dmt_at[2], 60 * 1000000ULL);
+	cr_assert_neq(stat(sock, &st), 0, "control socket left behind");
+	module_unregister_all_extra();
+}

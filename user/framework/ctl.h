@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The control socket: a Unix stream socket (mode 0600, root or the daemon's
+ * own user only, checked with SO_PEERCRED). One JSON object per line in,
+ * one JSON object per line out: {"op": "stats"} -> {...}. Errors are
+ * {"error": "..."}; lines over CTL_LINE_MAX close the connection.
+ */
+#ifndef IPOP_FW_CTL_H
+#define IPOP_FW_CTL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define CTL_LINE_MAX	(64 * 1024)
+#define CTL_CLIENTS_MAX 64
+#define CTL_OUT_MAX	(1 << 20)
+
+struct daemon;
+
+/* An op handler: return a reply object (new ref), or NULL with err filled. */
+typedef json_t *(*ctl_op_fn)(struct daemon *d, json_t *req, char *err, size_t errlen);
+
+/* Add an op to the dispatch table (before daemon_run). -EEXIST, -ENOSPC. */
+int ctl_register_op(const char *name, ctl_op_fn fn);
+
+/* Client side: send one request, wait (up to timeout_ms) for one reply line. */
+int ctl_request(const char *path, json_t *req, json_t **reply, int timeout_ms, char *err,
+		size_t errlen);
+
+#endif /* IPOP_FW_CTL_H */

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The simulator runtime: N nodes running the same module code in one
+ * process, over a graph with per-link latency and loss, permanent link
+ * failures and node failures, on a virtual clock driven by a binary heap of
+ * events. Deterministic for a given seed.
+ */
+#ifndef IPOP_SIM_SIM_H
+#define IPOP_SIM_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "framework/node.h"
+#include "sim/graph.h"
+
+enum sim_scenario { SCEN_NEIGHBOURS, SCEN_FLOOD, SCEN_NONE };
+
+extern const char *const sim_scenario_names[]; /* NULL-terminated */
+
+struct sim_cfg {
+	struct graph_params graph;
+	uint64_t seed;
+	uint64_t lat_min_ns, lat_max_ns; /* per link, fixed, uniform in the range */
+	double loss;			 /* per message */
+	double link_fail;		 /* fraction of links silently dead from t=0 */
+	double node_fail;		 /* fraction of nodes that fail at fail_at_ns */
+	uint64_t fail_at_ns;
+	uint64_t detect_ns; /* neighbours see a failed node as down after this */
+	enum sim_scenario scenario;
+	uint32_t sources;	  /* flood: how many floods (distinct sources) */
+	uint32_t repeat;	  /* each send is issued this many times (1 ms apart) */
+	uint64_t until_ns;	  /* stop the clock here (0 = run dry) */
+	uint64_t start_window_ns; /* neighbours: nodes start uniformly in [0, this) */
+	uint32_t seen_capacity;
+	uint32_t payload_len;
+	bool verbose; /* module logs to stderr */
+};
+
+struct sim_counts {
+	uint64_t events, icc_sent, icc_delivered, lost_loss, lost_link, to_failed, unknown_module,
+		timers;
+};
+
+struct sim;
+
+void sim_cfg_defaults(struct sim_cfg *c);
+/* modules: module config object, or NULL for the scenario's default. */
+struct sim *sim_new(const struct sim_cfg *c, const json_t *modules, char *err, size_t errlen);
+void sim_free(struct sim *s);
+/* Run the scenario until the queue is dry or until_ns. Returns events processed. */
+uint64_t sim_run(struct sim *s);
+
+uint32_t sim_nnodes(const struct sim *s);
+struct node *sim_node(struct sim *s, uint32_t i);
+bool sim_failed(const struct sim *s, uint32_t i);
+const struct graph *sim_graph(const struct sim *s);
+const struct sim_counts *sim_counts(const struct sim *s);
+uint64_t sim_now(const struct sim *s);
+/* Node i's ID: ring position in bytes 0-7, index in bytes 12-15. */
+void sim_node_id(const struct sim *s, uint32_t i, struct node_id *out);
+
+/* Results as JSON (new reference; wall_s: run time, from the caller), as a table. */
+json_t *sim_results_json(struct sim *s, double wall_s);
+void sim_results_print(json_t *results, FILE *out);
+
+/* Scenario internals (scenario.c). */
+void sim_scenario_start(struct sim *s);
+void sim_scenario_event(struct sim *s, uint32_t node, uint32_t arg);
+uint64_t sim_expected_reach(struct sim *s, uint32_t src);
+bool sim_link_dead(const struct sim *s, uint32_t u, uint32_t v);
+/* Schedule a scenario callback (sim_scenario_event) for node at t. */
+int sim_schedule_app(struct sim *s, uint64_t t, uint32_t node, uint32_t arg);
+
+#endif /* IPOP_SIM_SIM_H */
