@@ -252,7 +252,8 @@ int ipop_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	account(data, data_end, ctx->ingress_ifindex, FLOW_DIR_INGRESS, data_end - data);
+	/* the whole frame, also when it spans several buffers (multi-buffer XDP) */
+	account(data, data_end, ctx->ingress_ifindex, FLOW_DIR_INGRESS, bpf_xdp_get_buff_len(ctx));
 	return XDP_PASS;
 }
 

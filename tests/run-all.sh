@@ -19,7 +19,7 @@ criterion() {
 	echo "== $1"
 	out=$("$2" -j2 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | grep -E '^\[(----|FAIL)\]|Synthesis' | tail -40
+	printf '%s\n' "$out" | grep -E '^\[(----|FAIL)\]|^pcaps:|^stats:|Synthesis' | tail -40
 	syn=$(printf '%s\n' "$out" | grep 'Synthesis' | tail -1)
 	if [ -z "$syn" ]; then
 		failed=$((failed + 1)); bad_suites+=("$1(no synthesis)"); return

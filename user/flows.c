@@ -194,6 +194,7 @@ static void print_table(json_t *flows, bool rates)
 	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
 	int wi = 5, ws = 3, wd = 3, wp = 5;
 	char pk[16], by[16], fl[12];
+	bool ended = n && json_object_get(json_array_get(flows, 0), "reason");
 
 	if (!rows)
 		return;
@@ -207,7 +208,7 @@ static void print_table(json_t *flows, bool rates)
 	printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %s", wi, "IFACE", "DIR", ws, "SRC", wd, "DST", wp,
 	       "PROTO", "PACKETS", "BYTES", rates ? "TCP " : "TCP\n");
 	if (rates)
-		printf("%10s %8s\n", "MBPS", "IDLE_S");
+		printf("%10s %8s%s\n", "MBPS", "IDLE_S", ended ? " REASON" : "");
 	for (size_t i = 0; i < n; i++) {
 		json_t *f = json_array_get(flows, i);
 
@@ -218,6 +219,8 @@ static void print_table(json_t *flows, bool rates)
 		       fmt_tcp_flags(fl, sizeof(fl), jint(f, "tcp_flags")));
 		if (rates)
 			printf("%10s %8s", rows[i].rate, rows[i].idle);
+		if (ended)
+			printf(" %s", jstr(f, "reason"));
 		printf("\n");
 	}
 	free(rows);
@@ -228,7 +231,7 @@ struct flows_cfg {
 	const char *ctl_socket;
 	int sort;
 	unsigned int limit;
-	bool json, no_daemon;
+	bool json, no_daemon, ended;
 };
 
 static void flows_defaults(void *cfg)
@@ -283,10 +286,10 @@ static json_t *flows_daemon(const struct flows_cfg *c)
 	json_decref(req);
 	json_decref(rep);
 	rep = NULL;
-	req = json_pack("{s:s}", "op", "flows");
+	req = json_pack("{s:s}", "op", c->ended ? "flows_ended" : "flows");
 	if (ctl_request(c->ctl_socket, req, &rep, 5000, err, sizeof(err)))
 		goto out;
-	flows = json_incref(json_object_get(rep, "flows"));
+	flows = json_incref(json_object_get(rep, c->ended ? "ended" : "flows"));
 out:
 	json_decref(req);
 	json_decref(rep);
@@ -317,6 +320,8 @@ static int flows_run(void *cfg)
 	size_t n, k;
 	int ret = 0;
 
+	if (!all && c->ended)
+		return cli_err("--ended needs a running daemon (no answer on %s)", c->ctl_socket);
 	if (!all && flows_local(c->pin_path, &all))
 		return 1;
 	n = json_array_size(all);
@@ -360,6 +365,8 @@ static const struct cli_opt flows_opts[] = {
 	CLI_OPT_STR("ctl-socket", 0, struct flows_cfg, ctl_socket, "PATH",
 		    "daemon control socket, for rates and idle times (default " DAEMON_CTL_SOCKET
 		    ")"),
+	CLI_OPT_FLAG("ended", 'e', struct flows_cfg, ended,
+		     "recently ended flows with their end reason (daemon only)"),
 	CLI_OPT_FLAG("no-daemon", 0, struct flows_cfg, no_daemon,
 		     "read the pinned map even when a daemon runs"),
 	CLI_OPT_END,

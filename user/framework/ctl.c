@@ -203,7 +203,8 @@ static void client_ready(struct daemon *d, int fd, uint32_t events, void *arg)
 		client_free(s, c);
 		return;
 	}
-	daemon_loop_mod_fd(d, c->fd, EPOLLIN | (c->outlen ? EPOLLOUT : 0));
+	/* a closing client only waits to drain its replies */
+	daemon_loop_mod_fd(d, c->fd, (c->closing ? 0 : EPOLLIN) | (c->outlen ? EPOLLOUT : 0));
 }
 
 static bool peer_allowed(int fd)

@@ -12,7 +12,7 @@
 
 #define NS_PER_MS 1000000ULL
 
-int dconf_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+static int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len, bool port0)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon;
@@ -32,7 +32,7 @@ int dconf_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	colon += s[0] == '[' ? 2 : 1;
 	errno = 0;
 	port = strtoul(colon, &end, 10);
-	if (errno || *end || end == colon || port == 0 || port > 65535)
+	if (errno || *end || end == colon || (port == 0 && !port0) || port > 65535)
 		return -EINVAL;
 	if (s[0] == '[') {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
@@ -49,6 +49,11 @@ int dconf_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 		*len = sizeof(*a);
 		return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -EINVAL;
 	}
+}
+
+int dconf_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	return parse_addr(s, ss, len, false);
 }
 
 /* Key file: 64 hex digits (32 bytes), whitespace ignored. */
@@ -110,14 +115,14 @@ static int load_listen(struct dconf *c, json_t *root, char *err, size_t errlen)
 
 	if (json_is_string(l)) {
 		c->nlisten = 1;
-		if (dconf_parse_addr(json_string_value(l), &c->listen[0], &c->llen[0]) == 0)
+		if (parse_addr(json_string_value(l), &c->listen[0], &c->llen[0], true) == 0)
 			return 0;
 	} else if (json_is_array(l) && json_array_size(l) > 0 &&
 		   json_array_size(l) <= DAEMON_MAX_LISTEN) {
 		json_array_foreach(l, i, v)
 		{
 			if (!json_is_string(v) ||
-			    dconf_parse_addr(json_string_value(v), &c->listen[i], &c->llen[i]))
+			    parse_addr(json_string_value(v), &c->listen[i], &c->llen[i], true))
 				break;
 			c->nlisten++;
 		}
