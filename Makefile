@@ -114,8 +114,10 @@ test-net: all $(TOOLS) $(TEST_BPF)
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: all $(TOOLS) $(BUILD)/ipop_flow_percpu.bpf.o
+bench-run: all $(TOOLS) $(BUILD)/ipop_flow_percpu.bpf.o $(BUILD)/icc-codec-bench
 	tests/bench/run.sh
+	IPOP=$(BUILD)/ipop-bpf SIM=$(BUILD)/ipop-sim CODEC=$(BUILD)/icc-codec-bench \
+		tests/bench/icc_bench.sh
 
 format:
 	clang-format -i $$(find bpf user tests -name '*.[ch]')
@@ -127,6 +129,9 @@ format-check:
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+include tests/fuzz/fuzz.mk
+include tests/bench/icc.mk
 
 clean:
 	rm -rf $(BUILD)

@@ -54,7 +54,7 @@ struct flow_key {
 struct flow_value {
 	__u64 packets;
 	__u64 bytes;	     /* frame length at the hook, Ethernet header included */
-	__u64 first_seen_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 first_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns), one tick */
 	__u64 last_seen_ns;
 	__u32 tcp_flags; /* OR of the TCP flag bytes seen (FIN=0x01 ... CWR=0x80) */
 	__u32 table_id;	 /* flow table the flow matched (0 = none); see cls.h */

@@ -150,7 +150,7 @@ static __always_inline void table_count(__u32 tid, __u64 len, __u64 now)
 static __always_inline void flow_update(struct flow_key *k, __u64 len, __u8 tcp_flags)
 {
 	struct flow_value *v, nv = {};
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct cls_state *cs;
 	__u32 zero = 0, gen = 0, active = 0;
 	int err;

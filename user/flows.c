@@ -236,7 +236,7 @@ struct flows_cfg {
 
 static void flows_defaults(void *cfg)
 {
-	((struct flows_cfg *)cfg)->pin_path = IPOP_PIN_PATH_DEFAULT;
+	/* pin_path stays NULL unless given: then any daemon's pins are the ones wanted */
 	((struct flows_cfg *)cfg)->ctl_socket = DAEMON_CTL_SOCKET;
 }
 
@@ -281,7 +281,8 @@ static json_t *flows_daemon(const struct flows_cfg *c)
 	if (c->no_daemon || ctl_request(c->ctl_socket, req, &rep, 2000, err, sizeof(err)))
 		goto out;
 	pin = json_string_value(json_object_get(rep, "pin_path"));
-	if (!json_is_true(json_object_get(rep, "running")) || !pin || strcmp(pin, c->pin_path))
+	if (!json_is_true(json_object_get(rep, "running")) || !pin ||
+	    (c->pin_path && strcmp(pin, c->pin_path)))
 		goto out;
 	json_decref(req);
 	json_decref(rep);
@@ -322,7 +323,7 @@ static int flows_run(void *cfg)
 
 	if (!all && c->ended)
 		return cli_err("--ended needs a running daemon (no answer on %s)", c->ctl_socket);
-	if (!all && flows_local(c->pin_path, &all))
+	if (!all && flows_local(c->pin_path ? c->pin_path : IPOP_PIN_PATH_DEFAULT, &all))
 		return 1;
 	n = json_array_size(all);
 	v = calloc(n ? n : 1, sizeof(*v));

@@ -14,16 +14,27 @@ nsx $A sysctl -qw net.ipv6.conf.da$T.disable_ipv6=1
 nsx $B sysctl -qw net.ipv6.conf.db$T.disable_ipv6=1
 nsx $A ping -c1 -W2 10.217.0.2 >/dev/null
 EXTRA_CLEANUP+=("rm -f $SOCK")
+# UDP to ports with no listener would draw ICMP port-unreachables into the counts
+for ns in $A $B; do
+	nsx $ns nft -f - <<NFT
+table inet quiet$T {
+	chain out { type filter hook output priority 0; icmp type destination-unreachable drop; }
+}
+NFT
+done
 
-DPID=
+DPID= NSTART=0
 start_daemon() {
-	nsx $A "$IPOP" daemon --iface da$T --pin-path "$PIN" --ctl-socket "$SOCK" \
-		--stats-interval 1 --idle-timeout "${1:-3}" >"$BUILD/net-logs/daemon-$T.log" 2>&1 &
+	NSTART=$((NSTART + 1))
+	DLOG=$BUILD/net-logs/daemon-$T-$NSTART.log
+	# nsenter execs the daemon: $! is the daemon itself (a shell function would not be)
+	nsenter --net=/run/netns/$A "$IPOP" daemon --iface da$T --pin-path "$PIN" --ctl-socket "$SOCK" \
+		--stats-interval 1 --idle-timeout "${1:-3}" >"$DLOG" 2>&1 &
 	DPID=$!
 	EXTRA_CLEANUP+=("kill -9 $DPID")
 	for _ in $(seq 50); do
 		"$IPOP" table list --ctl-socket "$SOCK" >/dev/null 2>&1 && return 0
-		kill -0 $DPID 2>/dev/null || { cat "$BUILD/net-logs/daemon-$T.log"; fail "daemon died"; }
+		kill -0 $DPID 2>/dev/null || { cat "$DLOG"; fail "daemon died"; }
 		sleep 0.1
 	done
 	fail "daemon did not answer on $SOCK"
@@ -127,7 +138,7 @@ printf '{"op": "tab' | timeout 2 nc -U -q 0 "$SOCK" >/dev/null 2>&1 || true
 (sleep 3 | nc -U "$SOCK" >/dev/null 2>&1 &)
 good
 ok "control socket survives random bytes, a 1 MiB line and vanishing clients"
-kill -0 $DPID || fail "daemon died"
+kill -0 $DPID || { cat "$DLOG"; fail "daemon died"; }
 
 # clean shutdown detaches, pins (and counters) stay
 kill -TERM $DPID

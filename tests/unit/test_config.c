@@ -345,3 +345,178 @@ Test(config, daemon_runs_modules_timers_and_extensions, .init = cfgt_setup, .fin
 	cr_assert_neq(stat(sock, &st), 0, "control socket left behind");
 	module_unregister_all_extra();
 }
+
+/* ---- control socket and ICC receive path against a live in-process daemon ---- */
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "framework/ctl.h"
+
+#define LIVET_PORT 47890
+
+struct livet {
+	char sock[128];
+	int failures;
+	char why[512];
+};
+
+static void livet_fail(struct livet *t, const char *what, const char *got)
+{
+	if (!t->failures++)
+		snprintf(t->why, sizeof(t->why), "%s: got '%.200s'", what, got ? got : "(nothing)");
+}
+
+/* One raw line on a fresh connection; the reply line (or "" if closed). */
+static void livet_raw(const char *path, const char *line, size_t len, char *out, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n = 0;
+
+	out[0] = '\0';
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return;
+	}
+	if (send(fd, line, len, MSG_NOSIGNAL) >= 0 && poll(&p, 1, 3000) == 1)
+		n = recv(fd, out, cap - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+static json_int_t livet_stat(const char *path, const char *a, const char *b, const char *c)
+{
+	json_t *req = json_pack("{s:s}", "op", "stats"), *rep = NULL, *v;
+	char err[256];
+	json_int_t r = -1;
+
+	if (!ctl_request(path, req, &rep, 3000, err, sizeof(err))) {
+		v = json_object_get(json_object_get(rep, a), b);
+		v = c ? json_object_get(v, c) : v;
+		r = json_is_integer(v) ? json_integer_value(v) : -1;
+	}
+	json_decref(req);
+	json_decref(rep);
+	return r;
+}
+
+static void livet_udp(const uint8_t *key, uint64_t seq)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(LIVET_PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct icc_hdr h = { .type = ICC_T_DATA, .module = "echo", .seq = seq };
+	uint8_t buf[ICC_MAX_DGRAM];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), n;
+
+	id_parse("0000000000000000000000000000beef", h.src.b);
+	id_parse("0000000000000000000000000000a001", h.dst.b);
+	n = icc_encode(&h, "hi", 2, key, buf, sizeof(buf));
+	sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to));
+	close(fd);
+}
+
+static void livet_errors(struct livet *t)
+{
+	static const char *const cases[][2] = {
+		{ "not json\n", "malformed JSON" },
+		{ "{\"op\": \"nope\"}\n", "unknown op" },
+		{ "{\"op\": 5}\n", "with a string" },
+		{ "{\"op\": \"cmm_send\", \"to\": \"zz\", \"module\": \"echo\", \"payload\": "
+		  "\"x\"}\n",
+		  "'to'" },
+		{ "{\"op\": \"cmm_send\", \"to\": [\"0000000000000000000000000000a002\"], "
+		  "\"module\": \"echo\", \"payload\": 3}\n",
+		  "must be strings" },
+		{ "{\"op\": \"ping\"}\n", "\"ok\":true" },
+	};
+	char out[4096];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		livet_raw(t->sock, cases[i][0], strlen(cases[i][0]), out, sizeof(out));
+		if (!strstr(out, cases[i][1]))
+			livet_fail(t, cases[i][0], out);
+	}
+}
+
+static void livet_long_line(struct livet *t)
+{
+	size_t len = CTL_LINE_MAX + 100;
+	char *line = malloc(len + 1), out[256];
+
+	memset(line, 'a', len);
+	line[len] = '\n';
+	livet_raw(t->sock, line, len + 1, out, sizeof(out));
+	if (out[0] && !strstr(out, "too long"))
+		livet_fail(t, "64 KiB line", out);
+	free(line);
+}
+
+static void *livet_client(void *arg)
+{
+	struct livet *t = arg;
+	uint8_t key[ICC_KEY_LEN], bad[ICC_KEY_LEN] = { 9 };
+	json_int_t v = -1;
+
+	for (int i = 0; i < ICC_KEY_LEN; i++)
+		key[i] = (uint8_t)i;
+	livet_errors(t);
+	livet_long_line(t);
+	livet_udp(bad, 1);
+	livet_udp(key, 7);
+	livet_udp(key, 7);
+	for (int i = 0; i < 100 && v != 1; i++, usleep(20000))
+		v = livet_stat(t->sock, "icc", "rx_dropped", "replay");
+	if (v != 1)
+		livet_fail(t, "replay counter", "not 1");
+	if (livet_stat(t->sock, "icc", "rx_dropped", "bad_auth") != 1)
+		livet_fail(t, "bad_auth counter", "not 1");
+	if (livet_stat(t->sock, "echo", "received", NULL) != 1)
+		livet_fail(t, "echo delivery", "not 1");
+	livet_errors(t); /* still serving */
+	kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+static pthread_t livet_thread;
+static struct livet livet_state;
+
+static int livet_ext_start(struct daemon *d)
+{
+	(void)d;
+	return -pthread_create(&livet_thread, NULL, livet_client, &livet_state);
+}
+
+static const struct daemon_ext livet_ext = { .name = "livet", .start = livet_ext_start };
+
+Test(config, live_daemon_ctl_and_icc_drops, .init = cfgt_setup, .fini = cfgt_cleanup, .timeout = 30)
+{
+	char path[128], body[512];
+	struct daemon_opts o = { 0 };
+	FILE *f;
+
+	cr_assert(sodium_init() >= 0);
+	snprintf(path, sizeof(path), "%s/cfg.json", cfgt_dir);
+	snprintf(livet_state.sock, sizeof(livet_state.sock), "%s/ctl.sock", cfgt_dir);
+	snprintf(body, sizeof(body),
+		 "{\"key_file\": \"%s/key\", " CFGT_ID ", \"listen\": \"127.0.0.1:%d\", "
+		 "\"modules\": {\"cmm\": {}, \"echo\": {}}}",
+		 cfgt_dir, LIVET_PORT);
+	f = fopen(path, "w");
+	fputs(body, f);
+	fclose(f);
+	cr_assert_eq(daemon_register_ext(&livet_ext), 0);
+	o.config = path;
+	o.ctl_socket = livet_state.sock;
+	cr_assert_eq(daemon_run(&o), 0);
+	pthread_join(livet_thread, NULL);
+	cr_assert_eq(livet_state.failures, 0, "%s", livet_state.why);
+}

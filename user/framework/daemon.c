@@ -425,17 +425,12 @@ static void daemon_teardown(struct daemon *d)
 	dconf_free(&d->cfg);
 }
 
-static int daemon_setup(struct daemon *d, const struct daemon_opts *o, char *err, size_t errlen)
+/* The overlay side: ICC sockets, modules, keepalives. Only with a config file. */
+static int overlay_setup(struct daemon *d, char *err, size_t errlen)
 {
-	const char *ctl;
 	int ret;
 
-	ret = dconf_load(o->config, &d->cfg, err, errlen);
-	if (ret)
-		return ret;
-	ctl = o->ctl_socket ? o->ctl_socket : d->cfg.ctl_socket;
-	ret = daemon_fds_open(d);
-	ret = ret ?: icc_io_open(d);
+	ret = icc_io_open(d);
 	ret = ret ?: icc_replay_init(&d->replay, d->cfg.replay_sources);
 	if (ret) {
 		snprintf(err, errlen, "setting up sockets: %s", strerror(-ret));
@@ -454,6 +449,30 @@ static int daemon_setup(struct daemon *d, const struct daemon_opts *o, char *err
 		return ret;
 	}
 	d->kfd = ret;
+	return 0;
+}
+
+static int daemon_setup(struct daemon *d, const struct daemon_opts *o, char *err, size_t errlen)
+{
+	const char *ctl;
+	int ret;
+
+	if (o->config) {
+		ret = dconf_load(o->config, &d->cfg, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ctl = o->ctl_socket ? o->ctl_socket : d->cfg.ctl_socket;
+	ret = daemon_fds_open(d);
+	if (ret) {
+		snprintf(err, errlen, "setting up the event loop: %s", strerror(-ret));
+		return ret;
+	}
+	if (o->config) {
+		ret = overlay_setup(d, err, errlen);
+		if (ret)
+			return ret;
+	}
 	ret = ctl_server_start(d, ctl ? ctl : DAEMON_CTL_SOCKET, &d->ctl);
 	if (ret) {
 		snprintf(err, errlen, "control socket %s: %s", ctl ? ctl : DAEMON_CTL_SOCKET,
@@ -483,8 +502,11 @@ int daemon_run(const struct daemon_opts *o)
 		fprintf(stderr, "ipop-bpf: daemon: %s\n", err);
 	} else {
 		id_fmt(d->node.id.b, id);
-		daemon_log(d, LOG_L_INFO, "node %s up: %d modules, %d neighbours", id,
-			   d->node.nmods, d->cfg.nnbrs);
+		if (o->config)
+			daemon_log(d, LOG_L_INFO, "node %s up: %d modules, %d neighbours", id,
+				   d->node.nmods, d->cfg.nnbrs);
+		else
+			daemon_log(d, LOG_L_INFO, "up without an overlay (no --config)");
 		ret = daemon_loop_run(d);
 	}
 	daemon_teardown(d);

@@ -7,36 +7,91 @@
 #include "cli.h"
 #include "framework/ctl.h"
 #include "framework/daemon.h"
+#include "flowd.h"
 
 #define CTL_TIMEOUT_MS 5000
 
+/* The daemon's options: the overlay (struct daemon_opts) and the flow side (flowd). */
+struct daemon_cli {
+	struct daemon_opts d;
+	struct flowd_opts f;
+};
+
+static const char *const hook_names[] = { "auto", "xdp", "tc", NULL };
+static const char *const mode_names[] = { "auto", "native", "skb", NULL };
+
 static const struct cli_opt daemon_opts_tbl[] = {
-	CLI_OPT_STR("config", 'c', struct daemon_opts, config, "FILE",
-		    "daemon JSON config (node ID, key file, listen, neighbours, modules)"),
-	CLI_OPT_STR("ctl-socket", 0, struct daemon_opts, ctl_socket, "PATH",
+	CLI_OPT_STR("config", 'c', struct daemon_cli, d.config, "FILE",
+		    "JSON config: node ID, key file, listen, neighbours, modules, \"flows\""),
+	CLI_OPT_STR("ctl-socket", 0, struct daemon_cli, d.ctl_socket, "PATH",
 		    "control socket (default " DAEMON_CTL_SOCKET ")"),
-	CLI_OPT_FLAG("foreground", 'f', struct daemon_opts, foreground,
+	CLI_OPT_LIST("iface", 'i', struct daemon_cli, f.ifaces, "IF",
+		     "attach flow accounting to IF (repeatable)"),
+	CLI_OPT_STR("pin-path", 'p', struct daemon_cli, f.pin_path, "DIR",
+		    "bpffs directory of the maps (default /sys/fs/bpf/ipop)"),
+	CLI_OPT_ENUM("ingress-hook", 0, struct daemon_cli, f.hook, hook_names,
+		     "as for 'ipop-bpf load'"),
+	CLI_OPT_ENUM("mode", 'm', struct daemon_cli, f.mode, mode_names, "as for 'ipop-bpf load'"),
+	CLI_OPT_UINT("stats-interval", 0, struct daemon_cli, f.stats_interval_s, "S",
+		     "statistics pass every S seconds (default 1)", 1, 3600),
+	CLI_OPT_UINT("idle-timeout", 0, struct daemon_cli, f.idle_timeout_s, "S",
+		     "end flows idle for S seconds (default: never)", 0, 0),
+	CLI_OPT_UINT("active-timeout", 0, struct daemon_cli, f.active_timeout_s, "S",
+		     "end flows alive for S seconds (default: never)", 0, 0),
+	CLI_OPT_FLAG("keep-attached", 'k', struct daemon_cli, f.keep_attached,
+		     "leave the datapath attached on exit"),
+	CLI_OPT_FLAG("foreground", 'f', struct daemon_cli, d.foreground,
 		     "stay in the foreground (the only mode for now)"),
-	CLI_OPT_FLAG("verbose", 'v', struct daemon_opts, verbose, "log debug messages"),
+	CLI_OPT_FLAG("verbose", 'v', struct daemon_cli, d.verbose, "log debug messages"),
 	CLI_OPT_END,
+};
+
+static struct flowd_opts flow_opts;
+
+static int flows_ext_start(struct daemon *d)
+{
+	char err[256] = "";
+	int ret;
+
+	ret = flowd_opts_from_json(&flow_opts, json_object_get(daemon_config(d), "flows"), err,
+				   sizeof(err));
+	if (ret) {
+		fprintf(stderr, "ipop-bpf daemon: %s\n", err);
+		return ret;
+	}
+	flowd_register_ops();
+	return flowd_start(&flow_opts);
+}
+
+static void flows_ext_stop(struct daemon *d)
+{
+	(void)d;
+	flowd_stop();
+}
+
+static const struct daemon_ext flows_ext = {
+	.name = "flows",
+	.start = flows_ext_start,
+	.stop = flows_ext_stop,
 };
 
 static int daemon_cmd_run(void *cfg)
 {
-	struct daemon_opts *o = cfg;
-	int ret;
+	struct daemon_cli *o = cfg;
 
-	if (!o->config)
-		return cli_err("--config FILE is required");
-	ret = daemon_run(o);
-	return ret ? 1 : 0;
+	if (!o->d.config && !o->f.ifaces.n)
+		return cli_err("nothing to run: give --config FILE (overlay) and/or --iface IF "
+			       "(flow accounting)");
+	flow_opts = o->f;
+	daemon_register_ext(&flows_ext);
+	return daemon_run(&o->d) ? 1 : 0;
 }
 
 const struct cli_cmd cmd_daemon = {
 	.name = "daemon",
-	.summary = "run the controller: ICC, overlay modules, control socket",
+	.summary = "Run the node: flow accounting and tables, overlay modules, control socket",
 	.opts = daemon_opts_tbl,
-	.cfg_size = sizeof(struct daemon_opts),
+	.cfg_size = sizeof(struct daemon_cli),
 	.run = daemon_cmd_run,
 };
 

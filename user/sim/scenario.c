@@ -141,7 +141,7 @@ uint64_t sim_expected_reach(struct sim *s, uint32_t src)
 }
 
 struct scen_sum {
-	uint64_t alive, covered, violations, max_deg, expected;
+	uint64_t alive, covered, violations, max_deg, expected, got;
 	uint64_t *ctr[MODCFG_MAX];
 };
 
@@ -174,6 +174,7 @@ static void scen_sum(struct sim *s, struct scen_sum *r)
 			limit = s->nsources;
 		}
 		r->covered += got > 0;
+		r->got += got;
 		r->violations += got > limit;
 	}
 }
@@ -188,6 +189,19 @@ static void scen_expected(struct sim *s, struct scen_sum *r)
 		for (uint32_t k = 0; k < s->nsources; k++)
 			r->expected += sim_expected_reach(s, s->sources[k]) - 1;
 	}
+}
+
+/*
+ * neighbours: share of live nodes that got at least one message; flood: share
+ * of live nodes each flood reached (sources count as reached), averaged.
+ */
+static double scen_coverage(const struct sim *s, const struct scen_sum *r)
+{
+	if (!r->alive)
+		return 0;
+	if (s->cfg.scenario == SCEN_FLOOD && s->nsources)
+		return (double)(r->got + s->nsources) / ((double)s->nsources * (double)r->alive);
+	return (double)r->covered / (double)r->alive;
 }
 
 static json_t *scen_modules_json(struct sim *s, struct scen_sum *r)
@@ -235,8 +249,10 @@ json_t *sim_results_json(struct sim *s, double wall_s)
 			  (json_int_t)c->lost_loss, "lost_link", (json_int_t)c->lost_link,
 			  "to_failed", (json_int_t)c->to_failed, "unknown_module",
 			  (json_int_t)c->unknown_module));
-	json_object_set_new(o, "coverage",
-			    json_real(r.alive ? (double)r.covered / (double)r.alive : 0));
+	json_object_set_new(o, "coverage", json_real(scen_coverage(s, &r)));
+	json_object_set_new(o, "deliveries", json_integer((json_int_t)r.got));
+	json_object_set_new(o, "delivery_ratio",
+			    json_real(r.expected ? (double)r.got / (double)r.expected : 0));
 	json_object_set_new(o, "covered_nodes", json_integer((json_int_t)r.covered));
 	json_object_set_new(o, "expected_deliveries", json_integer((json_int_t)r.expected));
 	json_object_set_new(o, "exactly_once_violations", json_integer((json_int_t)r.violations));
