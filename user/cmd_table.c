@@ -65,8 +65,7 @@ static json_t *tables_from_file(const char *path)
 		json_decref(root);
 		return cli_err("%s: expected {\"tables\": [...]} or a non-empty array", path), NULL;
 	}
-	json_array_foreach(arr, i, t)
-	{
+	json_array_foreach(arr, i, t) {
 		if (rule_from_json(&r, t, err, sizeof(err))) {
 			cli_err("%s: tables[%zu]: %s", path, i, err);
 			json_decref(root);
@@ -158,8 +157,7 @@ static int table_list(struct table_cfg *c)
 	}
 	printf("%-20s %6s %-40s %8s %8s %10s %8s\n", "NAME", "PRIO", "MATCH", "PACKETS", "BYTES",
 	       "MBPS", "IDLE_S");
-	json_array_foreach(json_object_get(rep, "tables"), i, t)
-	{
+	json_array_foreach(json_object_get(rep, "tables"), i, t) {
 		json_t *id = json_object_get(t, "idle_s");
 
 		match_words(t, match, sizeof(match));
@@ -296,14 +294,12 @@ static int stats_run(void *cfg)
 		json_decref(out);
 		return 0;
 	}
-	json_object_foreach(out, k, v)
-	{
+	json_object_foreach(out, k, v) {
 		const char *kk;
 		json_t *vv;
 
 		printf("%s:\n", k);
-		json_object_foreach(v, kk, vv)
-		{
+		json_object_foreach(v, kk, vv) {
 			char *s = json_dumps(vv, JSON_COMPACT | JSON_ENCODE_ANY);
 
 			printf("  %-18s %s\n", kk, s ? s : "?");

@@ -69,8 +69,7 @@ int flowd_opts_from_json(struct flowd_opts *o, json_t *flows, char *err, size_t 
 	if (v && o->ifaces.n == 0) {
 		json_t *s;
 
-		json_array_foreach(v, i, s)
-		{
+		json_array_foreach(v, i, s) {
 			if (!json_is_string(s) || o->ifaces.n == CLI_LIST_MAX)
 				return snprintf(err, errlen,
 						"config: flows.interfaces: at most %d names",
@@ -236,8 +235,7 @@ static json_t *op_table_add(struct daemon *d, json_t *req, char *err, size_t err
 	rules = calloc(n, sizeof(*rules));
 	if (!rules)
 		return snprintf(err, errlen, "out of memory"), NULL;
-	json_array_foreach(tables, i, t)
-	{
+	json_array_foreach(tables, i, t) {
 		char why[200];
 
 		e = rule_from_json(&rules[i], t, why, sizeof(why));
@@ -279,15 +277,13 @@ static json_t *op_table_del(struct daemon *d, json_t *req, char *err, size_t err
 		return snprintf(err, errlen, "give \"name\" (a string) or \"names\" (an array)"),
 		       NULL;
 	/* check first, so that a bad name deletes nothing */
-	json_array_foreach(names, i, v)
-	{
+	json_array_foreach(names, i, v) {
 		if (!json_is_string(v) || !cls_find(fd_state.cls, json_string_value(v)))
 			return snprintf(err, errlen, "no table '%s'",
 					json_is_string(v) ? json_string_value(v) : "?"),
 			       NULL;
 	}
-	json_array_foreach(names, i, v)
-	{
+	json_array_foreach(names, i, v) {
 		if (cls_del(fd_state.cls, json_string_value(v), err, errlen))
 			return NULL;
 	}

@@ -213,8 +213,7 @@ int rule_from_json(struct rule *r, json_t *j, char *err, size_t errlen)
 	if (!name)
 		return ERR("table needs a string \"name\"");
 	e = set_name(r, name, err, errlen);
-	json_object_foreach(j, kw, v)
-	{
+	json_object_foreach(j, kw, v) {
 		const char *val;
 
 		if (e || !strcmp(kw, "name"))

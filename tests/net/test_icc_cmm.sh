@@ -123,7 +123,7 @@ send --to "${ID[3]}" --module nosuch --payload x >/dev/null
 wait_for 3 cmm.dropped.unknown_module 1
 echo "ok: unknown destination module counted"
 
-# Datagrams from an independent encoder (format of user/framework/ICC.md).
+# Datagrams from an independent encoder (format: README.md, "ICC datagram").
 python3 - "$T/key" "$(port 2)" "${ID[2]}" "$OUTSIDER" <<'PY' || fail "injector failed"
 import hmac, hashlib, os, socket, struct, sys, time
 key = bytes.fromhex(open(sys.argv[1]).read().strip())

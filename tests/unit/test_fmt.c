@@ -231,8 +231,7 @@ static void test_fmt_assert_shape(json_t *j)
 	cr_assert(json_is_object(j));
 	cr_assert_eq(json_object_size(j), sizeof(test_fmt_json_keys) / sizeof(char *),
 		     "no field more, none less");
-	json_object_foreach(j, key, val)
-	{
+	json_object_foreach(j, key, val) {
 		bool known = false;
 
 		for (size_t i = 0; i < sizeof(test_fmt_json_keys) / sizeof(char *); i++)

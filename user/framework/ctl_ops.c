@@ -53,8 +53,7 @@ static int parse_to(json_t *v, struct node_id *to, int max, char *err, size_t er
 	int n = 0;
 
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, e)
-		{
+		json_array_foreach(v, i, e) {
 			if (n == max || !json_is_string(e) ||
 			    id_parse(json_string_value(e), to[n].b))
 				goto bad;

@@ -51,7 +51,7 @@ struct dconf {
 	struct modcfg mc;
 };
 
-/* Parse the daemon's JSON config (format in ICC.md). -errno with err set. */
+/* Parse the daemon's JSON config (format in README.md, "Daemon config"). -errno with err set. */
 int dconf_load(const char *path, struct dconf *c, char *err, size_t errlen);
 void dconf_free(struct dconf *c);
 /* "1.2.3.4:port" or "[v6]:port" */

@@ -119,8 +119,7 @@ static int load_listen(struct dconf *c, json_t *root, char *err, size_t errlen)
 			return 0;
 	} else if (json_is_array(l) && json_array_size(l) > 0 &&
 		   json_array_size(l) <= DAEMON_MAX_LISTEN) {
-		json_array_foreach(l, i, v)
-		{
+		json_array_foreach(l, i, v) {
 			if (!json_is_string(v) ||
 			    parse_addr(json_string_value(v), &c->listen[i], &c->llen[i], true))
 				break;
@@ -168,8 +167,7 @@ static int load_nbrs(struct dconf *c, json_t *root, char *err, size_t errlen)
 	c->nbrs = calloc(json_array_size(l) + 1, sizeof(*c->nbrs));
 	if (!c->nbrs)
 		return -ENOMEM;
-	json_array_foreach(l, i, v)
-	{
+	json_array_foreach(l, i, v) {
 		ret = load_nbr(&c->nbrs[i], v, i, err, errlen);
 		if (ret)
 			return ret;

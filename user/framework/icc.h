@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * ICC: the authenticated datagram between neighbour controllers. The layout
- * is in ICC.md. The codec does no I/O: icc_encode writes into the caller's
+ * is in README.md ("ICC datagram"). The codec does no I/O: icc_encode writes into the caller's
  * buffer, icc_decode reads a received datagram and returns why it is dropped.
  */
 #ifndef IPOP_FW_ICC_H

@@ -43,8 +43,7 @@ static int mc_collect(struct mc_ctx *c, const json_t *modules)
 	json_t *val;
 	int n = 0;
 
-	json_object_foreach((json_t *)modules, key, val)
-	{
+	json_object_foreach((json_t *)modules, key, val) {
 		if (n == MODCFG_MAX) {
 			snprintf(c->err, c->errlen, "too many modules (max %d)", MODCFG_MAX);
 			return -EINVAL;
@@ -91,8 +90,7 @@ static int mc_deps(struct mc_ctx *c, struct mc_ent *e)
 			 e->name);
 		return -EINVAL;
 	}
-	json_array_foreach(deps, i, d)
-	{
+	json_array_foreach(deps, i, d) {
 		const char *dn = json_string_value(d);
 		int j;
 

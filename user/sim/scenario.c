@@ -267,8 +267,7 @@ static void print_obj(FILE *out, const char *prefix, json_t *o)
 	json_t *v;
 	char key[128];
 
-	json_object_foreach(o, k, v)
-	{
+	json_object_foreach(o, k, v) {
 		snprintf(key, sizeof(key), "%s%s", prefix, k);
 		if (json_is_object(v)) {
 			strncat(key, ".", sizeof(key) - strlen(key) - 1);
