@@ -125,6 +125,7 @@ static void match_words(json_t *t, char *buf, size_t len)
 {
 	static const char *const keys[] = { "dev", "dir", "ip",	   "proto",
 					    "src", "dst", "sport", "dport" };
+	char pname[16];
 	size_t n = 0;
 
 	buf[0] = 0;
@@ -134,6 +135,9 @@ static void match_words(json_t *t, char *buf, size_t len)
 		if (json_is_string(v))
 			n += snprintf(buf + n, len - n, "%s%s %s", n ? " " : "", keys[i],
 				      json_string_value(v));
+		else if (json_is_integer(v) && !strcmp(keys[i], "proto"))
+			n += snprintf(buf + n, len - n, "%sproto %s", n ? " " : "",
+				      fmt_proto(pname, sizeof(pname), json_integer_value(v)));
 		else if (json_is_integer(v))
 			n += snprintf(buf + n, len - n, "%s%s %lld", n ? " " : "", keys[i],
 				      (long long)json_integer_value(v));
@@ -300,7 +304,8 @@ static int stats_run(void *cfg)
 
 		printf("%s:\n", k);
 		json_object_foreach(v, kk, vv) {
-			char *s = json_dumps(vv, JSON_COMPACT | JSON_ENCODE_ANY);
+			char *s = json_dumps(vv, JSON_COMPACT | JSON_ENCODE_ANY |
+							 JSON_REAL_PRECISION(6));
 
 			printf("  %-18s %s\n", kk, s ? s : "?");
 			free(s);

@@ -95,7 +95,8 @@ json_t *fmt_flow_json(const struct flow_key *k, const struct flow_value *v, cons
 
 int fmt_json_print(json_t *j)
 {
-	if (!j || json_dumpf(j, stdout, JSON_COMPACT) || fputc('\n', stdout) == EOF)
+	if (!j || json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(10)) ||
+	    fputc('\n', stdout) == EOF)
 		return -EIO;
 	return 0;
 }

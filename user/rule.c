@@ -256,11 +256,13 @@ json_t *rule_to_json(const struct rule *r)
 		json_object_set_new(j, "dst", json_string(buf));
 	}
 	if (d->match & CLS_M_SPORT) {
-		snprintf(buf, sizeof(buf), "%u-%u", d->sport_lo, d->sport_hi);
+		snprintf(buf, sizeof(buf), d->sport_lo == d->sport_hi ? "%u" : "%u-%u", d->sport_lo,
+			 d->sport_hi);
 		json_object_set_new(j, "sport", json_string(buf));
 	}
 	if (d->match & CLS_M_DPORT) {
-		snprintf(buf, sizeof(buf), "%u-%u", d->dport_lo, d->dport_hi);
+		snprintf(buf, sizeof(buf), d->dport_lo == d->dport_hi ? "%u" : "%u-%u", d->dport_lo,
+			 d->dport_hi);
 		json_object_set_new(j, "dport", json_string(buf));
 	}
 	return j;

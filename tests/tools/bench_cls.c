@@ -33,7 +33,7 @@
  *    no tables and then with 100,000 tables; wall and thread CPU time.
  *
  * Usage: bench_cls [--md FILE] [--rounds R] [--frames F] [--repeat N] [--cpu C]
- *                  [--budget S]
+ *                  [--budget S] [--parts abc]
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -71,6 +71,7 @@ struct opts {
 	const char *md;
 	unsigned int rounds, frames, repeat, budget_s;
 	int cpu;
+	const char *parts; /* which of a (per packet), b (programming), c (stats) to run */
 };
 
 /* One table count: its own skeleton, controller and frames. */
@@ -795,6 +796,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->cpu = atoi(v);
 		else if (!strcmp(a, "--budget"))
 			o->budget_s = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--parts"))
+			o->parts = v;
 		else {
 			fprintf(stderr, "bench_cls: unknown option %s\n", a);
 			return -1;
@@ -813,7 +816,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { NULL, 5, 20000, 1000000, 15, 0 };
+	struct opts o = { NULL, 5, 20000, 1000000, 15, 0, "abc" };
 	double t0 = mono();
 	int err;
 
@@ -831,13 +834,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	fprintf(stderr, "bench_cls: per-packet classification ...\n");
-	err = bench_packets(&o);
-	if (!err) {
+	err = 0;
+	if (strchr(o.parts, 'a')) {
+		fprintf(stderr, "bench_cls: per-packet classification ...\n");
+		err = bench_packets(&o);
+	}
+	if (!err && strchr(o.parts, 'b')) {
 		fprintf(stderr, "bench_cls: programming %u tables ...\n", BIG_TABLES);
 		err = bench_programming(&o);
 	}
-	if (!err) {
+	if (!err && strchr(o.parts, 'c')) {
 		fprintf(stderr, "bench_cls: statistics pass at %u flows ...\n", FLOWS_BIG);
 		err = bench_stats(&o);
 	}
