@@ -14,6 +14,7 @@
 #include "framework/daemon.h"
 #include "pins.h"
 #include "rule.h"
+#include "stats.h"
 
 #define CTL_TIMEOUT_MS 10000
 
@@ -243,9 +244,6 @@ static void stats_defaults(void *cfg)
 /* No daemon: the datapath counters straight from the pinned per-CPU map. */
 static json_t *dp_from_pins(const char *pin_path)
 {
-	static const char *const names[DP_STAT_MAX] = {
-		"packets", "parse_errors", "non_ip", "flows_new", "insert_failures", "fragments"
-	};
 	int fd = pins_open_map(pin_path, "dp_stats"), ncpu = libbpf_num_possible_cpus();
 	json_t *j = json_object();
 
@@ -257,7 +255,7 @@ static json_t *dp_from_pins(const char *pin_path)
 		if (!bpf_map_lookup_elem(fd, &k, v))
 			for (int c = 0; c < ncpu; c++)
 				sum += v[c];
-		json_object_set_new(j, names[k], json_integer(sum));
+		json_object_set_new(j, stats_dp_name(k), json_integer(sum));
 	}
 	close(fd);
 	return j;

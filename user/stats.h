@@ -134,6 +134,8 @@ struct stats;
 
 void stats_cfg_defaults(struct stats_cfg *cfg);
 const char *stats_end_reason_name(unsigned int reason);
+/* The JSON name of a datapath counter (enum dp_stat): "packets", "parse_errors", ... */
+const char *stats_dp_name(unsigned int idx);
 
 /* NULL with errno set (EINVAL for a bad cfg or map, ENOMEM). */
 struct stats *stats_new(const struct stats_cfg *cfg, const struct stats_maps *maps);
