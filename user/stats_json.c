@@ -150,7 +150,8 @@ json_t *stats_snapshot_json_dp(const struct stats_snapshot *snap)
 		if (json_object_set_new(j, dp_names[k], json_integer(snap->dp[k])))
 			goto fail;
 	for (int r = 0; r < STATS_END_MAX; r++)
-		if (json_object_set_new(ended, reason_names[r], json_integer(snap->ended_count[r])))
+		if (json_object_set_new(ended, stats_end_reason_name(r),
+					json_integer(snap->ended_count[r])))
 			goto fail;
 	if (json_object_set_new(j, "flows_live", json_integer(snap->flows_live)) ||
 	    json_object_set_new(j, "flows_max", json_integer(snap->flows_max)) ||
