@@ -106,6 +106,25 @@ ctl table del net
 expect_eq "$(tfield inbound packets)" "$before" "inbound untouched by deleting net"
 expect_eq "$(ctl table list --json | jq '.tables | length')" 2 "two tables left"
 
+# --file: many tables in one request, all or none
+F=$BUILD/net-logs/tables-$T.json
+echo '{"tables": [{"name": "f1", "proto": "tcp", "dport": "22"},
+                  {"name": "f2", "prio": 3, "src": "10.0.0.0/8"},
+                  {"name": "f3", "dst": "10.0.0.0/33"}]}' >"$F"
+if ctl table add --file "$F" 2>"$F.err"; then fail "a file with a bad table was accepted"; fi
+grep -q "tables\[2\].*10.0.0.0/33" "$F.err" || fail "error does not name the bad table: $(cat "$F.err")"
+expect_eq "$(ctl table list --json | jq '.tables | length')" 2 "bad file added nothing"
+echo '{"tables": [{"name": "f1", "proto": "tcp", "dport": "22"},
+                  {"name": "inbound", "src": "10.0.0.0/8"}]}' >"$F"
+if ctl table add --file "$F" 2>/dev/null; then fail "a duplicate name was accepted"; fi
+expect_eq "$(ctl table list --json | jq '.tables | length')" 2 "duplicate in a file added nothing"
+echo '{"tables": [{"name": "f1", "proto": "tcp", "dport": "22"},
+                  {"name": "f2", "prio": 3, "src": "10.0.0.0/8"}]}' >"$F"
+ctl table add --file "$F"
+expect_eq "$(ctl table list --json | jq '.tables | length')" 4 "file added two tables"
+ctl table del f1 f2
+expect_eq "$(ctl table list --json | jq '.tables | length')" 2 "del of two names"
+
 # SIGKILL mid-stream, restart: the datapath counts on, nothing lost or doubled
 dns0=$(tfield dns packets)
 nsx $A "$TOOLS"/udpsend 10.217.0.2 5001 40021 4000 100 &
