@@ -370,22 +370,30 @@ int cls_add(struct cls *c, struct rule *rules, size_t n, char *err, size_t errle
 	}
 	if (!e && c->ntables + n >= CLS_TABLES_MAX)
 		e = (ERR("at most %d tables", CLS_TABLES_MAX - 1), -ENOSPC);
+	/* validated: from here on the maps change, so a generation bump follows either way */
+	bool touched = !e && n;
+	size_t added = 0;
+
 	for (i = 0; i < n && !e; i++) {
 		ids[i] = alloc_tid(c);
 		e = add_one(c, &rules[i], ids[i], true);
 		if (e)
 			ERR("cannot program table '%s': %s", rules[i].def.name, strerror(-e));
+		else
+			added++;
 	}
 	if (e) {
 		/* all or nothing: take back the tables of this batch added so far */
-		while (i-- > 0) {
-			if (ids[i] && c->tables[ids[i]] && e) {
-				forget(c, ids[i]);
-				bpf_map_delete_elem(c->fd.tables, &ids[i]);
-			}
+		for (i = 0; i < added; i++) {
+			forget(c, ids[i]);
+			bpf_map_delete_elem(c->fd.tables, &ids[i]);
 		}
 	}
-	if (n && (!e || i))
+	/*
+	 * Even a rolled-back batch publishes: a packet may have cached one of its
+	 * tables meanwhile, and only a new generation makes that answer stale.
+	 */
+	if (touched)
 		publish(c);
 	hmap_free(&batch);
 	free(ids);

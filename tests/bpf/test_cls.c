@@ -270,7 +270,14 @@ Test(cls, batch_is_all_or_nothing)
 		if (i >= 24) /* make the shapes distinct beyond 24 prefix lengths */
 			r[i].def.match |= CLS_M_DIR;
 	}
+	struct cls_state st0, st1;
+	__u32 zero = 0;
+
+	cr_assert_eq(bpf_map_lookup_elem(tc_maps.state, &zero, &st0), 0);
 	cr_assert_eq(cls_add(tc_cls, r, 40, err, sizeof(err)), -ENOSPC);
+	/* refused before anything was written: cached answers stay valid */
+	cr_assert_eq(bpf_map_lookup_elem(tc_maps.state, &zero, &st1), 0);
+	cr_assert_eq(st1.gen, st0.gen);
 	cr_assert(strstr(err, "distinct match shapes"), "%s", err);
 	cr_assert_eq(cls_count(tc_cls), 1);
 	cr_assert_eq(cls_mask_count(tc_cls), 1);
