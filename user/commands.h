@@ -13,5 +13,7 @@ extern const struct cli_cmd *const cli_commands[];
 const struct cli_cmd *cli_find(const char *name);
 
 extern const struct cli_cmd cmd_load, cmd_unload, cmd_status, cmd_flows, cmd_table, cmd_stats;
+extern const struct cli_cmd cmd_export, cmd_top;
+extern const struct cli_cmd cmd_smm; /* framework/smm_cli.c */
 
 #endif /* IPOP_COMMANDS_H */

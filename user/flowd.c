@@ -211,6 +211,16 @@ void flowd_stop(void)
 	fd_state.running = false;
 }
 
+struct stats *flowd_stats(void)
+{
+	return fd_state.running ? fd_state.stats : NULL;
+}
+
+const char *flowd_pin_path(void)
+{
+	return fd_state.o.pin_path;
+}
+
 /* ---- control ops ---- */
 
 #define NOT_RUNNING(err, errlen)                                                                  \

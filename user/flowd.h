@@ -32,6 +32,10 @@ int flowd_start(const struct flowd_opts *o);
 /* Stop statistics; detach what we attached unless keep_attached. */
 void flowd_stop(void);
 
+/* The running statistics (NULL when flow accounting is not running) and the pin path. */
+struct stats *flowd_stats(void);
+const char *flowd_pin_path(void);
+
 /* Register the control ops (idempotent); they answer "not running" until flowd_start. */
 void flowd_register_ops(void);
 

@@ -14,6 +14,7 @@
 #include "framework/ctl_ops.h"
 #include "framework/daemon.h"
 #include "modules/cmm.h"
+#include "modules/smm.h"
 
 #define CMM_SEND_MAX_TO 256
 
@@ -152,6 +153,7 @@ void ctl_builtin_ops_register(void)
 	ctl_register_op("neighbours", op_neighbours);
 	ctl_register_op("cmm_send", op_cmm_send);
 	ctl_register_op("icc_blast", op_icc_blast);
+	smm_register_ops();
 }
 
 /* ---- client ---- */

@@ -182,11 +182,11 @@ static int drt_neighbours(struct node *n, struct nbr_info *out, int max)
 {
 	struct daemon *d = daemon_of(n);
 
-	for (int i = 0; i < d->cfg.nnbrs && i < max; i++) {
+	for (int i = 0; i < d->nnbrs && i < max; i++) {
 		out[i].id = d->nbrs[i].cfg->id;
 		out[i].up = d->nbrs[i].up;
 	}
-	return d->cfg.nnbrs;
+	return d->nnbrs;
 }
 
 static int drt_dp_install(struct node *n, const struct dp_entry *e)
@@ -213,6 +213,21 @@ static void drt_log(struct node *n, enum log_level lvl, const char *fmt, va_list
 	daemon_vlog(daemon_of(n), lvl, fmt, ap);
 }
 
+static int drt_link_add(struct node *n, const struct node_id *id, const struct rt_addr *addr)
+{
+	return icc_io_link_add(daemon_of(n), id, addr);
+}
+
+static int drt_link_remove(struct node *n, const struct node_id *id)
+{
+	return icc_io_link_remove(daemon_of(n), id);
+}
+
+static int drt_self_addr(struct node *n, struct rt_addr *out)
+{
+	return icc_io_self_addr(daemon_of(n), out);
+}
+
 static const struct rt_ops daemon_rt_ops = {
 	.send = drt_send,
 	.deliver = node_deliver,
@@ -224,6 +239,9 @@ static const struct rt_ops daemon_rt_ops = {
 	.dp_remove = drt_dp_remove,
 	.count = drt_count,
 	.log = drt_log,
+	.link_add = drt_link_add,
+	.link_remove = drt_link_remove,
+	.self_addr = drt_self_addr,
 };
 
 void daemon_set_dp_ops(struct daemon *d, const struct daemon_dp_ops *ops)
@@ -255,7 +273,7 @@ json_t *daemon_neighbours_json(struct daemon *d)
 	json_t *a = json_array();
 	uint64_t now = daemon_now_ns();
 
-	for (int i = 0; i < d->cfg.nnbrs; i++) {
+	for (int i = 0; i < d->nnbrs; i++) {
 		struct nbr_state *nb = &d->nbrs[i];
 		char id[ID_HEX_LEN + 1];
 

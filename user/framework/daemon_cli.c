@@ -8,13 +8,16 @@
 #include "framework/ctl.h"
 #include "framework/daemon.h"
 #include "flowd.h"
+#include "export.h"
+#include "top.h"
 
 #define CTL_TIMEOUT_MS 5000
 
-/* The daemon's options: the overlay (struct daemon_opts) and the flow side (flowd). */
+/* The daemon's options: the overlay (struct daemon_opts), the flow side (flowd), the exporter. */
 struct daemon_cli {
 	struct daemon_opts d;
 	struct flowd_opts f;
+	struct export_daemon_opts x;
 };
 
 static const char *const hook_names[] = { "auto", "xdp", "tc", NULL };
@@ -40,6 +43,12 @@ static const struct cli_opt daemon_opts_tbl[] = {
 		     "end flows alive for S seconds (default: never)", 0, 0),
 	CLI_OPT_FLAG("keep-attached", 'k', struct daemon_cli, f.keep_attached,
 		     "leave the datapath attached on exit"),
+	CLI_OPT_STR("textfile-dir", 0, struct daemon_cli, x.dir, "DIR",
+		    "write DIR/" EXPORT_FILE_NAME " for node_exporter's textfile collector"),
+	CLI_OPT_STR("export-interval", 0, struct daemon_cli, x.interval, "S",
+		    "rewrite it every S seconds (default 5; fractions allowed, min 0.05)"),
+	CLI_OPT_UINT("export-top-flows", 0, struct daemon_cli, x.top_k, "K",
+		     "per-flow series for the K fastest flows (default 10; 0: none)", 0, 10000),
 	CLI_OPT_FLAG("foreground", 'f', struct daemon_cli, d.foreground,
 		     "stay in the foreground (the only mode for now)"),
 	CLI_OPT_FLAG("verbose", 'v', struct daemon_cli, d.verbose, "log debug messages"),
@@ -75,6 +84,11 @@ static const struct daemon_ext flows_ext = {
 	.stop = flows_ext_stop,
 };
 
+static void daemon_defaults(void *cfg)
+{
+	((struct daemon_cli *)cfg)->x.top_k = EXPORT_TOP_K_DEFAULT;
+}
+
 static int daemon_cmd_run(void *cfg)
 {
 	struct daemon_cli *o = cfg;
@@ -84,6 +98,9 @@ static int daemon_cmd_run(void *cfg)
 			       "(flow accounting)");
 	flow_opts = o->f;
 	daemon_register_ext(&flows_ext);
+	top_register_ops();
+	if (export_daemon_setup(&o->x)) /* after flows: started after it, stopped before */
+		return 1;
 	return daemon_run(&o->d) ? 1 : 0;
 }
 
@@ -92,6 +109,7 @@ const struct cli_cmd cmd_daemon = {
 	.summary = "Run the node: flow accounting and tables, overlay modules, control socket",
 	.opts = daemon_opts_tbl,
 	.cfg_size = sizeof(struct daemon_cli),
+	.defaults = daemon_defaults,
 	.run = daemon_cmd_run,
 };
 

@@ -14,7 +14,9 @@ struct loop_fd {
 };
 
 struct nbr_state {
-	struct dconf_nbr *cfg;
+	struct dconf_nbr *cfg; /* the config's entry, or own for a run-time link */
+	struct dconf_nbr own;
+	bool dynamic;
 	int sock;
 	bool up;
 	uint64_t last_rx, rx, tx;
@@ -43,7 +45,8 @@ struct daemon {
 	struct loop_fd *fds, *dead_fds;
 	int socks[DAEMON_MAX_LISTEN];
 	int nsocks;
-	struct nbr_state *nbrs;
+	struct nbr_state *nbrs; /* DAEMON_MAX_NBRS slots: configured first, then run-time links */
+	int nnbrs;
 	struct icc_replay replay;
 	uint64_t seq;
 	struct icc_stats icc;
@@ -66,6 +69,10 @@ int icc_io_send(struct daemon *d, struct nbr_state *nb, const struct icc_hdr *h,
 		const void *payload, size_t len);
 struct nbr_state *daemon_nbr(struct daemon *d, const struct node_id *id);
 void icc_io_keepalive(struct daemon *d, void *arg);
+/* Run-time links (rt_ops.link_add/link_remove/self_addr). */
+int icc_io_link_add(struct daemon *d, const struct node_id *id, const struct rt_addr *addr);
+int icc_io_link_remove(struct daemon *d, const struct node_id *id);
+int icc_io_self_addr(struct daemon *d, struct rt_addr *out);
 
 /* Rate-limited daemon log (per-packet paths use this). */
 void daemon_log(struct daemon *d, enum log_level lvl, const char *fmt, ...)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* ICC over UDP: sockets, the receive path with its drop counters, keepalives. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -14,7 +16,7 @@
 
 struct nbr_state *daemon_nbr(struct daemon *d, const struct node_id *id)
 {
-	for (int i = 0; i < d->cfg.nnbrs; i++)
+	for (int i = 0; i < d->nnbrs; i++)
 		if (node_id_eq(&d->nbrs[i].cfg->id, id))
 			return &d->nbrs[i];
 	return NULL;
@@ -134,7 +136,8 @@ void icc_io_keepalive(struct daemon *d, void *arg)
 	uint64_t now = daemon_now_ns();
 
 	(void)arg;
-	for (int i = 0; i < d->cfg.nnbrs; i++) {
+	/* backwards: a link-down hook may remove this entry (the last moves here) */
+	for (int i = d->nnbrs - 1; i >= 0; i--) {
 		struct nbr_state *nb = &d->nbrs[i];
 		struct icc_hdr h = { .type = ICC_T_KEEPALIVE,
 				     .ttl = 1,
@@ -175,6 +178,14 @@ static int open_one(struct daemon *d, int i)
 	return 0;
 }
 
+static int sock_for(struct daemon *d, int family)
+{
+	for (int k = 0; k < d->nsocks; k++)
+		if (d->cfg.listen[k].ss_family == family)
+			return d->socks[k];
+	return -1;
+}
+
 int icc_io_open(struct daemon *d)
 {
 	int err;
@@ -184,15 +195,13 @@ int icc_io_open(struct daemon *d)
 		if (err)
 			return err;
 	}
-	d->nbrs = calloc((size_t)d->cfg.nnbrs + 1, sizeof(*d->nbrs));
+	d->nbrs = calloc(DAEMON_MAX_NBRS, sizeof(*d->nbrs));
 	if (!d->nbrs)
 		return -ENOMEM;
-	for (int i = 0; i < d->cfg.nnbrs; i++) {
+	d->nnbrs = d->cfg.nnbrs < DAEMON_MAX_NBRS ? d->cfg.nnbrs : DAEMON_MAX_NBRS;
+	for (int i = 0; i < d->nnbrs; i++) {
 		d->nbrs[i].cfg = &d->cfg.nbrs[i];
-		d->nbrs[i].sock = -1;
-		for (int k = 0; k < d->nsocks; k++)
-			if (d->cfg.listen[k].ss_family == d->cfg.nbrs[i].addr.ss_family)
-				d->nbrs[i].sock = d->socks[k];
+		d->nbrs[i].sock = sock_for(d, d->cfg.nbrs[i].addr.ss_family);
 		if (d->nbrs[i].sock < 0)
 			daemon_log(d, LOG_L_WARN, "neighbour %s: no listen socket of its family",
 				   d->cfg.nbrs[i].text);
@@ -209,4 +218,104 @@ void icc_io_close(struct daemon *d)
 	d->nsocks = 0;
 	free(d->nbrs);
 	d->nbrs = NULL;
+	d->nnbrs = 0;
+}
+
+/* rt_addr: 4|6, address, port (big-endian); see framework/module.h. */
+static int addr_from_rt(const struct rt_addr *a, struct dconf_nbr *out)
+{
+	memset(&out->addr, 0, sizeof(out->addr));
+	if (a->len == 7 && a->b[0] == 4) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&out->addr;
+
+		s->sin_family = AF_INET;
+		memcpy(&s->sin_addr, a->b + 1, 4);
+		memcpy(&s->sin_port, a->b + 5, 2);
+		out->alen = sizeof(*s);
+		inet_ntop(AF_INET, &s->sin_addr, out->text, sizeof(out->text));
+		snprintf(out->text + strlen(out->text), 8, ":%u", ntohs(s->sin_port));
+		return 0;
+	}
+	if (a->len == 19 && a->b[0] == 6) {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&out->addr;
+
+		s->sin6_family = AF_INET6;
+		memcpy(&s->sin6_addr, a->b + 1, 16);
+		memcpy(&s->sin6_port, a->b + 17, 2);
+		out->alen = sizeof(*s);
+		out->text[0] = '[';
+		inet_ntop(AF_INET6, &s->sin6_addr, out->text + 1, sizeof(out->text) - 10);
+		snprintf(out->text + strlen(out->text), 9, "]:%u", ntohs(s->sin6_port));
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+int icc_io_self_addr(struct daemon *d, struct rt_addr *out)
+{
+	const struct sockaddr_storage *ss = &d->cfg.listen[0];
+
+	if (!d->cfg.nlisten)
+		return -ENOENT;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+		out->len = 7;
+		out->b[0] = 4;
+		memcpy(out->b + 1, &s->sin_addr, 4);
+		memcpy(out->b + 5, &s->sin_port, 2);
+	} else {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+
+		out->len = 19;
+		out->b[0] = 6;
+		memcpy(out->b + 1, &s->sin6_addr, 16);
+		memcpy(out->b + 17, &s->sin6_port, 2);
+	}
+	return 0;
+}
+
+int icc_io_link_add(struct daemon *d, const struct node_id *id, const struct rt_addr *addr)
+{
+	struct nbr_state *nb;
+	struct icc_hdr h = { .type = ICC_T_KEEPALIVE, .ttl = 1, .src = d->node.id, .dst = *id };
+
+	if (daemon_nbr(d, id))
+		return 0;
+	if (!addr || node_id_eq(id, &d->node.id))
+		return -EINVAL;
+	if (d->nnbrs == DAEMON_MAX_NBRS)
+		return -ENOSPC;
+	nb = &d->nbrs[d->nnbrs];
+	memset(nb, 0, sizeof(*nb));
+	if (addr_from_rt(addr, &nb->own) < 0)
+		return -EAFNOSUPPORT;
+	nb->own.id = *id;
+	nb->cfg = &nb->own;
+	nb->dynamic = true;
+	nb->sock = sock_for(d, nb->own.addr.ss_family);
+	if (nb->sock < 0)
+		return -EAFNOSUPPORT;
+	d->nnbrs++;
+	/* say hello now rather than at the next keepalive tick */
+	h.seq = ++d->seq;
+	if (icc_io_send(d, nb, &h, NULL, 0) == 0)
+		d->icc.keepalive_tx++;
+	return 0;
+}
+
+int icc_io_link_remove(struct daemon *d, const struct node_id *id)
+{
+	struct nbr_state *nb = daemon_nbr(d, id), *last;
+
+	if (!nb)
+		return -ENOENT;
+	if (!nb->dynamic)
+		return -EPERM; /* configured neighbours stay */
+	last = &d->nbrs[--d->nnbrs];
+	if (nb != last) {
+		*nb = *last;
+		nb->cfg = &nb->own;
+	}
+	return 0;
 }

@@ -10,6 +10,7 @@
 #ifndef IPOP_FW_MODULE_H
 #define IPOP_FW_MODULE_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,6 +51,17 @@ struct nbr_info {
 
 enum log_level { LOG_L_ERR, LOG_L_WARN, LOG_L_INFO, LOG_L_DEBUG };
 
+/*
+ * A runtime address of a node, opaque to modules (they carry it in
+ * membership gossip). Daemon: b[0] = 4 or 6, then the IP address and the
+ * port (big-endian). Simulator: b[0] = 0, then the node index (big-endian).
+ */
+#define RT_ADDR_MAX 19
+struct rt_addr {
+	uint8_t len;
+	uint8_t b[RT_ADDR_MAX];
+};
+
 struct rt_ops {
 	/* ICC to a neighbour's module. -EHOSTUNREACH if `to` is no neighbour. */
 	int (*send)(struct node *n, const struct node_id *to, const char *module,
@@ -65,6 +77,16 @@ struct rt_ops {
 	int (*dp_remove)(struct node *n, const struct dp_entry *e);
 	void (*count)(struct module *m, unsigned int ctr, uint64_t delta);
 	void (*log)(struct node *n, enum log_level lvl, const char *fmt, va_list ap);
+	/*
+	 * Run-time links (topology). link_add puts a node in the neighbour
+	 * table (idempotent; addr may be NULL if the node is already known);
+	 * the link goes up (module link hook) once the peer is heard from, and
+	 * down after the runtime's dead interval. link_remove drops it.
+	 * self_addr: this node's own address (what it gossips). -errno.
+	 */
+	int (*link_add)(struct node *n, const struct node_id *id, const struct rt_addr *addr);
+	int (*link_remove)(struct node *n, const struct node_id *id);
+	int (*self_addr)(struct node *n, struct rt_addr *out);
 };
 
 struct module_ops {
@@ -141,6 +163,22 @@ static inline int rt_dp_remove(struct module *m, const struct dp_entry *e)
 static inline void rt_count(struct module *m, unsigned int ctr, uint64_t delta)
 {
 	m->node->rt->count(m, ctr, delta);
+}
+
+static inline int rt_link_add(struct module *m, const struct node_id *id,
+			      const struct rt_addr *addr)
+{
+	return m->node->rt->link_add ? m->node->rt->link_add(m->node, id, addr) : -EOPNOTSUPP;
+}
+
+static inline int rt_link_remove(struct module *m, const struct node_id *id)
+{
+	return m->node->rt->link_remove ? m->node->rt->link_remove(m->node, id) : -EOPNOTSUPP;
+}
+
+static inline int rt_self_addr(struct module *m, struct rt_addr *out)
+{
+	return m->node->rt->self_addr ? m->node->rt->self_addr(m->node, out) : -EOPNOTSUPP;
 }
 
 void rt_log(struct module *m, enum log_level lvl, const char *fmt, ...)

@@ -4,13 +4,12 @@
 #include "framework/node.h"
 #include "modules/cmm.h"
 #include "modules/echo.h"
+#include "modules/smm.h"
+#include "modules/topology.h"
 
 /* Built-in modules. Add new overlay modules here. */
 static const struct module_ops *const builtin[] = {
-	&cmm_module,
-	&echo_module,
-	&log_module,
-	&flood_module,
+	&cmm_module, &echo_module, &log_module, &flood_module, &topology_module, &smm_module,
 };
 
 #define EXTRA_MAX 16

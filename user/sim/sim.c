@@ -170,6 +170,110 @@ static uint64_t link_latency(const struct sim *s, uint32_t u, uint32_t v)
 	return s->cfg.lat_min_ns + rng_hash3(s->cfg.seed ^ 0x1a7, a, b) % span;
 }
 
+/* ---- run-time links ---- */
+
+static int dyn_find(const struct sim *s, uint32_t u, uint32_t v)
+{
+	const struct sim_dyn *d = s->dyn ? &s->dyn[u] : NULL;
+
+	for (uint32_t k = 0; d && k < d->n; k++)
+		if (d->v[k] == v)
+			return (int)k;
+	return -1;
+}
+
+static bool sim_may_send(const struct sim *s, uint32_t u, uint32_t v)
+{
+	return s->cfg.all_links || graph_has_edge(&s->g, u, v) || dyn_find(s, u, v) >= 0;
+}
+
+static int srt_link_add(struct node *n, const struct node_id *id, const struct rt_addr *addr)
+{
+	struct sim *s = sim_of(n);
+	uint32_t u = idx_of(n), v;
+	struct sim_dyn *d;
+	struct sim_ev ev = { .kind = EV_LINK, .dst = u, .len = 1 };
+
+	(void)addr;
+	if (id_to_idx(s, id, &v) < 0 || v == u)
+		return -EHOSTUNREACH;
+	if (dyn_find(s, u, v) >= 0 || graph_has_edge(&s->g, u, v))
+		return 0;
+	if (!s->dyn && !(s->dyn = calloc(s->g.n, sizeof(*s->dyn))))
+		return -ENOMEM;
+	d = &s->dyn[u];
+	if (d->n == d->cap) {
+		uint32_t nc = d->cap ? 2 * d->cap : 8;
+		uint32_t *nv = realloc(d->v, sizeof(*nv) * nc);
+
+		if (!nv)
+			return -ENOMEM;
+		d->v = nv;
+		d->cap = nc;
+	}
+	d->v[d->n++] = v;
+	/* up once the peer has been heard: one round trip, if it is alive */
+	ev.src = v;
+	return sim_push(s, s->now + 2 * link_latency(s, u, v), &ev) ? 0 : -ENOMEM;
+}
+
+static int srt_link_remove(struct node *n, const struct node_id *id)
+{
+	struct sim *s = sim_of(n);
+	uint32_t u = idx_of(n), v;
+	int k;
+
+	if (id_to_idx(s, id, &v) < 0)
+		return -ENOENT;
+	k = dyn_find(s, u, v);
+	if (k < 0)
+		return graph_has_edge(&s->g, u, v) ? -EPERM : -ENOENT;
+	s->dyn[u].v[k] = s->dyn[u].v[--s->dyn[u].n];
+	return 0;
+}
+
+static int srt_self_addr(struct node *n, struct rt_addr *out)
+{
+	uint32_t i = idx_of(n);
+
+	out->len = 5;
+	out->b[0] = 0;
+	for (int k = 0; k < 4; k++)
+		out->b[1 + k] = (uint8_t)(i >> (24 - 8 * k));
+	return 0;
+}
+
+static void sim_link_event(struct sim *s, struct sim_ev *ev)
+{
+	if (s->failed[ev->dst] || dyn_find(s, ev->dst, ev->src) < 0)
+		return;
+	if (ev->len && s->failed[ev->src])
+		return; /* never heard: the module's connect timeout decides */
+	node_link(&s->nodes[ev->dst], &s->nodes[ev->src].id, ev->len != 0);
+}
+
+bool sim_detected(const struct sim *s, uint32_t i)
+{
+	return s->failed[i] && s->fail_applied && s->now >= s->cfg.fail_at_ns + s->cfg.detect_ns;
+}
+
+int64_t sim_node_index(const struct sim *s, const struct node_id *id)
+{
+	uint32_t i;
+
+	return id_to_idx(s, id, &i) < 0 ? -1 : (int64_t)i;
+}
+
+uint32_t sim_dyn_links(const struct sim *s, uint32_t i, const uint32_t **v)
+{
+	if (!s->dyn) {
+		*v = NULL;
+		return 0;
+	}
+	*v = s->dyn[i].v;
+	return s->dyn[i].n;
+}
+
 /* ---- rt_ops ---- */
 
 static int srt_send(struct node *n, const struct node_id *to, const char *module,
@@ -188,7 +292,7 @@ static int srt_send(struct node *n, const struct node_id *to, const char *module
 	uint8_t *copy = NULL;
 	int mod;
 
-	if (id_to_idx(s, to, &v) < 0 || !graph_has_edge(&s->g, u, v))
+	if (id_to_idx(s, to, &v) < 0 || !sim_may_send(s, u, v))
 		return -EHOSTUNREACH;
 	if (msg->len > ICC_MAX_PAYLOAD)
 		return -EMSGSIZE;
@@ -339,6 +443,9 @@ static const struct rt_ops sim_rt_ops = {
 	.dp_remove = srt_dp,
 	.count = srt_count,
 	.log = srt_log,
+	.link_add = srt_link_add,
+	.link_remove = srt_link_remove,
+	.self_addr = srt_self_addr,
 };
 
 /* ---- the loop ---- */
@@ -383,6 +490,19 @@ static void sim_detect_failures(struct sim *s)
 				node_link(&s->nodes[v], &s->nodes[u].id, false);
 		}
 	}
+	for (uint32_t u = 0; s->dyn && u < s->g.n; u++) {
+		uint32_t k = 0;
+
+		/* the hook may remove links: rescan from where we are */
+		while (!s->failed[u] && k < s->dyn[u].n) {
+			uint32_t v = s->dyn[u].v[k], before = s->dyn[u].n;
+
+			if (s->failed[v])
+				node_link(&s->nodes[u], &s->nodes[v].id, false);
+			if (s->dyn[u].n == before)
+				k++;
+		}
+	}
 }
 
 static void sim_dispatch(struct sim *s, struct sim_ev *ev)
@@ -411,6 +531,9 @@ static void sim_dispatch(struct sim *s, struct sim_ev *ev)
 	case EV_DETECT:
 		sim_detect_failures(s);
 		break;
+	case EV_LINK:
+		sim_link_event(s, ev);
+		break;
 	}
 }
 
@@ -433,6 +556,11 @@ uint64_t sim_run(struct sim *s)
 	return n;
 }
 
+void sim_set_until(struct sim *s, uint64_t until_ns)
+{
+	s->cfg.until_ns = until_ns;
+}
+
 int sim_schedule_app(struct sim *s, uint64_t t, uint32_t node, uint32_t arg)
 {
 	struct sim_ev ev = { .kind = EV_APP, .dst = node, .len = arg };
@@ -451,6 +579,9 @@ static json_t *sim_default_modules(const struct sim_cfg *c)
 
 static int sim_init_nodes(struct sim *s, char *err, size_t errlen)
 {
+	/* every ID first: a module's init may look at its neighbours' */
+	for (uint32_t i = 0; i < s->g.n; i++)
+		sim_node_id(s, i, &s->nodes[i].id);
 	for (uint32_t i = 0; i < s->g.n; i++) {
 		struct node_id id;
 		int ret;
@@ -513,6 +644,9 @@ void sim_free(struct sim *s)
 	for (uint32_t i = 0; s->nodes && i < s->g.n; i++)
 		if (s->nodes[i].mods)
 			node_stop(&s->nodes[i]);
+	for (uint32_t i = 0; s->dyn && i < s->g.n; i++)
+		free(s->dyn[i].v);
+	free(s->dyn);
 	free(s->heap);
 	free(s->tt);
 	free(s->nodes);

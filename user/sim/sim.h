@@ -35,7 +35,8 @@ struct sim_cfg {
 	uint64_t start_window_ns; /* neighbours: nodes start uniformly in [0, this) */
 	uint32_t seen_capacity;
 	uint32_t payload_len;
-	bool verbose; /* module logs to stderr */
+	bool verbose;	/* module logs to stderr */
+	bool all_links; /* any node may send to any node (a converged overlay) */
 };
 
 struct sim_counts {
@@ -51,6 +52,8 @@ struct sim *sim_new(const struct sim_cfg *c, const json_t *modules, char *err, s
 void sim_free(struct sim *s);
 /* Run the scenario until the queue is dry or until_ns. Returns events processed. */
 uint64_t sim_run(struct sim *s);
+/* Move the stop time (0 = run dry), to run a live simulation on in steps. */
+void sim_set_until(struct sim *s, uint64_t until_ns);
 
 uint32_t sim_nnodes(const struct sim *s);
 struct node *sim_node(struct sim *s, uint32_t i);
@@ -60,6 +63,13 @@ const struct sim_counts *sim_counts(const struct sim *s);
 uint64_t sim_now(const struct sim *s);
 /* Node i's ID: ring position in bytes 0-7, index in bytes 12-15. */
 void sim_node_id(const struct sim *s, uint32_t i, struct node_id *out);
+
+/* Failed and seen as failed by its neighbours (after the detection delay). */
+bool sim_detected(const struct sim *s, uint32_t i);
+/* Node index of an ID made by sim_node_id, or -1. */
+int64_t sim_node_index(const struct sim *s, const struct node_id *id);
+/* Run-time links of node i (rt_link_add), for tests. */
+uint32_t sim_dyn_links(const struct sim *s, uint32_t i, const uint32_t **v);
 
 /* Results as JSON (new reference; wall_s: run time, from the caller), as a table. */
 json_t *sim_results_json(struct sim *s, double wall_s);

@@ -5,7 +5,7 @@
 
 #include "sim/sim.h"
 
-enum sim_ev_kind { EV_MSG, EV_TIMER, EV_APP, EV_FAIL, EV_DETECT };
+enum sim_ev_kind { EV_MSG, EV_TIMER, EV_APP, EV_FAIL, EV_DETECT, EV_LINK };
 
 #define SIM_INLINE	56 /* payloads up to this size live in the event */
 #define SIM_CHUNK_SHIFT 16
@@ -38,6 +38,12 @@ struct sim_tslot {
 	uint8_t used;
 };
 
+/* Run-time links of one node (rt_link_add), beside the static graph. */
+struct sim_dyn {
+	uint32_t *v;
+	uint32_t n, cap;
+};
+
 struct sim {
 	struct sim_cfg cfg;
 	struct graph g;
@@ -58,6 +64,7 @@ struct sim {
 	uint32_t *sources; /* flood sources */
 	uint32_t nsources;
 	bool verbose;
+	struct sim_dyn *dyn; /* per node, NULL until a module adds a link */
 };
 
 /* Queue a copy of ev at time t; returns the queued event (to fill data) or NULL. */

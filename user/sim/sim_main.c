@@ -8,11 +8,12 @@
 #include <time.h>
 
 #include "sim/sim.h"
+#include "sim/smm_scen.h"
 
 #define NS_PER_MS 1000000ULL
 
 static const char usage[] =
-	"usage: ipop-sim [options]\n"
+	"usage: ipop-sim [options]   (or: ipop-sim smm --help)\n"
 	"  --nodes N            number of nodes (default 1000)\n"
 	"  --graph KIND         ring|chord|regular|er|ba|ws|file (default chord)\n"
 	"  --degree K           regular: degree; er: mean degree; ba: 2m; ws: k (default 8)\n"
@@ -276,8 +277,11 @@ int main(int argc, char **argv)
 	char err[256] = "";
 	struct sim *s;
 	double t0, t1;
-	int ret = parse_args(argc, argv, &a);
+	int ret;
 
+	if (argc > 1 && !strcmp(argv[1], "smm"))
+		return sim_smm_main(argc - 1, argv + 1);
+	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	if (a.modules_file) {

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Topology: finger computation, greedy routing, wire format, and convergence on the simulator. */
+#include <criterion/criterion.h>
+#include <errno.h>
+
+#include "modules/echo.h"
+#include "modules/smm.h"
+#include "modules/topology.h"
+#include "sim/sim.h"
+
+static ring_t r_hi(uint64_t hi)
+{
+	return (ring_t)hi << 64;
+}
+
+Test(topology, fingers_are_first_node_at_or_after_each_point)
+{
+	/* 8 nodes evenly spaced by 2^125, self at 0 */
+	ring_t keys[7];
+	int f[TOPO_FINGERS], n;
+
+	for (int i = 0; i < 7; i++)
+		keys[i] = (ring_t)(7 - i) << 125; /* any order */
+	n = topo_fingers(0, keys, 7, f);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(keys[f[0]], (ring_t)4 << 125); /* 2^127 */
+	cr_assert_eq(keys[f[1]], (ring_t)2 << 125); /* 2^126 */
+	cr_assert_eq(keys[f[2]], (ring_t)1 << 125);
+	for (int i = 3; i < TOPO_FINGERS; i++)
+		cr_assert_eq(keys[f[i]], (ring_t)1 << 125, "finger %d", i);
+}
+
+Test(topology, fingers_wrap_around_the_ring)
+{
+	/* self near the top: points past 2^128 wrap to small IDs */
+	ring_t self = RING_MAX - 10, keys[] = { 5, r_hi(1), RING_MAX - 5 };
+	int f[TOPO_FINGERS];
+
+	cr_assert_eq(topo_fingers(self, keys, 3, f), 3);
+	cr_assert_eq(f[0], -1, "no node between self + 2^127 and self: the finger is self");
+	cr_assert_eq(keys[f[TOPO_FINGERS - 1]], RING_MAX - 5); /* +1: the successor */
+	cr_assert_eq(keys[f[TOPO_FINGERS - 4]], 5);	       /* +8 wraps past 2^128 */
+	cr_assert_eq(keys[f[TOPO_FINGERS - 5]], 5);	       /* +16 lands exactly on 5 */
+	cr_assert_eq(keys[f[TOPO_FINGERS - 6]], r_hi(1));      /* +32 */
+	cr_assert_eq(keys[f[63]], r_hi(1));		       /* +2^64 */
+	cr_assert_eq(f[62], -1);			       /* +2^65: back to self */
+}
+
+Test(topology, fingers_with_no_other_node)
+{
+	int f[TOPO_FINGERS];
+
+	cr_assert_eq(topo_fingers(42, NULL, 0, f), 0);
+	for (int i = 0; i < TOPO_FINGERS; i++)
+		cr_assert_eq(f[i], -1);
+}
+
+Test(topology, greedy_next_hop)
+{
+	ring_t keys[] = { 100, 200, 400, 800 };
+	bool fin;
+
+	cr_assert_eq(topo_next_hop(0, keys, 4, 50, &fin), 0); /* successor owns it */
+	cr_assert(fin);
+	cr_assert_eq(topo_next_hop(0, keys, 4, 100, &fin), 0);
+	cr_assert(fin);
+	cr_assert_eq(topo_next_hop(0, keys, 4, 450, &fin), 2); /* closest before */
+	cr_assert(!fin);
+	cr_assert_eq(topo_next_hop(0, keys, 4, 800, &fin), 3);
+	cr_assert(fin);
+	cr_assert_eq(topo_next_hop(0, keys, 4, RING_MAX, &fin), 3);
+	cr_assert_eq(topo_next_hop(0, keys, 4, 0, &fin), -1); /* self */
+	/* wrap: from 700 towards 150 goes through 800, then 100 */
+	cr_assert_eq(topo_next_hop(700, keys, 4, 150, &fin), 0);
+	cr_assert(!fin);
+	cr_assert_eq(topo_next_hop(700, keys, 4, 750, &fin), 3);
+	cr_assert(fin);
+}
+
+Test(topology, greedy_routing_reaches_the_owner_in_log_hops)
+{
+	/* 1024 nodes with random IDs, each knowing its true fingers */
+	enum { N = 1024 };
+	static ring_t ids[N];
+	uint64_t x = 7;
+
+	for (int i = 0; i < N; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		ids[i] = (ring_t)x << 64 | (x * 31);
+	}
+	for (int trial = 0; trial < 200; trial++) {
+		int cur = trial % N, hops = 0;
+		ring_t target = ids[(trial * 37) % N] + 1, best = RING_MAX;
+		int owner = -1;
+		bool fin = false;
+
+		for (int i = 0; i < N; i++)
+			if (ids[i] - target < best) {
+				best = ids[i] - target;
+				owner = i;
+			}
+		while (!fin && hops < 64) {
+			static ring_t k[N];
+			int f[TOPO_FINGERS], n = 0, nh;
+			ring_t fk[TOPO_FINGERS];
+			int nf = 0;
+
+			for (int i = 0; i < N; i++)
+				if (i != cur)
+					k[n++] = ids[i];
+			topo_fingers(ids[cur], k, n, f);
+			for (int i = 0; i < TOPO_FINGERS; i++)
+				if (f[i] >= 0 && (nf == 0 || fk[nf - 1] != k[f[i]]))
+					fk[nf++] = k[f[i]];
+			nh = topo_next_hop(ids[cur], fk, nf, target, &fin);
+			cr_assert_geq(nh, 0);
+			for (int i = 0; i < N; i++)
+				if (ids[i] == fk[nh])
+					cur = i;
+			hops++;
+		}
+		cr_assert_eq(cur, owner, "trial %d", trial);
+		cr_assert_leq(hops, 2 * 10 + 2, "trial %d: %d hops", trial, hops);
+	}
+}
+
+Test(topology, connect_race_has_one_winner)
+{
+	struct node_id a = { { 1 } }, b = { { 2 } };
+
+	cr_assert(topo_connect_wins(&a, &b));
+	cr_assert(!topo_connect_wins(&b, &a));
+}
+
+Test(topology, wire_round_trip_and_truncation)
+{
+	struct topo_msg m = { .type = TOPO_T_GOSSIP, .flags = TOPO_F_REPLY, .n = 2 }, d;
+	uint8_t buf[ICC_MAX_PAYLOAD];
+	int len;
+
+	m.addr = (struct rt_addr){ .len = 7, .b = { 4, 127, 0, 0, 1, 0x1f, 0x90 } };
+	m.e[0].id.b[0] = 0xaa;
+	m.e[0].addr = (struct rt_addr){ .len = 5, .b = { 0, 0, 0, 0, 9 } };
+	m.e[1].id.b[15] = 0xbb;
+	len = topo_msg_encode(&m, buf, sizeof(buf));
+	cr_assert_eq(len, 4 + 8 + 2 * (16 + 1) + 5);
+	cr_assert_eq(topo_msg_decode(buf, (size_t)len, &d), 0);
+	cr_assert_eq(d.n, 2);
+	cr_assert_eq(d.flags, TOPO_F_REPLY);
+	cr_assert_eq(d.addr.len, 7);
+	cr_assert_eq(d.e[0].id.b[0], 0xaa);
+	cr_assert_eq(d.e[0].addr.b[4], 9);
+	cr_assert_eq(d.e[1].addr.len, 0);
+	for (int l = 0; l < len; l++)
+		cr_assert_eq(topo_msg_decode(buf, (size_t)l, &d), -EBADMSG, "length %d", l);
+	buf[len] = 0;
+	cr_assert_eq(topo_msg_decode(buf, (size_t)len + 1, &d), -EBADMSG);
+	buf[3] = TOPO_GOSSIP_MAX + 1;
+	cr_assert_eq(topo_msg_decode(buf, (size_t)len, &d), -EBADMSG);
+	buf[3] = 2;
+	buf[4] = RT_ADDR_MAX + 1;
+	cr_assert_eq(topo_msg_decode(buf, (size_t)len, &d), -EBADMSG);
+	buf[4] = 7;
+	buf[1] = 9;
+	cr_assert_eq(topo_msg_decode(buf, (size_t)len, &d), -EBADMSG);
+}
+
+/* ---- the protocol on the simulator ---- */
+
+static struct sim *topo_sim(uint32_t n, uint64_t seed, double fail, uint64_t until_ms,
+			    uint64_t fail_ms)
+{
+	struct sim_cfg c;
+	char err[256] = "";
+	json_t *mods = json_pack("{s:{}, s:{s:[s], s:i, s:i, s:i}, s:{s:[s, s]}, s:{s:[s]}}", "cmm",
+				 "topology", "dependencies", "cmm", "gossip_ms", 500, "successors",
+				 4, "connect_timeout_ms", 3000, "smm", "dependencies", "cmm",
+				 "topology", "echo", "dependencies", "cmm");
+	struct sim *s;
+
+	sim_cfg_defaults(&c);
+	c.graph.kind = GRAPH_REGULAR; /* random bootstrap contacts */
+	c.graph.degree = 3;
+	c.graph.n = n;
+	c.seed = seed;
+	c.scenario = SCEN_NONE;
+	c.until_ns = until_ms * 1000000ULL;
+	c.node_fail = fail;
+	c.fail_at_ns = fail_ms * 1000000ULL;
+	c.detect_ns = 2000 * 1000000ULL;
+	s = sim_new(&c, mods, err, sizeof(err));
+	json_decref(mods);
+	cr_assert_not_null(s, "sim_new: %s", err);
+	return s;
+}
+
+/* Live node after i (cyclic); the sim's IDs grow with the index. */
+static uint32_t next_live(struct sim *s, uint32_t i)
+{
+	do
+		i = (i + 1) % sim_nnodes(s);
+	while (sim_failed(s, i));
+	return i;
+}
+
+/* Every live node's successor and fingers are the true ones over live nodes. */
+static uint32_t topo_wrong(struct sim *s)
+{
+	uint32_t n = sim_nnodes(s), wrong = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct module *t = node_module(sim_node(s, i), TOPOLOGY_NAME);
+		struct node_id succ[4], fing[TOPO_FINGERS];
+		ring_t self = ring_of(sim_node(s, i)->id.b);
+		int ns;
+
+		if (sim_failed(s, i))
+			continue;
+		ns = topology_view(t, succ, 4, NULL, fing);
+		if (ns < 1 || !node_id_eq(&succ[0], &sim_node(s, next_live(s, i))->id)) {
+			wrong++;
+			continue;
+		}
+		for (int f = 0; f < TOPO_FINGERS; f += 7) {
+			ring_t p = ring_finger_point(self, f), best = RING_MAX;
+			uint32_t want = i;
+
+			for (uint32_t j = 0; j < n; j++) {
+				ring_t d = ring_of(sim_node(s, j)->id.b) - p;
+
+				if (!sim_failed(s, j) && d < best && j != i) {
+					best = d;
+					want = j;
+				}
+			}
+			/* the first node at or after the point, unless that is past self */
+			if (best >= self - p)
+				want = i;
+			if (!node_id_eq(&fing[f], &sim_node(s, want)->id)) {
+				wrong++;
+				break;
+			}
+		}
+	}
+	return wrong;
+}
+
+Test(topology, converges_from_random_bootstrap_contacts, .timeout = 60)
+{
+	struct sim *s = topo_sim(128, 3, 0, 20000, 0);
+
+	sim_run(s);
+	cr_assert_eq(topo_wrong(s), 0, "%u nodes with a wrong view", topo_wrong(s));
+	sim_free(s);
+}
+
+static uint64_t sum_ctr(struct sim *s, const char *mod, unsigned int c)
+{
+	uint64_t t = 0;
+
+	for (uint32_t i = 0; i < sim_nnodes(s); i++)
+		t += node_module(sim_node(s, i), mod)->ctr[c];
+	return t;
+}
+
+/* One SMM broadcast over the protocol's own tables: every live node exactly once. */
+static void broadcast_once(struct sim *s, uint32_t root, uint64_t *echo_before)
+{
+	struct msg_id id = { { 0x5a, (uint8_t)root } };
+	uint64_t sent0 = sum_ctr(s, SMM_NAME, SMM_C_SENT), live = 0;
+	struct node *r = sim_node(s, root);
+	int ret;
+
+	ret = smm_send_from(node_module(r, TOPOLOGY_NAME), &id, "hi", 2, &r->id, &r->id, "echo");
+	cr_assert_geq(ret, 1);
+	sim_set_until(s, sim_now(s) + 2000000000ULL);
+	sim_run(s);
+	for (uint32_t i = 0; i < sim_nnodes(s); i++) {
+		uint64_t got = node_module(sim_node(s, i), "echo")->ctr[ECHO_C_RECEIVED];
+
+		cr_assert_eq(got - echo_before[i], sim_failed(s, i) ? 0 : 1, "node %u got %lu", i,
+			     (unsigned long)(got - echo_before[i]));
+		echo_before[i] = got;
+		live += !sim_failed(s, i);
+	}
+	cr_assert_eq(sum_ctr(s, SMM_NAME, SMM_C_SENT) - sent0, live - 1);
+	cr_assert_eq(sum_ctr(s, SMM_NAME, SMM_C_DUPLICATES), 0);
+}
+
+Test(topology, smm_over_protocol_tables_with_failures_and_repair, .timeout = 60)
+{
+	struct sim *s = topo_sim(256, 11, 0.2, 10000, 15000);
+	uint64_t echo[256] = { 0 };
+	uint32_t root = 0;
+
+	sim_run(s);
+	cr_assert_eq(topo_wrong(s), 0);
+	broadcast_once(s, 7, echo);
+	/* 20% fail at 15 s, neighbours see it at 17 s; the ring repairs by gossip */
+	sim_set_until(s, 45000000000ULL);
+	sim_run(s);
+	cr_assert_gt(sum_ctr(s, TOPOLOGY_NAME, TOPO_C_LINK_DOWN), 0);
+	cr_assert_eq(topo_wrong(s), 0, "%u live nodes with a wrong view", topo_wrong(s));
+	while (sim_failed(s, root))
+		root++;
+	broadcast_once(s, root, echo);
+	sim_free(s);
+}
+
+Test(topology, links_follow_the_view_and_races_have_one_winner, .timeout = 60)
+{
+	struct sim *s = topo_sim(256, 4, 0, 15000, 0);
+	uint64_t won, lost;
+
+	sim_run(s);
+	cr_assert_eq(topo_wrong(s), 0);
+	won = sum_ctr(s, TOPOLOGY_NAME, TOPO_C_RACE_WON);
+	lost = sum_ctr(s, TOPOLOGY_NAME, TOPO_C_RACE_LOST);
+	cr_assert_eq(won, lost, "every simultaneous connect has exactly one winner");
+	cr_assert_gt(sum_ctr(s, TOPOLOGY_NAME, TOPO_C_LINKS_REMOVED), 0, "links were trimmed");
+	for (uint32_t i = 0; i < sim_nnodes(s); i++) {
+		struct module *t = node_module(sim_node(s, i), TOPOLOGY_NAME);
+		struct node_id succ[4], fing[TOPO_FINGERS], routes[SMM_ROUTES_MAX];
+		const uint32_t *v;
+		uint32_t nl = sim_dyn_links(s, i, &v);
+		int nr = topology_routes(t, routes, SMM_ROUTES_MAX), ns;
+
+		ns = topology_view(t, succ, 4, NULL, fing);
+		/* every successor is a live route (linked and up) */
+		for (int k = 0; k < ns; k++) {
+			bool found = false;
+
+			for (int r = 0; r < nr; r++)
+				found |= node_id_eq(&routes[r], &succ[k]);
+			cr_assert(found, "node %u: successor %d is not a route", i, k);
+		}
+		/* own needs (<= 4 + 1 + ~9 fingers) plus peers that need it */
+		cr_assert_leq(nl, 40, "node %u holds %u run-time links", i, nl);
+	}
+	sim_free(s);
+}
+
+Test(topology, smm_range_reaches_exactly_the_nodes_inside, .timeout = 60)
+{
+	struct sim *s = topo_sim(256, 6, 0, 10000, 0);
+	struct msg_id id = { { 0x7e } };
+	struct node *root = sim_node(s, 200);
+
+	sim_run(s);
+	/* [node 40, node 100): the root (200) is outside, so it routes first */
+	smm_send_from(node_module(root, TOPOLOGY_NAME), &id, "r", 1, &sim_node(s, 40)->id,
+		      &sim_node(s, 100)->id, "echo");
+	sim_set_until(s, sim_now(s) + 2000000000ULL);
+	sim_run(s);
+	for (uint32_t i = 0; i < sim_nnodes(s); i++)
+		cr_assert_eq(node_module(sim_node(s, i), "echo")->ctr[ECHO_C_RECEIVED],
+			     i >= 40 && i < 100 ? 1 : 0, "node %u", i);
+	cr_assert_gt(sum_ctr(s, SMM_NAME, SMM_C_TRANSIT), 0);
+	cr_assert_eq(sum_ctr(s, SMM_NAME, SMM_C_DUPLICATES), 0);
+	sim_free(s);
+}

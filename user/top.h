@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The daemon side of `ipop-bpf top`: the control op flows_top, the newest
+ * snapshot's flows sorted on the daemon ("sort": "rate" (default),
+ * "packets" or "bytes") and cut to "limit" (default 100, at most
+ * TOP_LIMIT_MAX, so a reply always fits the control socket's output
+ * buffer however many flows there are). Reply: {"flows": [flow as in the op
+ * flows, with "idle_s", "rate_mbps", "rate_avg_mbps", "pps"], "total": all
+ * live flows, "taken_ns"}.
+ */
+#ifndef IPOP_TOP_H
+#define IPOP_TOP_H
+
+#define TOP_LIMIT_MAX 2000
+
+/* Register flows_top (before daemon_run); idempotent. */
+void top_register_ops(void);
+
+#endif /* IPOP_TOP_H */
