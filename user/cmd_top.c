@@ -417,13 +417,9 @@ static json_t *flows_top_json(const struct stats_snapshot *snap, size_t limit)
 			if (!if_indextoname(last_ifindex, ifname))
 				snprintf(ifname, sizeof(ifname), "if%u", last_ifindex);
 		}
-		j = fmt_flow_json(&f->key, &f->val, ifname);
+		j = stats_flow_json(f, ifname);
 		if (!j || json_array_append_new(arr, j))
 			goto fail;
-		json_object_set_new(j, "idle_s", json_real(f->idle_s));
-		json_object_set_new(j, "rate_mbps", json_real(f->rate_mbps));
-		json_object_set_new(j, "rate_avg_mbps", json_real(f->rate_avg_mbps));
-		json_object_set_new(j, "pps", json_real(f->pps));
 	}
 	free(order);
 	return arr;

@@ -272,7 +272,14 @@ static int flows_local(const char *pin_path, json_t **out)
 }
 
 /* The daemon's snapshot (with rates and idle times), if a daemon serves pin_path. */
-static json_t *flows_daemon(const struct flows_cfg *c)
+/*
+ * At most this many flows come from the daemon (control op flows_top sorts
+ * and cuts them there, so a reply fits the control socket); --no-daemon
+ * reads every flow from the pinned map.
+ */
+#define FLOWS_DAEMON_MAX 2000
+
+static json_t *flows_daemon(const struct flows_cfg *c, size_t *total)
 {
 	json_t *req = json_pack("{s:s}", "op", "flow_status"), *rep = NULL, *flows = NULL;
 	char err[256];
@@ -287,10 +294,19 @@ static json_t *flows_daemon(const struct flows_cfg *c)
 	json_decref(req);
 	json_decref(rep);
 	rep = NULL;
-	req = json_pack("{s:s}", "op", c->ended ? "flows_ended" : "flows");
+	if (c->ended)
+		req = json_pack("{s:s}", "op", "flows_ended");
+	else
+		req = json_pack("{s:s, s:s, s:i}", "op", "flows_top", "sort",
+				c->sort == FLOWS_SORT_PACKETS ? "packets" : "bytes", "limit",
+				c->limit && c->limit < FLOWS_DAEMON_MAX ? (int)c->limit
+									: FLOWS_DAEMON_MAX);
 	if (ctl_request(c->ctl_socket, req, &rep, 5000, err, sizeof(err)))
 		goto out;
 	flows = json_incref(json_object_get(rep, c->ended ? "ended" : "flows"));
+	*total = json_array_size(flows);
+	if (json_is_integer(json_object_get(rep, "total")))
+		*total = json_integer_value(json_object_get(rep, "total"));
 out:
 	json_decref(req);
 	json_decref(rep);
@@ -316,9 +332,9 @@ static int cmp_json(const void *a, const void *b)
 static int flows_run(void *cfg)
 {
 	struct flows_cfg *c = cfg;
-	json_t *all = flows_daemon(c), *shown, **v;
+	size_t n, k, total = 0;
+	json_t *all = flows_daemon(c, &total), *shown, **v;
 	bool rates = all != NULL;
-	size_t n, k;
 	int ret = 0;
 
 	if (!all && c->ended)
@@ -326,6 +342,8 @@ static int flows_run(void *cfg)
 	if (!all && flows_local(c->pin_path ? c->pin_path : IPOP_PIN_PATH_DEFAULT, &all))
 		return 1;
 	n = json_array_size(all);
+	if (total < n)
+		total = n;
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v)
 		return json_decref(all), cli_err("out of memory");
@@ -345,8 +363,10 @@ static int flows_run(void *cfg)
 		json_decref(root);
 	} else {
 		print_table(shown, rates);
-		if (k < n)
-			printf("(%zu more; --limit 0 shows all)\n", n - k);
+		if (k < total)
+			printf("(%zu more; %s)\n", total - k,
+			       k < n || !rates ? "--limit 0 shows all"
+					       : "--no-daemon reads them all");
 		json_decref(shown);
 	}
 	json_decref(all);

@@ -54,6 +54,21 @@ static json_t *flow_json(struct ifcache *c, const struct flow_key *k, const stru
 	return j;
 }
 
+json_t *stats_flow_json(const struct stats_flow *f, const char *ifname)
+{
+	json_t *j = fmt_flow_json(&f->key, &f->val, ifname);
+
+	if (j && (json_object_set_new(j, "table_id", json_integer(f->val.table_id)) ||
+		  json_object_set_new(j, "idle_s", json_real(f->idle_s)) ||
+		  json_object_set_new(j, "rate_mbps", json_real(f->rate_mbps)) ||
+		  json_object_set_new(j, "rate_avg_mbps", json_real(f->rate_avg_mbps)) ||
+		  json_object_set_new(j, "pps", json_real(f->pps)))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 static int cmp_flow_bytes(const void *a, const void *b)
 {
 	const struct stats_flow *x = *(const struct stats_flow *const *)a;
@@ -83,13 +98,11 @@ json_t *stats_snapshot_json_flows(const struct stats_snapshot *snap, size_t limi
 	for (size_t i = 0; i < limited(snap->n_flows, limit); i++) {
 		const struct stats_flow *f = order[i];
 
-		j = flow_json(&c, &f->key, &f->val);
+		char ifname[IF_NAMESIZE];
+
+		j = stats_flow_json(f, ifname_cached(&c, f->key.ifindex, ifname));
 		if (!j || json_array_append_new(arr, j))
 			goto fail;
-		json_object_set_new(j, "idle_s", json_real(f->idle_s));
-		json_object_set_new(j, "rate_mbps", json_real(f->rate_mbps));
-		json_object_set_new(j, "rate_avg_mbps", json_real(f->rate_avg_mbps));
-		json_object_set_new(j, "pps", json_real(f->pps));
 	}
 	free(order);
 	return arr;
