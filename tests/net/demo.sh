@@ -34,7 +34,7 @@ step "ipop-bpf flows --json --limit 1"
 nsx $A "$IPOP" flows --json --limit 1 --pin-path "$PIN" | jq .
 
 step "bpftool map dump pinned $PIN/flows (first entry)"
-bpftool map dump pinned "$PIN"/flows | sed -n '1,/^}/p' | head -40
+bpftool map dump pinned "$PIN"/flows | awk '/^    },\{/ {print "    },{ ..."; exit} {print}'
 
 step "ipop-bpf unload dva$T; namespaces removed on exit"
 nsx $A "$IPOP" unload dva$T --pin-path "$PIN"
