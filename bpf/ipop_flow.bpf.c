@@ -94,7 +94,7 @@ static __always_inline void stat_inc(__u32 idx)
 
 /*
  * Tuple space search: one lookup per distinct mask, highest priority first;
- * stop once no remaining mask can beat what was found. Returns the table id
+ * stop once no remaining mask can beat or tie what was found. Returns the table id
  * (0: no table).
  */
 static __always_inline __u32 classify(const struct flow_key *k, __u32 active)
@@ -116,14 +116,17 @@ static __always_inline __u32 classify(const struct flow_key *k, __u32 active)
 		if (i >= set->n)
 			break;
 		m = &set->masks[i];
-		if (best && m->max_prio <= best_prio)
+		/* masks come highest max_prio first: none further on can win */
+		if (best && m->max_prio < best_prio)
 			break;
 		mw = (const __u64 *)&m->mask;
 		rk.mask_id = m->id;
 		for (int w = 0; w < (int)(sizeof(struct flow_key) / 8); w++)
 			rw[w] = kw[w] & mw[w];
 		r = bpf_map_lookup_elem(&cls_rules, &rk);
-		if (r && (!best || r->prio > best_prio)) {
+		/* highest priority; a tie goes to the lower (older) table id */
+		if (r && (!best || r->prio > best_prio ||
+			  (r->prio == best_prio && r->table_id < best))) {
 			best = r->table_id;
 			best_prio = r->prio;
 		}

@@ -149,7 +149,8 @@ static int count_mask(struct cls *c, const struct flow_key *m, const struct flow
 	for (int i = 0; i < mc->n; i++)
 		if (!memcmp(&mc->seen[i], m, sizeof(*m)))
 			return 0;
-	if (mc->n == CLS_MASKS_MAX + 1)
+	/* the masks in use count too: 32 at once in all */
+	if (cls_mask_count(c) + mc->n >= CLS_MASKS_MAX)
 		return -ENOSPC;
 	mc->seen[mc->n++] = *m;
 	return 0;

@@ -149,10 +149,18 @@ static int status_run(void *cfg)
 	if (fd < 0 && fd != -ENOENT)
 		return json_decref(arr),
 		       cli_err("cannot open %s/ifaces: %s", c->pin_path, strerror(-fd));
-	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
+	/* a removal under us restarts the walk: skip what we have, bound the steps */
+	for (int steps = 0;
+	     fd >= 0 && steps < 4 * IPOP_IFACE_MAX && !bpf_map_get_next_key(fd, prev, &next);
+	     steps++) {
+		bool dup = false;
+
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &info) || (want && (int)key != want))
+		for (size_t i = 0; i < json_array_size(arr); i++)
+			dup |= json_integer_value(
+				       json_object_get(json_array_get(arr, i), "ifindex")) == key;
+		if (dup || bpf_map_lookup_elem(fd, &key, &info) || (want && (int)key != want))
 			continue;
 		json_array_append_new(arr, iface_json(key, &info));
 	}

@@ -435,11 +435,20 @@ int export_read_ifaces(const char *pin_path, struct export_iface **out)
 	*out = NULL;
 	if (fd < 0)
 		return fd;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	/*
+	 * An entry removed under us makes get_next_key start over from the first
+	 * key: skip keys already taken (and bound the walk), or a series repeats.
+	 */
+	for (int steps = 0; steps < 4 * IPOP_IFACE_MAX && !bpf_map_get_next_key(fd, prev, &next);
+	     steps++) {
+		bool dup = false;
+
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &info))
-			continue; /* removed meanwhile */
+		for (int i = 0; i < n; i++)
+			dup |= v[i].ifindex == key;
+		if (dup || bpf_map_lookup_elem(fd, &key, &info))
+			continue; /* seen, or removed meanwhile */
 		if (n == cap) {
 			struct export_iface *nv = realloc(v, (cap + 8) * sizeof(*v));
 

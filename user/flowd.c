@@ -286,12 +286,18 @@ static json_t *op_table_del(struct daemon *d, json_t *req, char *err, size_t err
 	if (!json_is_array(names))
 		return snprintf(err, errlen, "give \"name\" (a string) or \"names\" (an array)"),
 		       NULL;
-	/* check first, so that a bad name deletes nothing */
+	/* check first, so that a bad or repeated name deletes nothing */
 	json_array_foreach(names, i, v) {
 		if (!json_is_string(v) || !cls_find(fd_state.cls, json_string_value(v)))
 			return snprintf(err, errlen, "no table '%s'",
 					json_is_string(v) ? json_string_value(v) : "?"),
 			       NULL;
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(json_string_value(json_array_get(names, k)),
+				    json_string_value(v)))
+				return snprintf(err, errlen, "table '%s' named twice",
+						json_string_value(v)),
+				       NULL;
 	}
 	json_array_foreach(names, i, v) {
 		if (cls_del(fd_state.cls, json_string_value(v), err, errlen))

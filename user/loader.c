@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
+#include <linux/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/sockios.h>
 #include <bpf/bpf.h>
@@ -75,6 +76,26 @@ int loader_default_hook(const char *ifname)
 	return hook;
 }
 
+/*
+ * ARPHRD_ETHER: what the parser expects at the start of a frame. An ioctl, not
+ * sysfs: /sys shows the devices of the namespace it was mounted in.
+ */
+static bool is_ethernet(const char *ifname)
+{
+	struct ifreq ifr = {};
+	bool eth = true; /* cannot tell: let the attach decide */
+	int fd;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return eth;
+	if (!ioctl(fd, SIOCGIFHWADDR, &ifr))
+		eth = ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER;
+	close(fd);
+	return eth;
+}
+
 static int prog_name_of(__u32 id, char *name, size_t len)
 {
 	struct bpf_prog_info info = {};
@@ -105,6 +126,7 @@ static __u32 xdp_attached_id(int ifindex)
 struct attach_state {
 	const struct load_opts *o;
 	int ifindex;
+	int replaced_fd; /* --force: the XDP program we replaced, to put back on failure */
 	struct ipop_flow_bpf *skel;
 	struct xdp_program *xprog;
 	enum xdp_attach_mode xmode;
@@ -210,7 +232,9 @@ static int attach_xdp(struct attach_state *s)
 
 		ao.old_prog_fd = bpf_prog_get_fd_by_id(old);
 		err = bpf_xdp_attach(s->ifindex, fd, flags | XDP_FLAGS_REPLACE, &ao);
-		if (ao.old_prog_fd >= 0)
+		if (!err)
+			s->replaced_fd = ao.old_prog_fd; /* undo() puts it back */
+		else if (ao.old_prog_fd >= 0)
 			close(ao.old_prog_fd);
 		if (err)
 			return cli_err("cannot replace the XDP program on %s: %s", o->ifname,
@@ -295,13 +319,19 @@ static __u32 prog_id(struct bpf_program *p)
 static void undo(struct attach_state *s)
 {
 	if (s->xdp_attached) {
-		if (s->xprog)
+		__u32 flags = s->xmode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+
+		if (s->xprog) {
 			xdp_program__detach(s->xprog, s->ifindex, s->xmode, 0);
-		else
-			bpf_xdp_detach(s->ifindex,
-				       s->xmode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE
-								: XDP_FLAGS_DRV_MODE,
-				       NULL);
+		} else if (s->replaced_fd >= 0) {
+			/* --force: the program we replaced goes back, atomically */
+			LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
+				    .old_prog_fd = bpf_program__fd(s->skel->progs.ipop_xdp));
+
+			bpf_xdp_attach(s->ifindex, s->replaced_fd, flags | XDP_FLAGS_REPLACE, &ao);
+		} else {
+			bpf_xdp_detach(s->ifindex, flags, NULL);
+		}
 	}
 	if (s->tc_in_attached)
 		tc_detach(s->ifindex, BPF_TC_INGRESS);
@@ -361,7 +391,7 @@ static int already_loaded(const struct load_opts *o, int ifindex)
 
 int loader_attach(const struct load_opts *o)
 {
-	struct attach_state s = { .o = o };
+	struct attach_state s = { .o = o, .replaced_fd = -1 };
 	int hook = o->hook, lock = -1, err;
 
 	loader_quiet();
@@ -370,6 +400,11 @@ int loader_attach(const struct load_opts *o)
 		return cli_err("unknown interface '%s'", o->ifname), -ENODEV;
 	if (geteuid() != 0)
 		return cli_err("loading needs root (CAP_BPF and CAP_NET_ADMIN)"), -EPERM;
+	if (!is_ethernet(o->ifname))
+		return cli_err("%s is not an Ethernet device (the parser starts at an Ethernet "
+			       "header: use a TAP, not a TUN)",
+			       o->ifname),
+		       -EOPNOTSUPP;
 	if (hook == HOOK_AUTO)
 		hook = o->mode != MODE_AUTO ? HOOK_XDP : loader_default_hook(o->ifname);
 	if (hook == HOOK_TC && o->mode != MODE_AUTO)
@@ -402,6 +437,8 @@ int loader_attach(const struct load_opts *o)
 		rmdir(o->pin_path);
 	}
 	xdp_program__close(s.xprog);
+	if (s.replaced_fd >= 0)
+		close(s.replaced_fd);
 	ipop_flow_bpf__destroy(s.skel);
 	pins_unlock(lock);
 	return err;
@@ -495,6 +532,10 @@ int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_
 	if (fd < 0)
 		return cli_err("nothing is loaded (no maps pinned under %s)", pin_path), fd;
 	lock = pins_lock(pin_path);
+	if (lock < 0) {
+		close(fd);
+		return cli_err("cannot lock %s: %s", pin_path, strerror(-lock)), lock;
+	}
 	if (all) {
 		while (!err && !bpf_map_get_next_key(fd, NULL, &next)) {
 			key = next;

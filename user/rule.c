@@ -140,6 +140,8 @@ static int set_field(struct rule *r, const char *kw, const char *val, char *err,
 	} else if (!strcmp(kw, "ip")) {
 		if (strcmp(val, "4") && strcmp(val, "6"))
 			return ERR("bad ip '%s' (4|6)", val);
+		if ((d->match & (CLS_M_SRC | CLS_M_DST)) && d->l3 != val[0] - '0')
+			return ERR("ip '%s' disagrees with the IPv%u prefix before it", val, d->l3);
 		d->l3 = val[0] - '0';
 		d->match |= CLS_M_L3;
 	} else if (!strcmp(kw, "proto")) {

@@ -147,6 +147,20 @@ Test(cls, equal_priority_goes_to_the_older_table)
 	cr_assert_eq(tc_flow_table(7, 8), a < b ? a : b);
 }
 
+Test(cls, equal_priority_tie_survives_mask_slot_reuse)
+{
+	/* B's mask takes the slot X freed, ahead of A's: A must still win the tie */
+	__u32 a, b;
+
+	tc_add("x prio 0 ip 6");
+	a = tc_add("a prio 0 proto tcp");
+	tc_del("x");
+	b = tc_add("b prio 0 proto tcp dport 5000");
+	cr_assert(a < b);
+	tc_send(4, 6, "1.1.1.1", "2.2.2.2", 1234, 5000);
+	cr_assert_eq(tc_flow_table(1234, 5000), a);
+}
+
 Test(cls, prefix_edges)
 {
 	__u32 t = tc_add("n prio 1 dst 10.0.0.0/8");
@@ -285,4 +299,34 @@ Test(cls, batch_is_all_or_nothing)
 	cr_assert_eq(cls_add(tc_cls, r, 2, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(cls_add(tc_cls, r, 1, err, sizeof(err)), -EEXIST);
 	cr_assert_eq(cls_count(tc_cls), 3);
+}
+
+Test(cls, mask_limit_counts_the_masks_in_use)
+{
+	char spec[64], err[256], *argv[5];
+	struct rule r[2];
+
+	/* 31 shapes in use: dst /1 .. /31 */
+	for (int i = 1; i <= 31; i++) {
+		snprintf(spec, sizeof(spec), "m%d prio 1 dst 0.0.0.0/%d", i, i);
+		tc_add(spec);
+	}
+	cr_assert_eq(cls_mask_count(tc_cls), 31);
+	/* two more shapes in one batch would make 33 */
+	argv[1] = "prio";
+	argv[2] = "1";
+	argv[3] = "src";
+	argv[0] = "n1";
+	argv[4] = "10.0.0.0/8";
+	cr_assert_eq(rule_parse_words(&r[0], 5, argv, err, sizeof(err)), 0, "%s", err);
+	argv[0] = "n2";
+	argv[4] = "10.0.0.0/16";
+	cr_assert_eq(rule_parse_words(&r[1], 5, argv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_add(tc_cls, r, 2, err, sizeof(err)), -ENOSPC);
+	cr_assert(strstr(err, "distinct match shapes"), "%s", err);
+	cr_assert_eq(cls_count(tc_cls), 31);
+	cr_assert_eq(cls_mask_count(tc_cls), 31);
+	/* one more fits exactly */
+	cr_assert_eq(cls_add(tc_cls, r, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_mask_count(tc_cls), 32);
 }

@@ -37,6 +37,11 @@ expect_fail "needs root" nsx $A setpriv --reuid=65534 --regid=65534 --clear-grou
 expect_fail "not loaded on ea$T|nothing is loaded" nsx $A "$IPOP" unload ea$T --pin-path "$PIN"
 nothing_left
 
+# an L3 (TUN) device: no Ethernet header to parse
+nsx $A ip tuntap add mode tun name tn$T
+expect_fail "tn$T is not an Ethernet device" nsx $A "$IPOP" load tn$T --pin-path "$PIN"
+nothing_left
+
 # JSON mode errors: {"error": ...} on stdout, non-zero exit
 out=$(nsx $A "$IPOP" flows --json --pin-path "$PIN" || true)
 jq -e '.error | test("cannot open")' <<<"$out" >/dev/null || fail "json error: $out"
@@ -52,6 +57,18 @@ nsx $A "$IPOP" load ea$T --ingress-hook tc --pin-path "$PIN"
 nsx $A "$IPOP" unload ea$T --pin-path "$PIN"
 nsx $A ip link show ea$T | grep -q 'name not_ipop' || fail "tc load/unload touched the foreign XDP program"
 ok "tc hook coexists with a foreign XDP program"
+# --force that fails at a later step puts the replaced program back
+occupy_egress_handle() {
+	nsx $A tc qdisc add dev ea$T clsact
+	nsx $A tc filter add dev ea$T egress pref $((0xc0de)) handle 0x1b0f bpf da obj "$BUILD"/tools/xdp_foreign.bpf.o sec xdp 2>/dev/null ||
+		nsx $A tc filter add dev ea$T egress pref $((0xc0de)) handle 0x1b0f matchall action pass
+}
+occupy_egress_handle
+expect_fail "TC egress filter at handle 0x1b0f" nsx $A "$IPOP" load ea$T --ingress-hook xdp --force --pin-path "$PIN"
+nsx $A ip link show ea$T | grep -q 'name not_ipop' || fail "failed --force did not restore the replaced program"
+[ ! -e "$PIN" ] || fail "failed --force left pins"
+ok "a failed --force restores the program it replaced"
+nsx $A tc qdisc del dev ea$T clsact
 nsx $A "$IPOP" load ea$T --ingress-hook xdp --force --pin-path "$PIN"
 nsx $A ip link show ea$T | grep -q 'name ipop_xdp' || fail "--force did not replace"
 ok "--force replaced the foreign program"
@@ -60,9 +77,7 @@ nothing_left
 
 # All-or-nothing: a filter already holding our egress handle makes the last
 # step fail; the XDP attach and the new pins must be rolled back.
-nsx $A tc qdisc add dev ea$T clsact
-nsx $A tc filter add dev ea$T egress pref $((0xc0de)) handle 0x1b0f bpf da obj "$BUILD"/tools/xdp_foreign.bpf.o sec xdp 2>/dev/null ||
-	nsx $A tc filter add dev ea$T egress pref $((0xc0de)) handle 0x1b0f matchall action pass
+occupy_egress_handle
 expect_fail "TC egress filter at handle 0x1b0f" nsx $A "$IPOP" load ea$T --ingress-hook xdp --pin-path "$PIN"
 nsx $A ip link show ea$T | grep -q 'prog/xdp' && fail "XDP attach not rolled back"
 [ ! -e "$PIN" ] || fail "pins not rolled back"

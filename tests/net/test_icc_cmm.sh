@@ -182,7 +182,7 @@ for req, want in [(b"not json", "malformed JSON"), (b'{"op": "nope"}', "unknown 
     assert "error" in rep and want in rep["error"], (req, rep)
 big, _ = conn()
 try:
-    big.sendall(b'{"op": "ping", "pad": "' + b"a" * 70000 + b'"}\n')
+    big.sendall(b'{"op": "ping", "pad": "' + b"a" * (4 * 1024 * 1024 + 100) + b'"}\n')
     data = big.recv(4096)
     assert data == b"" or b"error" in data, data
 except (ConnectionResetError, BrokenPipeError):

@@ -456,7 +456,7 @@ static void livet_long_line(struct livet *t)
 	line[len] = '\n';
 	livet_raw(t->sock, line, len + 1, out, sizeof(out));
 	if (out[0] && !strstr(out, "too long"))
-		livet_fail(t, "64 KiB line", out);
+		livet_fail(t, "over-long line", out);
 	free(line);
 }
 

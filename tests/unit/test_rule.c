@@ -69,6 +69,7 @@ static const struct {
 	{ "t prio", "'prio' needs a value" },
 	{ "t ip 5", "'5'" },
 	{ "t ip 6 src 10.0.0.0/8", "not IPv6" },
+	{ "t src 10.0.0.0/8 ip 6", "'6' disagrees" },
 	{ "bad/name", "'bad/name'" },
 	{ "this-name-is-far-too-long-for-a-table-name-0123456789", "1..47" },
 };

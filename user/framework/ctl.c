@@ -90,6 +90,12 @@ static void client_reply(struct ctl_server *s, struct ctl_client *c, json_t *rep
 		c->outlen = c->outoff = 0;
 		return;
 	}
+	/* drop what was already sent, so a client that keeps replies queued cannot grow it */
+	if (c->outoff) {
+		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+		c->outlen -= c->outoff;
+		c->outoff = 0;
+	}
 	p = realloc(c->out, c->outlen + n + 1);
 	if (!p) {
 		free(text);

@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define CTL_LINE_MAX	(64 * 1024)
+#define CTL_LINE_MAX	(4 * 1024 * 1024) /* a table_add of ~80,000 tables fits */
 #define CTL_CLIENTS_MAX 64
 #define CTL_OUT_MAX	(1 << 20)
 

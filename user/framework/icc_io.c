@@ -28,9 +28,11 @@ static void link_change(struct daemon *d, struct nbr_state *nb, bool up)
 
 	nb->up = up;
 	up ? d->icc.link_up++ : d->icc.link_down++;
-	id_fmt(nb->cfg->id.b, id);
+	struct node_id peer = nb->cfg->id; /* a link hook may remove *nb */
+
+	id_fmt(peer.b, id);
 	daemon_log(d, LOG_L_INFO, "link %s %s (%s)", up ? "up" : "down", id, nb->cfg->text);
-	node_link(&d->node, &nb->cfg->id, up);
+	node_link(&d->node, &peer, up);
 }
 
 static enum icc_rc rx_check(struct daemon *d, const uint8_t *buf, size_t len, int flags,
