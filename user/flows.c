@@ -212,9 +212,10 @@ static void print_table(json_t *flows, bool rates)
 	for (size_t i = 0; i < n; i++) {
 		json_t *f = json_array_get(flows, i);
 
-		printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %-4s", wi, rows[i].ifname, rows[i].dir, ws,
-		       rows[i].src, wd, rows[i].dst, wp, rows[i].proto,
-		       fmt_si(pk, sizeof(pk), jint(f, "packets")),
+		printf(rates ? "%-*s %-7s %-*s %-*s %-*s %8s %8s %-4s"
+			     : "%-*s %-7s %-*s %-*s %-*s %8s %8s %s",
+		       wi, rows[i].ifname, rows[i].dir, ws, rows[i].src, wd, rows[i].dst, wp,
+		       rows[i].proto, fmt_si(pk, sizeof(pk), jint(f, "packets")),
 		       fmt_si(by, sizeof(by), jint(f, "bytes")),
 		       fmt_tcp_flags(fl, sizeof(fl), jint(f, "tcp_flags")));
 		if (rates)
