@@ -166,9 +166,10 @@ json_t *stats_snapshot_json_dp(const struct stats_snapshot *snap)
 		if (json_object_set_new(ended, stats_end_reason_name(r),
 					json_integer(snap->ended_count[r])))
 			goto fail;
-	if (json_object_set_new(j, "flows_live", json_integer(snap->flows_live)) ||
+	/* "ended" first: set_new takes it over even when it fails */
+	if (json_object_set_new(j, "ended", ended) ||
+	    json_object_set_new(j, "flows_live", json_integer(snap->flows_live)) ||
 	    json_object_set_new(j, "flows_max", json_integer(snap->flows_max)) ||
-	    json_object_set_new(j, "ended", ended) ||
 	    json_object_set_new(j, "pass_ms", json_real(snap->pass_ns / 1e6)) ||
 	    json_object_set_new(j, "partial", json_boolean(snap->partial)) ||
 	    json_object_set_new(j, "taken_ns", json_integer(snap->taken_ns)))

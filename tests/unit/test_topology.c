@@ -75,6 +75,11 @@ Test(topology, greedy_next_hop)
 	cr_assert(!fin);
 	cr_assert_eq(topo_next_hop(700, keys, 4, 750, &fin), 3);
 	cr_assert(fin);
+	/* the only other node sits just before us, 2^128 - 1 away: it owns everything */
+	ring_t prev[] = { 999 };
+
+	cr_assert_eq(topo_next_hop(1000, prev, 1, 5000, &fin), 0);
+	cr_assert(fin);
 }
 
 Test(topology, greedy_routing_reaches_the_owner_in_log_hops)

@@ -256,9 +256,15 @@ static int addr_from_rt(const struct rt_addr *a, struct dconf_nbr *out)
 int icc_io_self_addr(struct daemon *d, struct rt_addr *out)
 {
 	const struct sockaddr_storage *ss = &d->cfg.listen[0];
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
 
 	if (!d->cfg.nlisten)
 		return -ENOENT;
+	/* what the socket is bound to: a configured port 0 is the kernel's choice */
+	if (d->nsocks > 0 && !getsockname(d->socks[0], (struct sockaddr *)&bound, &blen) &&
+	    bound.ss_family == ss->ss_family)
+		ss = &bound;
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
 

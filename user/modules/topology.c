@@ -150,7 +150,7 @@ int topo_next_hop(ring_t self, const ring_t *keys, int n, ring_t target, bool *f
 	for (int i = 0; i < n; i++) {
 		ring_t d = keys[i] - self;
 
-		if (d && d < succ) {
+		if (d && (si < 0 || d < succ)) {
 			succ = d;
 			si = i;
 		}
@@ -200,14 +200,20 @@ static int peer_victim(struct topology *t)
 
 		if (p->linked_at || p->need || p->boot)
 			continue;
-		if (v < 0 || (!peer_alive(p) && peer_alive(&t->p[v])) || p->heard < t->p[v].heard)
+		if (v < 0 || (!peer_alive(p) && peer_alive(&t->p[v])) ||
+		    (peer_alive(p) == peer_alive(&t->p[v]) && p->heard < t->p[v].heard))
 			v = i;
 	}
 	return v;
 }
 
-__attribute__((noinline)) static int peer_add(struct module *m, const struct node_id *id,
-					      const struct rt_addr *addr)
+/*
+ * first_hand: addr came from the peer itself (its own message). A gossiped
+ * (second-hand) address is only taken when we have none, so a stale or
+ * lying gossiper cannot redirect a peer we already know.
+ */
+__attribute__((noinline)) static int peer_add_from(struct module *m, const struct node_id *id,
+						   const struct rt_addr *addr, bool first_hand)
 {
 	struct topology *t = m->priv;
 	int i = peer_find(t, id);
@@ -236,9 +242,14 @@ __attribute__((noinline)) static int peer_add(struct module *m, const struct nod
 	t->p[i].id = *id;
 	t->p[i].key = ring_of(id->b);
 out:
-	if (i >= 0 && addr && addr->len)
+	if (i >= 0 && addr && addr->len && (first_hand || !t->p[i].addr.len))
 		t->p[i].addr = *addr;
 	return i;
+}
+
+static int peer_add(struct module *m, const struct node_id *id, const struct rt_addr *addr)
+{
+	return peer_add_from(m, id, addr, false);
 }
 
 static void peer_drop_link(struct module *m, struct topo_peer *p)
@@ -459,6 +470,10 @@ static void topo_links(struct module *m)
 			if (peer_link(m, p) == 0) {
 				p->pending = 1;
 				send_ctl(m, p, TOPO_T_CONNECT, TOPO_C_CONNECT_TX);
+			} else {
+				/* unreachable address, no room: as dead as a timeout */
+				rt_count(m, TOPO_C_CONNECT_TIMEOUT, 1);
+				p->dead_at = now;
 			}
 		} else if (p->need && p->pending && p->up) {
 			send_ctl(m, p, TOPO_T_CONNECT, TOPO_C_CONNECT_TX); /* accept lost? */
@@ -579,7 +594,7 @@ static int topo_recv(struct module *m, const struct mod_msg *in)
 		rt_count(m, TOPO_C_DROP_MALFORMED, 1);
 		return -EBADMSG;
 	}
-	i = peer_add(m, &in->src, &msg.addr);
+	i = peer_add_from(m, &in->src, &msg.addr, true);
 	if (i < 0)
 		return i;
 	p = &t->p[i];
