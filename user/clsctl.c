@@ -194,14 +194,21 @@ static int entry_add(struct cls *c, const struct flow_key *m, const struct flow_
 	e = hmap_get(&c->entries, &k);
 	if (!e) {
 		e = calloc(1, sizeof(*e));
-		if (!e || hmap_put(&c->entries, &k, e))
-			return free(e), -ENOMEM;
+		if (!e || hmap_put(&c->entries, &k, e)) {
+			free(e);
+			goto nomem;
+		}
 	}
 	if (e->n == e->cap) {
 		struct owner *t = realloc(e->o, (e->cap ? e->cap * 2 : 1) * sizeof(*t));
 
-		if (!t)
-			return -ENOMEM;
+		if (!t) {
+			if (!e->n) {
+				hmap_del(&c->entries, &k);
+				free(e);
+			}
+			goto nomem;
+		}
 		e->o = t;
 		e->cap = e->cap ? e->cap * 2 : 1;
 	}
@@ -218,6 +225,11 @@ static int entry_add(struct cls *c, const struct flow_key *m, const struct flow_
 			return err;
 	}
 	return 0;
+nomem:
+	/* a slot this call claimed and nothing uses must not be published */
+	if (!c->masks[slot].refs)
+		c->masks[slot].used = false;
+	return -ENOMEM;
 }
 
 /* Undo entry_add for one (mask, value): also what deleting a table does. */
@@ -332,6 +344,8 @@ static int add_one(struct cls *c, const struct rule *src, __u32 tid, bool write)
 	}
 	if (hmap_put(&c->names, r->def.name, (void *)(uintptr_t)tid)) {
 		free(r);
+		if (write) /* or a restarted controller would recover a ghost */
+			bpf_map_delete_elem(c->fd.tables, &tid);
 		return -ENOMEM;
 	}
 	c->tables[tid] = r;

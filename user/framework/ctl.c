@@ -27,6 +27,7 @@ struct ctl_client {
 struct ctl_server {
 	struct daemon *d;
 	int lfd;
+	int spare; /* a descriptor held back, to refuse a client when we are out of them */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_client *clients;
 	int nclients;
@@ -252,6 +253,15 @@ static void accept_ready(struct daemon *d, int lfd, uint32_t events, void *arg)
 		s->clients = c;
 		s->nclients++;
 	}
+	if ((errno == EMFILE || errno == ENFILE) && s->spare >= 0) {
+		/* out of descriptors: accept with the spare and close, or epoll spins */
+		close(s->spare);
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		daemon_log(d, LOG_L_WARN, "ctl: out of file descriptors, connection refused");
+	}
 }
 
 /* A socket file left by a dead daemon is removed; a live one is an error. */
@@ -315,11 +325,14 @@ int ctl_server_start(struct daemon *d, const char *path, struct ctl_server **out
 		return -ENOMEM;
 	s->d = d;
 	s->lfd = -1;
+	s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	err = ctl_listen(s, path);
 	err = err ?: daemon_loop_add_fd(d, s->lfd, EPOLLIN, accept_ready, s);
 	if (err) {
 		if (s->lfd >= 0)
 			close(s->lfd);
+		if (s->spare >= 0)
+			close(s->spare);
 		if (s->path[0])
 			unlink(s->path);
 		free(s);
@@ -335,6 +348,8 @@ void ctl_server_stop(struct ctl_server *s)
 		client_free(s, s->clients);
 	daemon_loop_del_fd(s->d, s->lfd);
 	close(s->lfd);
+	if (s->spare >= 0)
+		close(s->spare);
 	unlink(s->path);
 	free(s);
 }
