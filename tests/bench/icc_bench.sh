@@ -23,20 +23,8 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 command -v python3 >/dev/null || { echo "SKIP: python3 needed"; exit 249; }
 "$IPOP" daemon --help >/dev/null 2>&1 || { echo "SKIP: $IPOP has no daemon command"; exit 249; }
 
-T=$(mktemp -d /tmp/ipop-iccbench.XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/key"
-chmod 600 "$T/key"
+. "$(dirname "$0")"/../net/overlay_lib.sh
+overlay_init iccbench
 cfg() { # cfg NAME ID PORT PEER PEERPORT
 	cat >"$T/$1.json" <<JSON
 {"node_id": "$2", "key_file": "$T/key", "listen": "127.0.0.1:$3",

@@ -4,7 +4,7 @@
 # rejected and counted while valid traffic continues, control socket
 # robustness, link down after a daemon dies.
 # Env: IPOP=path/to/ipop-bpf (default build/ipop-bpf), ICC_PORT_BASE (47810).
-# Exit: 0 pass, 1 fail, 249 skipped.
+# Exit: 0 pass, 1 fail.
 set -u
 IPOP=${IPOP:-build/ipop-bpf}
 BASE=${ICC_PORT_BASE:-47810}
@@ -12,26 +12,13 @@ ID=(00000000000000000000000000000000 0000000000000000000000000000a001
 	0000000000000000000000000000a002 0000000000000000000000000000a003)
 OUTSIDER=0000000000000000000000000000beef
 
-skip() { echo "SKIP: $*"; exit 249; }
 fail() { echo "FAIL: $*"; for i in 1 2 3; do echo "--- daemon $i log"; tail -n 20 "$T/d$i.log" 2>/dev/null; done; exit 1; }
 
-command -v python3 >/dev/null || skip "python3 is needed to craft datagrams"
-"$IPOP" daemon --help >/dev/null 2>&1 || skip "$IPOP has no 'daemon' command"
+command -v python3 >/dev/null || fail "python3 is needed to craft datagrams (tests/deps.sh installs it)"
+"$IPOP" daemon --help >/dev/null 2>&1 || fail "$IPOP has no daemon command"
 
-T=$(mktemp -d /tmp/ipop-icc.XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/key"
-chmod 600 "$T/key"
+. "$(dirname "$0")"/overlay_lib.sh
+overlay_init icc
 port() { echo $((BASE + $1)); }
 
 nbr() { # nbr ID ADDRESS

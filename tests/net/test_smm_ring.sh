@@ -5,37 +5,24 @@
 # daemon); one daemon is killed; once the ring has repaired (bounded wait),
 # the next broadcast reaches every live daemon exactly once.
 # Env: IPOP (default build/ipop-bpf), SMM_PORT_BASE (default 47930: ports
-# 47931..47938). Exit: 0 pass, 1 fail, 249 skipped.
+# 47931..47938). Exit: 0 pass, 1 fail.
 set -u
 IPOP=${IPOP:-build/ipop-bpf}
 BASE=${SMM_PORT_BASE:-47930}
 N=8
 KILL=5
 
-skip() { echo "SKIP: $*"; exit 249; }
 fail() {
 	echo "FAIL: $*"
 	for i in $(seq $N); do echo "--- daemon $i log"; tail -n 8 "$T/d$i.log" 2>/dev/null; done
 	exit 1
 }
 
-command -v jq >/dev/null || skip "jq is needed to read JSON"
-"$IPOP" smm --help >/dev/null 2>&1 || skip "$IPOP has no 'smm' command"
+command -v jq >/dev/null || fail "jq is needed to read JSON (tests/deps.sh installs it)"
+"$IPOP" smm --help >/dev/null 2>&1 || fail "$IPOP has no smm command"
 
-T=$(mktemp -d /tmp/ipop-smm.XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/key"
-chmod 600 "$T/key"
+. "$(dirname "$0")"/overlay_lib.sh
+overlay_init smm
 ID=(none)
 for i in $(seq $N); do ID+=("$(head -c16 /dev/urandom | od -An -tx1 | tr -d ' \n')"); done
 port() { echo $((BASE + $1)); }
