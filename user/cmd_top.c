@@ -397,38 +397,6 @@ static int flow_cmp(const void *a, const void *b)
 	return x->val.bytes < y->val.bytes ? 1 : x->val.bytes > y->val.bytes ? -1 : 0;
 }
 
-static json_t *flows_top_json(const struct stats_snapshot *snap, size_t limit)
-{
-	const struct stats_flow **order = malloc((snap->n_flows + 1) * sizeof(*order));
-	json_t *arr = json_array(), *j;
-	char ifname[IF_NAMESIZE] = "";
-	__u32 last_ifindex = 0;
-
-	if (!order || !arr)
-		goto fail;
-	for (size_t i = 0; i < snap->n_flows; i++)
-		order[i] = &snap->flows[i];
-	qsort(order, snap->n_flows, sizeof(*order), flow_cmp); /* on the loop thread only */
-	for (size_t i = 0; i < snap->n_flows && i < limit; i++) {
-		const struct stats_flow *f = order[i];
-
-		if (f->key.ifindex != last_ifindex || !ifname[0]) {
-			last_ifindex = f->key.ifindex;
-			if (!if_indextoname(last_ifindex, ifname))
-				snprintf(ifname, sizeof(ifname), "if%u", last_ifindex);
-		}
-		j = stats_flow_json(f, ifname);
-		if (!j || json_array_append_new(arr, j))
-			goto fail;
-	}
-	free(order);
-	return arr;
-fail:
-	free(order);
-	json_decref(arr);
-	return NULL;
-}
-
 static json_t *op_flows_top(struct daemon *d, json_t *req, char *err, size_t errlen)
 {
 	const char *sort = json_string_value(json_object_get(req, "sort"));
@@ -451,7 +419,7 @@ static json_t *op_flows_top(struct daemon *d, json_t *req, char *err, size_t err
 	if (!st || !(snap = stats_snapshot_get(st)))
 		return snprintf(err, errlen, "flow accounting is not running"), NULL;
 	op_sort = sort ? k : TOP_SORT_RATE;
-	arr = flows_top_json(snap, limit);
+	arr = stats_snapshot_json_flows_by(snap, limit, flow_cmp); /* loop thread only */
 	rep = arr ? json_pack("{s:o, s:I, s:I}", "flows", arr, "total", (json_int_t)snap->n_flows,
 			      "taken_ns", (json_int_t)snap->taken_ns)
 		  : NULL;

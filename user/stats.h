@@ -173,6 +173,9 @@ int stats_last_error(struct stats *s);
  * name, "flows_live", "flows_max", "ended" by reason, "pass_ms", "taken_ns".
  */
 json_t *stats_snapshot_json_flows(const struct stats_snapshot *snap, size_t limit);
+/* The same in another order: cmp compares two const struct stats_flow * (qsort). */
+json_t *stats_snapshot_json_flows_by(const struct stats_snapshot *snap, size_t limit,
+				     int (*cmp)(const void *, const void *));
 /* One flow of a snapshot, as the flows views print it. */
 json_t *stats_flow_json(const struct stats_flow *f, const char *ifname);
 json_t *stats_snapshot_json_tables(const struct stats_snapshot *snap, size_t limit);

@@ -84,7 +84,8 @@ static size_t limited(size_t n, size_t limit)
 	return limit && limit < n ? limit : n;
 }
 
-json_t *stats_snapshot_json_flows(const struct stats_snapshot *snap, size_t limit)
+json_t *stats_snapshot_json_flows_by(const struct stats_snapshot *snap, size_t limit,
+				     int (*cmp)(const void *, const void *))
 {
 	const struct stats_flow **order = malloc((snap->n_flows + 1) * sizeof(*order));
 	json_t *arr = json_array(), *j;
@@ -94,10 +95,9 @@ json_t *stats_snapshot_json_flows(const struct stats_snapshot *snap, size_t limi
 		goto fail;
 	for (size_t i = 0; i < snap->n_flows; i++)
 		order[i] = &snap->flows[i];
-	qsort(order, snap->n_flows, sizeof(*order), cmp_flow_bytes);
+	qsort(order, snap->n_flows, sizeof(*order), cmp);
 	for (size_t i = 0; i < limited(snap->n_flows, limit); i++) {
 		const struct stats_flow *f = order[i];
-
 		char ifname[IF_NAMESIZE];
 
 		j = stats_flow_json(f, ifname_cached(&c, f->key.ifindex, ifname));
@@ -110,6 +110,11 @@ fail:
 	free(order);
 	json_decref(arr);
 	return NULL;
+}
+
+json_t *stats_snapshot_json_flows(const struct stats_snapshot *snap, size_t limit)
+{
+	return stats_snapshot_json_flows_by(snap, limit, cmp_flow_bytes);
 }
 
 json_t *stats_snapshot_json_tables(const struct stats_snapshot *snap, size_t limit)
