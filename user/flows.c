@@ -241,8 +241,8 @@ static void flows_defaults(void *cfg)
 	((struct flows_cfg *)cfg)->ctl_socket = DAEMON_CTL_SOCKET;
 }
 
-/* The pinned map, read directly: every flow as JSON, in map order. */
-static int flows_local(const char *pin_path, json_t **out)
+/* The pinned map, read directly: every flow as JSON, largest first by `how`. */
+static int flows_local(const char *pin_path, int how, json_t **out)
 {
 	struct flow_rec *r = NULL;
 	char ifname[IF_NAMESIZE];
@@ -261,6 +261,7 @@ static int flows_local(const char *pin_path, json_t **out)
 			close(ifd);
 		return cli_err("cannot read %s/flows: %s", pin_path, strerror(-n));
 	}
+	flows_sort(r, n, how);
 	*out = json_array();
 	for (ssize_t i = 0; i < n; i++)
 		json_array_append_new(*out,
@@ -314,49 +315,26 @@ out:
 	return json_is_array(flows) ? flows : (json_decref(flows), NULL);
 }
 
-static int sort_key;
-
-static int cmp_json(const void *a, const void *b)
-{
-	const char *k1 = sort_key == FLOWS_SORT_PACKETS ? "packets" : "bytes";
-	const char *k2 = sort_key == FLOWS_SORT_PACKETS ? "bytes" : "packets";
-	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	json_int_t p = jint(x, k1), q = jint(y, k1);
-
-	if (p == q) {
-		p = jint(x, k2);
-		q = jint(y, k2);
-	}
-	return p < q ? 1 : p > q ? -1 : 0;
-}
-
 static int flows_run(void *cfg)
 {
 	struct flows_cfg *c = cfg;
 	size_t n, k, total = 0;
-	json_t *all = flows_daemon(c, &total), *shown, **v;
+	json_t *all = flows_daemon(c, &total), *shown;
 	bool rates = all != NULL;
 	int ret = 0;
 
+	/* both sources come sorted: the daemon's flows_top, or flows_sort() here */
 	if (!all && c->ended)
 		return cli_err("--ended needs a running daemon (no answer on %s)", c->ctl_socket);
-	if (!all && flows_local(c->pin_path ? c->pin_path : IPOP_PIN_PATH_DEFAULT, &all))
+	if (!all && flows_local(c->pin_path ? c->pin_path : IPOP_PIN_PATH_DEFAULT, c->sort, &all))
 		return 1;
 	n = json_array_size(all);
 	if (total < n)
 		total = n;
-	v = calloc(n ? n : 1, sizeof(*v));
-	if (!v)
-		return json_decref(all), cli_err("out of memory");
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_array_get(all, i);
-	sort_key = c->sort;
-	qsort(v, n, sizeof(*v), cmp_json);
 	k = c->limit && c->limit < n ? c->limit : n;
 	shown = json_array();
 	for (size_t i = 0; i < k; i++)
-		json_array_append(shown, v[i]);
-	free(v);
+		json_array_append(shown, json_array_get(all, i));
 	if (c->json) {
 		json_t *root = json_pack("{s:o}", "flows", shown);
 
