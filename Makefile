@@ -28,13 +28,13 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard bpf/*.h)
 
 # Entry points; every other file under user/ goes into libipop.a.
-MAIN_SRCS := user/main.c $(wildcard user/sim/sim_main.c)
+MAIN_SRCS := user/cli/main.c user/cli/sim_main.c
 USER_SRCS := $(shell find user -name '*.c' | sort)
 LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(USER_SRCS))
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 USER_HDRS := $(shell find user -name '*.h')
 
-BINS := $(BUILD)/ipop-bpf $(if $(wildcard user/sim/sim_main.c),$(BUILD)/ipop-sim)
+BINS := $(BUILD)/ipop-bpf $(BUILD)/ipop-sim
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
@@ -67,10 +67,10 @@ $(BUILD)/libipop.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/ipop-bpf: $(BUILD)/obj/user/main.o $(BUILD)/libipop.a
+$(BUILD)/ipop-bpf: $(BUILD)/obj/user/cli/main.o $(BUILD)/libipop.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/ipop-sim: $(BUILD)/obj/user/sim/sim_main.o $(BUILD)/libipop.a
+$(BUILD)/ipop-sim: $(BUILD)/obj/user/cli/sim_main.o $(BUILD)/libipop.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit-tests: $(UNIT_SRCS) $(BUILD)/libipop.a
@@ -93,8 +93,11 @@ $(BUILD):
 deps:
 	@tests/deps.sh test
 
+# The demo builds everything it runs (the binaries and the traffic tool).
+DEMO_NEEDS := $(BINS) $(BUILD)/tools/udpsend
+
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(DEMO_NEEDS)
 	tests/net/demo.sh
 
 # `make check` = install what is missing, then every test suite.

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "framework/icc.h"
+#include "core/icc.h"
 
 static double bench_now(void)
 {

@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "clsctl.h"
+#include "flow/clsctl.h"
 #include "frames.h"
 #include "harness.h"
 #include "ipop_flow.skel.h"

@@ -5,10 +5,10 @@ FUZZ_CC    ?= clang
 FUZZ_SECS  ?= 0
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRCS  := tests/fuzz/fuzz_icc.c user/framework/icc.c user/framework/id.c
+FUZZ_SRCS  := tests/fuzz/fuzz_icc.c user/core/icc.c user/core/id.c
 FUZZ_BIN   := $(BUILD)/fuzz-icc
 
-$(FUZZ_BIN): $(FUZZ_SRCS) user/framework/icc.h user/framework/id.h
+$(FUZZ_BIN): $(FUZZ_SRCS) user/core/icc.h user/core/id.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) $$(pkg-config --cflags --libs libsodium)
 

@@ -39,8 +39,8 @@ fuzz() {
 	rm -rf "$corpus"
 }
 
-fuzz icc tests/fuzz/fuzz_icc.c user/framework/icc.c user/framework/id.c
+fuzz icc tests/fuzz/fuzz_icc.c user/core/icc.c user/core/id.c
 fuzz overlay tests/fuzz/fuzz_overlay.c user/modules/topology_wire.c user/modules/smm_wire.c \
-	user/framework/icc.c user/framework/id.c
+	user/core/icc.c user/core/id.c
 echo "fuzz: $pass passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]

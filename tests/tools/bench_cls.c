@@ -51,11 +51,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clsctl.h"
+#include "flow/clsctl.h"
 #include "flow.h"
 #include "ipop_flow.skel.h"
-#include "rule.h"
-#include "stats.h"
+#include "flow/rule.h"
+#include "flow/stats.h"
 
 #define FRAME_SZ     64
 #define ROUNDS_MAX   15

@@ -17,8 +17,8 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 
-#include "cli.h"
-#include "commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "flow.h"
 
 /* ---- capture ---------------------------------------------------------- */

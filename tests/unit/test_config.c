@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "framework/daemon.h"
-#include "framework/node.h"
+#include "daemon/daemon.h"
+#include "core/node.h"
 
 static int cfgt_load(const char *text, struct modcfg *mc, char *err, size_t errlen)
 {
@@ -356,7 +356,7 @@ Test(config, daemon_runs_modules_timers_and_extensions, .init = cfgt_setup, .fin
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "framework/ctl.h"
+#include "daemon/ctl.h"
 
 #define LIVET_PORT 47890
 

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "export.h"
-#include "stats.h"
+#include "flow/export.h"
+#include "flow/stats.h"
 
 /* ---- fixtures ---- */
 

@@ -14,8 +14,8 @@
 #include <jansson.h>
 
 #include "flow.h"
-#include "flows.h"
-#include "fmt.h"
+#include "flow/flows.h"
+#include "flow/fmt.h"
 
 TestSuite(fmt);
 TestSuite(flows);

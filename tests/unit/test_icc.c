@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <sodium.h>
 
-#include "framework/icc.h"
+#include "core/icc.h"
 
 static uint8_t icct_key[ICC_KEY_LEN], icct_key2[ICC_KEY_LEN];
 

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "clsctl.h"
-#include "rule.h"
+#include "flow/clsctl.h"
+#include "flow/rule.h"
 
 static int rule_parse_str(struct rule *r, const char *s, char *err, size_t errlen)
 {

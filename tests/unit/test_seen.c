@@ -2,7 +2,7 @@
 /* Seen-cache: bound, expiry with injected time, growth. */
 #include <criterion/criterion.h>
 
-#include "framework/seen.h"
+#include "core/seen.h"
 
 static struct msg_id seent_id(uint32_t i)
 {

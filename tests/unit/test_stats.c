@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "stats.h"
+#include "flow/stats.h"
 
 #define S(x)  ((uint64_t)((x)*1000000000.0))
 #define MS(x) ((uint64_t)(x)*1000000ull)

@@ -6,8 +6,8 @@
  */
 #include <errno.h>
 
-#include "framework/node.h"
-#include "framework/seen.h"
+#include "core/node.h"
+#include "core/seen.h"
 #include "modules/cmm.h"
 
 #define CMM_WIRE_VERSION 1

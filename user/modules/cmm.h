@@ -7,7 +7,7 @@
 #ifndef IPOP_MOD_CMM_H
 #define IPOP_MOD_CMM_H
 
-#include "framework/module.h"
+#include "core/module.h"
 
 #define CMM_NAME	   "cmm"
 #define CMM_HDR_LEN	   (2 + ICC_MOD_LEN)

@@ -7,7 +7,7 @@
 #ifndef IPOP_MOD_ECHO_H
 #define IPOP_MOD_ECHO_H
 
-#include "framework/module.h"
+#include "core/module.h"
 
 enum echo_ctr { ECHO_C_RECEIVED, ECHO_C_BYTES, ECHO_C_LOG_SUPPRESSED, ECHO_C__MAX };
 enum flood_ctr { FLOOD_C_ORIGINATED, FLOOD_C_RECEIVED, FLOOD_C_FORWARDED, FLOOD_C__MAX };

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "framework/id.h"
+#include "core/id.h"
 
 typedef unsigned __int128 ring_t;
 

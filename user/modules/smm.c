@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "framework/node.h"
-#include "framework/seen.h"
+#include "core/node.h"
+#include "core/seen.h"
 #include "modules/smm.h"
 #include "modules/topology.h"
 

@@ -16,7 +16,7 @@
 #ifndef IPOP_MOD_SMM_H
 #define IPOP_MOD_SMM_H
 
-#include "framework/module.h"
+#include "core/module.h"
 #include "modules/cmm.h"
 #include "modules/ring.h"
 

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "framework/node.h"
+#include "core/node.h"
 #include "modules/topology.h"
 
 #define NS_PER_MS     1000000ULL

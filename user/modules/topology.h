@@ -12,7 +12,7 @@
 #ifndef IPOP_MOD_TOPOLOGY_H
 #define IPOP_MOD_TOPOLOGY_H
 
-#include "framework/module.h"
+#include "core/module.h"
 #include "modules/ring.h"
 
 #define TOPOLOGY_NAME	   "topology"

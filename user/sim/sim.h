@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "framework/node.h"
+#include "core/node.h"
 #include "sim/graph.h"
 
 enum sim_scenario { SCEN_NEIGHBOURS, SCEN_FLOOD, SCEN_NONE };

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* `ipop-bpf load | unload | status`: xdp-loader's shape. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "cli/commands.h"
+#include "flow/fmt.h"
+#include "flow/loader.h"
+#include "flow/pins.h"
+
+static const char *const hook_opt_names[] = { "auto", "xdp", "tc", NULL };
+static const char *const mode_opt_names[] = { "auto", "native", "skb", NULL };
+
+struct load_cfg {
+	struct cli_pos pos;
+	const char *pin_path;
+	int hook, mode;
+	unsigned int flow_entries;
+	bool force;
+};
+
+static void load_defaults(void *cfg)
+{
+	((struct load_cfg *)cfg)->pin_path = IPOP_PIN_PATH_DEFAULT;
+}
+
+static int load_run(void *cfg)
+{
+	struct load_cfg *c = cfg;
+	struct load_opts o = { .ifname = c->pos.v[0],
+			       .pin_path = c->pin_path,
+			       .hook = c->hook,
+			       .mode = c->mode,
+			       .flow_entries = c->flow_entries,
+			       .force = c->force };
+
+	return loader_attach(&o) ? 1 : 0;
+}
+
+static const struct cli_opt load_opts[] = {
+	CLI_OPT_ENUM("mode", 'm', struct load_cfg, mode, mode_opt_names,
+		     "XDP attach mode (default native)"),
+	CLI_OPT_ENUM("ingress-hook", 'i', struct load_cfg, hook, hook_opt_names,
+		     "where ingress is counted (auto: tc on veth/tun, xdp elsewhere)"),
+	CLI_OPT_STR("pin-path", 'p', struct load_cfg, pin_path, "DIR",
+		    "bpffs directory of the maps (default " IPOP_PIN_PATH_DEFAULT ")"),
+	CLI_OPT_UINT("flow-entries", 0, struct load_cfg, flow_entries, "N",
+		     "flow map size when first created (default 65536)", 1, 1u << 26),
+	CLI_OPT_FLAG("force", 'F', struct load_cfg, force,
+		     "replace an XDP program that is not ours"),
+	CLI_OPT_END,
+};
+
+const struct cli_cmd cmd_load = {
+	.name = "load",
+	.summary = "Attach flow accounting to an interface (ingress: XDP or TC; egress: TC)",
+	.args = "IFNAME",
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_offset = offsetof(struct load_cfg, pos),
+	.opts = load_opts,
+	.cfg_size = sizeof(struct load_cfg),
+	.defaults = load_defaults,
+	.run = load_run,
+};
+
+struct unload_cfg {
+	struct cli_pos pos;
+	const char *pin_path;
+	bool all, keep_pins;
+};
+
+static void unload_defaults(void *cfg)
+{
+	((struct unload_cfg *)cfg)->pin_path = IPOP_PIN_PATH_DEFAULT;
+}
+
+static int unload_run(void *cfg)
+{
+	struct unload_cfg *c = cfg;
+
+	if (c->all == (c->pos.n == 1))
+		return cli_err("give either IFNAME or --all");
+	return loader_detach(c->pin_path, c->pos.n ? c->pos.v[0] : NULL, c->all, c->keep_pins) ? 1
+											       : 0;
+}
+
+static const struct cli_opt unload_opts[] = {
+	CLI_OPT_FLAG("all", 'a', struct unload_cfg, all, "unload from every interface"),
+	CLI_OPT_FLAG("keep-pins", 'k', struct unload_cfg, keep_pins,
+		     "keep the pinned maps after the last interface"),
+	CLI_OPT_STR("pin-path", 'p', struct unload_cfg, pin_path, "DIR",
+		    "bpffs directory of the maps (default " IPOP_PIN_PATH_DEFAULT ")"),
+	CLI_OPT_END,
+};
+
+const struct cli_cmd cmd_unload = {
+	.name = "unload",
+	.summary = "Detach flow accounting from an interface (or --all)",
+	.args = "[IFNAME]",
+	.min_pos = 0,
+	.max_pos = 1,
+	.pos_offset = offsetof(struct unload_cfg, pos),
+	.opts = unload_opts,
+	.cfg_size = sizeof(struct unload_cfg),
+	.defaults = unload_defaults,
+	.run = unload_run,
+};
+
+struct status_cfg {
+	struct cli_pos pos;
+	const char *pin_path;
+	bool json;
+};
+
+static void status_defaults(void *cfg)
+{
+	((struct status_cfg *)cfg)->pin_path = IPOP_PIN_PATH_DEFAULT;
+}
+
+static json_t *iface_json(int ifindex, const struct iface_info *info)
+{
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:b, s:I}", "ifname", info->ifname, "ifindex",
+			 ifindex, "ingress_hook", loader_hook_name(info->ingress_hook),
+			 "ingress_prog_id", (json_int_t)info->ingress_prog_id, "egress_prog_id",
+			 (json_int_t)info->egress_prog_id, "attached",
+			 loader_still_attached(ifindex, info), "loaded_unix_ns",
+			 (json_int_t)info->loaded_ns);
+}
+
+static int status_run(void *cfg)
+{
+	struct status_cfg *c = cfg;
+	struct iface_info info;
+	json_t *arr = json_array();
+	__u32 key, next, *prev = NULL;
+	int fd, want = 0, n = 0;
+
+	if (c->pos.n && !(want = if_nametoindex(c->pos.v[0])))
+		return json_decref(arr), cli_err("unknown interface '%s'", c->pos.v[0]);
+	fd = pins_open_map(c->pin_path, "ifaces");
+	if (fd < 0 && fd != -ENOENT)
+		return json_decref(arr),
+		       cli_err("cannot open %s/ifaces: %s", c->pin_path, strerror(-fd));
+	/* a removal under us restarts the walk: skip what we have, bound the steps */
+	for (int steps = 0;
+	     fd >= 0 && steps < 4 * IPOP_IFACE_MAX && !bpf_map_get_next_key(fd, prev, &next);
+	     steps++) {
+		bool dup = false;
+
+		key = next;
+		prev = &key;
+		for (size_t i = 0; i < json_array_size(arr); i++)
+			dup |= json_integer_value(
+				       json_object_get(json_array_get(arr, i), "ifindex")) == key;
+		if (dup || bpf_map_lookup_elem(fd, &key, &info) || (want && (int)key != want))
+			continue;
+		json_array_append_new(arr, iface_json(key, &info));
+	}
+	if (fd >= 0)
+		close(fd);
+	if (want && json_array_size(arr) == 0) {
+		json_decref(arr);
+		return cli_err("ipop-bpf is not loaded on %s", c->pos.v[0]);
+	}
+	if (c->json) {
+		json_t *root = json_pack("{s:s, s:o}", "pin_path", c->pin_path, "interfaces", arr);
+		int err = fmt_json_print(root);
+
+		json_decref(root);
+		return err ? 1 : 0;
+	}
+	printf("%-16s %7s %-11s %8s %8s %s\n", "INTERFACE", "IFINDEX", "INGRESS", "IN_PROG",
+	       "EG_PROG", "STATE");
+	for (size_t i = 0; i < json_array_size(arr); i++, n++) {
+		json_t *e = json_array_get(arr, i);
+
+		printf("%-16s %7d %-11s %8d %8d %s\n",
+		       json_string_value(json_object_get(e, "ifname")),
+		       (int)json_integer_value(json_object_get(e, "ifindex")),
+		       json_string_value(json_object_get(e, "ingress_hook")),
+		       (int)json_integer_value(json_object_get(e, "ingress_prog_id")),
+		       (int)json_integer_value(json_object_get(e, "egress_prog_id")),
+		       json_is_true(json_object_get(e, "attached")) ? "attached"
+								    : "DETACHED (by someone else)");
+	}
+	if (!n)
+		printf("(not loaded on any interface; pin path %s)\n", c->pin_path);
+	json_decref(arr);
+	return 0;
+}
+
+static const struct cli_opt status_opts[] = {
+	CLI_OPT_STR("pin-path", 'p', struct status_cfg, pin_path, "DIR",
+		    "bpffs directory of the maps (default " IPOP_PIN_PATH_DEFAULT ")"),
+	CLI_OPT_FLAG("json", 'j', struct status_cfg, json, "print JSON"),
+	CLI_OPT_END,
+};
+
+const struct cli_cmd cmd_status = {
+	.name = "status",
+	.summary = "Show where flow accounting is attached",
+	.args = "[IFNAME]",
+	.min_pos = 0,
+	.max_pos = 1,
+	.pos_offset = offsetof(struct status_cfg, pos),
+	.opts = status_opts,
+	.cfg_size = sizeof(struct status_cfg),
+	.defaults = status_defaults,
+	.run = status_run,
+};

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <stddef.h>
+
+#include "cli/commands.h"
+#include "daemon/daemon.h"
+
+const struct cli_cmd *const cli_commands[] = {
+	&cmd_load,   &cmd_unload, &cmd_status, &cmd_flows, &cmd_table, &cmd_stats,
+	&cmd_daemon, &cmd_cmm,	  &cmd_export, &cmd_top,   &cmd_smm,   NULL,
+};

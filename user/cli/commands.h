@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The subcommand table. */
+#ifndef IPOP_COMMANDS_H
+#define IPOP_COMMANDS_H
+
+#include "cli/cli.h"
+
+#ifndef IPOP_VERSION
+#define IPOP_VERSION "0.1.0"
+#endif
+
+extern const struct cli_cmd *const cli_commands[];
+const struct cli_cmd *cli_find(const char *name);
+
+extern const struct cli_cmd cmd_load, cmd_unload, cmd_status, cmd_flows, cmd_table, cmd_stats;
+extern const struct cli_cmd cmd_export, cmd_top;
+extern const struct cli_cmd cmd_smm; /* framework/smm_cli.c */
+
+#endif /* IPOP_COMMANDS_H */

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flow/clsctl.h"
+#include "daemon/flowd.h"
+#include "daemon/ctl.h"
+#include "flow/loader.h"
+#include "flow/pins.h"
+#include "flow/rule.h"
+#include "flow/stats.h"
+
+#define FLOWD_TABLES_PER_REQ 200000
+
+static struct flowd {
+	bool running;
+	struct flowd_opts o;
+	struct cls *cls;
+	struct stats *stats;
+	struct stats_maps maps;
+	bool attached[CLI_LIST_MAX]; /* by us or adopted: ours to detach */
+} fd_state = { .maps = { -1, -1, -1, -1 } };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int json_uint(json_t *flows, const char *key, unsigned int *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(flows, key);
+
+	if (!v || *out)
+		return 0; /* absent, or the command line already set it */
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 86400 * 365)
+		return snprintf(err, errlen, "config: flows.%s must be a non-negative integer",
+				key),
+		       -EINVAL;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int flowd_opts_from_json(struct flowd_opts *o, json_t *flows, char *err, size_t errlen)
+{
+	json_t *v;
+	size_t i;
+	int e = 0;
+
+	if (!flows)
+		return 0;
+	if (!json_is_object(flows))
+		return snprintf(err, errlen, "config: \"flows\" must be an object"), -EINVAL;
+	v = json_object_get(flows, "pin_path");
+	if (v && !json_is_string(v))
+		return snprintf(err, errlen, "config: flows.pin_path must be a string"), -EINVAL;
+	if (v && !o->pin_path)
+		o->pin_path = json_string_value(v);
+	v = json_object_get(flows, "interfaces");
+	if (v && !json_is_array(v))
+		return snprintf(err, errlen, "config: flows.interfaces must be an array"), -EINVAL;
+	if (v && o->ifaces.n == 0) {
+		json_t *s;
+
+		json_array_foreach(v, i, s) {
+			if (!json_is_string(s) || o->ifaces.n == CLI_LIST_MAX)
+				return snprintf(err, errlen,
+						"config: flows.interfaces: at most %d names",
+						CLI_LIST_MAX),
+				       -EINVAL;
+			o->ifaces.v[o->ifaces.n++] = json_string_value(s);
+		}
+	}
+	e = e ?: json_uint(flows, "stats_interval_s", &o->stats_interval_s, err, errlen);
+	e = e ?: json_uint(flows, "idle_timeout_s", &o->idle_timeout_s, err, errlen);
+	e = e ?: json_uint(flows, "active_timeout_s", &o->active_timeout_s, err, errlen);
+	e = e ?: json_uint(flows, "flow_entries", &o->flow_entries, err, errlen);
+	return e;
+}
+
+/* Attach one interface, or adopt what a previous daemon left attached. */
+static int attach_or_adopt(const struct flowd_opts *o, const char *ifname)
+{
+	struct load_opts lo = { .ifname = ifname,
+				.pin_path = o->pin_path,
+				.hook = o->hook,
+				.mode = o->mode,
+				.flow_entries = o->flow_entries };
+	struct iface_info info;
+	int ifindex = if_nametoindex(ifname);
+
+	if (!ifindex)
+		return cli_err("unknown interface '%s'", ifname), -ENODEV;
+	if (!loader_lookup(o->pin_path, ifindex, &info)) {
+		if (loader_still_attached(ifindex, &info)) {
+			fprintf(stderr, "ipop-bpf daemon: %s already attached (%s): adopting it\n",
+				ifname, loader_hook_name(info.ingress_hook));
+			return 0;
+		}
+		/* a stale record: someone removed our programs; start over */
+		loader_detach(o->pin_path, ifname, false, true);
+	}
+	return loader_attach(&lo);
+}
+
+static void detach_ours(void)
+{
+	for (int i = 0; i < fd_state.o.ifaces.n; i++) {
+		if (!fd_state.attached[i])
+			continue;
+		loader_detach(fd_state.o.pin_path, fd_state.o.ifaces.v[i], false, true);
+		fd_state.attached[i] = false;
+	}
+}
+
+static void close_maps(void)
+{
+	int *fds[] = { &fd_state.maps.flows, &fd_state.maps.dp_stats, &fd_state.maps.table_stats,
+		       &fd_state.maps.tables };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int flowd_start(const struct flowd_opts *o)
+{
+	struct stats_cfg sc;
+	int err = 0;
+
+	fd_state.o = *o;
+	if (!fd_state.o.pin_path)
+		fd_state.o.pin_path = IPOP_PIN_PATH_DEFAULT;
+	for (int i = 0; i < o->ifaces.n && !err; i++) {
+		err = attach_or_adopt(&fd_state.o, o->ifaces.v[i]);
+		fd_state.attached[i] = !err;
+	}
+	if (err)
+		goto fail;
+	fd_state.maps.flows = pins_open_map(fd_state.o.pin_path, "flows");
+	fd_state.maps.dp_stats = pins_open_map(fd_state.o.pin_path, "dp_stats");
+	fd_state.maps.table_stats = pins_open_map(fd_state.o.pin_path, "table_stats");
+	fd_state.maps.tables = pins_open_map(fd_state.o.pin_path, "tables");
+	if (fd_state.maps.flows < 0 || fd_state.maps.dp_stats < 0 ||
+	    fd_state.maps.table_stats < 0 || fd_state.maps.tables < 0) {
+		if (!o->ifaces.n) {
+			/* nothing to account: the overlay side may still run */
+			close_maps();
+			return 0;
+		}
+		cli_err("cannot open the maps pinned under %s", fd_state.o.pin_path);
+		err = -ENOENT;
+		goto fail;
+	}
+	err = cls_open(&fd_state.cls, fd_state.o.pin_path);
+	if (err) {
+		cli_err("cannot recover flow tables from %s: %s", fd_state.o.pin_path,
+			strerror(-err));
+		goto fail;
+	}
+	stats_cfg_defaults(&sc);
+	if (o->stats_interval_s)
+		sc.interval_ms = o->stats_interval_s * 1000;
+	sc.idle_timeout_s = o->idle_timeout_s;
+	sc.active_timeout_s = o->active_timeout_s;
+	fd_state.stats = stats_new(&sc, &fd_state.maps);
+	if (!fd_state.stats) {
+		err = -errno;
+		cli_err("statistics: %s", strerror(errno));
+		goto fail;
+	}
+	stats_pass(fd_state.stats, mono_ns()); /* readers never see "no snapshot yet" */
+	err = stats_start(fd_state.stats);
+	if (err) {
+		cli_err("cannot start the statistics thread: %s", strerror(-err));
+		goto fail;
+	}
+	fd_state.running = true;
+	return 0;
+fail:
+	stats_free(fd_state.stats);
+	fd_state.stats = NULL;
+	cls_close(fd_state.cls);
+	fd_state.cls = NULL;
+	close_maps();
+	if (!fd_state.o.keep_attached)
+		detach_ours();
+	return err;
+}
+
+void flowd_stop(void)
+{
+	if (fd_state.stats)
+		stats_stop(fd_state.stats);
+	stats_free(fd_state.stats);
+	fd_state.stats = NULL;
+	cls_close(fd_state.cls);
+	fd_state.cls = NULL;
+	close_maps();
+	if (!fd_state.o.keep_attached)
+		detach_ours();
+	fd_state.running = false;
+}
+
+struct stats *flowd_stats(void)
+{
+	return fd_state.running ? fd_state.stats : NULL;
+}
+
+const char *flowd_pin_path(void)
+{
+	return fd_state.o.pin_path;
+}
+
+/* ---- control ops ---- */
+
+#define NOT_RUNNING(err, errlen)                                                                  \
+	(snprintf(err, errlen, "flow accounting is not running (no --iface and no maps pinned)"), \
+	 (json_t *)NULL)
+
+static json_t *op_table_add(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	json_t *tables = json_object_get(req, "tables"), *t;
+	struct rule *rules;
+	size_t i, n;
+	int e = 0;
+
+	(void)d;
+	if (!fd_state.running)
+		return NOT_RUNNING(err, errlen);
+	if (!json_is_array(tables) || !(n = json_array_size(tables)))
+		return snprintf(err, errlen, "\"tables\" must be a non-empty array"), NULL;
+	if (n > FLOWD_TABLES_PER_REQ)
+		return snprintf(err, errlen, "at most %d tables per request", FLOWD_TABLES_PER_REQ),
+		       NULL;
+	rules = calloc(n, sizeof(*rules));
+	if (!rules)
+		return snprintf(err, errlen, "out of memory"), NULL;
+	json_array_foreach(tables, i, t) {
+		char why[200];
+
+		e = rule_from_json(&rules[i], t, why, sizeof(why));
+		if (e) {
+			snprintf(err, errlen, "tables[%zu]: %s", i, why);
+			break;
+		}
+		if (rules[i].def.match & CLS_M_IFINDEX) {
+			rules[i].def.ifindex = if_nametoindex(rules[i].dev);
+			if (!rules[i].def.ifindex) {
+				snprintf(err, errlen, "table '%s': unknown interface '%s'",
+					 rules[i].def.name, rules[i].dev);
+				e = -ENODEV;
+				break;
+			}
+		}
+	}
+	if (!e)
+		e = cls_add(fd_state.cls, rules, n, err, errlen);
+	free(rules);
+	return e ? NULL
+		 : json_pack("{s:b, s:I, s:I}", "ok", 1, "added", (json_int_t)n, "tables",
+			     (json_int_t)cls_count(fd_state.cls));
+}
+
+static json_t *op_table_del(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	json_t *names = json_object_get(req, "names"), *v;
+	const char *name = json_string_value(json_object_get(req, "name"));
+	size_t i;
+
+	(void)d;
+	if (!fd_state.running)
+		return NOT_RUNNING(err, errlen);
+	if (name)
+		return cls_del(fd_state.cls, name, err, errlen) ? NULL
+								: json_pack("{s:b}", "ok", 1);
+	if (!json_is_array(names))
+		return snprintf(err, errlen, "give \"name\" (a string) or \"names\" (an array)"),
+		       NULL;
+	/* check first, so that a bad or repeated name deletes nothing */
+	json_array_foreach(names, i, v) {
+		if (!json_is_string(v) || !cls_find(fd_state.cls, json_string_value(v)))
+			return snprintf(err, errlen, "no table '%s'",
+					json_is_string(v) ? json_string_value(v) : "?"),
+			       NULL;
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(json_string_value(json_array_get(names, k)),
+				    json_string_value(v)))
+				return snprintf(err, errlen, "table '%s' named twice",
+						json_string_value(v)),
+				       NULL;
+	}
+	json_array_foreach(names, i, v) {
+		if (cls_del(fd_state.cls, json_string_value(v), err, errlen))
+			return NULL;
+	}
+	return json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)json_array_size(names));
+}
+
+static const struct stats_table *snap_table(const struct stats_snapshot *s, __u32 id)
+{
+	size_t lo = 0, hi = s ? s->n_tables : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->tables[mid].id == id)
+			return &s->tables[mid];
+		if (s->tables[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static json_t *op_table_list(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	struct stats_snapshot *snap;
+	const struct rule *r;
+	json_t *arr = json_array();
+	__u32 id = 0;
+
+	(void)d;
+	(void)req;
+	if (!fd_state.running)
+		return json_decref(arr), NOT_RUNNING(err, errlen);
+	snap = stats_snapshot_get(fd_state.stats);
+	while ((id = cls_next(fd_state.cls, id, &r))) {
+		const struct stats_table *t = snap_table(snap, id);
+		json_t *j = rule_to_json(r);
+
+		json_object_set_new(j, "id", json_integer(id));
+		json_object_set_new(j, "packets", json_integer(t ? (json_int_t)t->packets : 0));
+		json_object_set_new(j, "bytes", json_integer(t ? (json_int_t)t->bytes : 0));
+		json_object_set_new(j, "idle_s",
+				    t && t->idle_s >= 0 ? json_real(t->idle_s) : json_null());
+		json_object_set_new(j, "rate_mbps", json_real(t ? t->rate_mbps : 0));
+		json_object_set_new(j, "rate_avg_mbps", json_real(t ? t->rate_avg_mbps : 0));
+		json_object_set_new(j, "pps", json_real(t ? t->pps : 0));
+		json_object_set_new(j, "first_hit_ns",
+				    json_integer(t ? (json_int_t)t->first_hit_ns : 0));
+		json_object_set_new(j, "last_hit_ns",
+				    json_integer(t ? (json_int_t)t->last_hit_ns : 0));
+		json_array_append_new(arr, j);
+	}
+	stats_snapshot_put(snap);
+	return json_pack("{s:o, s:I}", "tables", arr, "masks",
+			 (json_int_t)cls_mask_count(fd_state.cls));
+}
+
+static size_t req_limit(json_t *req)
+{
+	json_t *v = json_object_get(req, "limit");
+
+	return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : 0;
+}
+
+/* flows, flows_ended, dp_stats: straight from the snapshot */
+static json_t *snap_view(json_t *req, char *err, size_t errlen, const char *key,
+			 json_t *(*view)(const struct stats_snapshot *, size_t))
+{
+	struct stats_snapshot *snap;
+	json_t *j;
+
+	if (!fd_state.running)
+		return NOT_RUNNING(err, errlen);
+	snap = stats_snapshot_get(fd_state.stats);
+	if (!snap)
+		return snprintf(err, errlen, "no statistics yet"), NULL;
+	j = view(snap, req_limit(req));
+	j = json_pack("{s:o, s:I}", key, j, "taken_ns", (json_int_t)snap->taken_ns);
+	stats_snapshot_put(snap);
+	return j;
+}
+
+static json_t *op_flows(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	(void)d;
+	return snap_view(req, err, errlen, "flows", stats_snapshot_json_flows);
+}
+
+static json_t *op_flows_ended(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	(void)d;
+	return snap_view(req, err, errlen, "ended", stats_snapshot_json_ended);
+}
+
+static json_t *dp_view(const struct stats_snapshot *s, size_t limit)
+{
+	(void)limit;
+	return stats_snapshot_json_dp(s);
+}
+
+static json_t *op_dp_stats(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	(void)d;
+	return snap_view(req, err, errlen, "datapath", dp_view);
+}
+
+static json_t *op_flows_end(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	int n;
+
+	(void)d;
+	(void)req;
+	if (!fd_state.running)
+		return NOT_RUNNING(err, errlen);
+	n = stats_end_flows(fd_state.stats, NULL, mono_ns());
+	if (n < 0)
+		return snprintf(err, errlen, "cannot end flows: %s", strerror(-n)), NULL;
+	return json_pack("{s:b, s:i}", "ok", 1, "ended", n);
+}
+
+static json_t *op_flow_status(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	json_t *ifs = json_array();
+
+	(void)d;
+	(void)req;
+	(void)err;
+	(void)errlen;
+	for (int i = 0; i < fd_state.o.ifaces.n; i++)
+		json_array_append_new(ifs, json_string(fd_state.o.ifaces.v[i]));
+	return json_pack("{s:b, s:s?, s:o, s:i, s:i, s:i, s:I, s:I}", "running", fd_state.running,
+			 "pin_path", fd_state.o.pin_path, "interfaces", ifs, "stats_interval_s",
+			 fd_state.o.stats_interval_s ? fd_state.o.stats_interval_s : 1,
+			 "idle_timeout_s", fd_state.o.idle_timeout_s, "active_timeout_s",
+			 fd_state.o.active_timeout_s, "tables",
+			 (json_int_t)(fd_state.cls ? cls_count(fd_state.cls) : 0), "masks",
+			 (json_int_t)(fd_state.cls ? cls_mask_count(fd_state.cls) : 0));
+}
+
+void flowd_register_ops(void)
+{
+	static const struct {
+		const char *name;
+		ctl_op_fn fn;
+	} ops[] = {
+		{ "table_add", op_table_add },	   { "table_del", op_table_del },
+		{ "table_list", op_table_list },   { "flows", op_flows },
+		{ "flows_ended", op_flows_ended }, { "flows_end", op_flows_end },
+		{ "dp_stats", op_dp_stats },	   { "flow_status", op_flow_status },
+	};
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		ctl_register_op(ops[i].name, ops[i].fn); /* -EEXIST on a second call: fine */
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The controller side of the flow-table classifier: compiles table
+ * definitions into (mask, value) entries, keeps the distinct masks, and
+ * programs the pinned maps (bpf/cls.h) so that a change is all-or-nothing.
+ */
+#ifndef IPOP_CLS_CTL_H
+#define IPOP_CLS_CTL_H
+
+#include <stddef.h>
+#include "cls.h"
+#include "flow/rule.h"
+
+struct cls;
+
+/*
+ * Map fds the controller programs. A restarted controller recovers its
+ * tables from the `tables` map and rewrites the rest from them.
+ */
+struct cls_maps {
+	int state, masks, rules, stats, tables;
+};
+
+/* Open the pinned maps under pin_path and recover the programmed tables. */
+int cls_open(struct cls **out, const char *pin_path);
+/* The same on map fds the caller owns (tests). */
+int cls_open_fds(struct cls **out, const struct cls_maps *fds);
+void cls_close(struct cls *c);
+
+/*
+ * Add n tables at once (their `dev` already resolved into def.ifindex):
+ * all or none. On error returns -errno and a message in err.
+ */
+int cls_add(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen);
+int cls_del(struct cls *c, const char *name, char *err, size_t errlen);
+
+size_t cls_count(const struct cls *c);
+size_t cls_mask_count(const struct cls *c);
+
+/* Iterate tables in id order: returns the next id after `after` (0 to start), 0 at the end. */
+__u32 cls_next(const struct cls *c, __u32 after, const struct rule **r);
+__u32 cls_find(const struct cls *c, const char *name);
+
+/*
+ * Split [lo, hi] into aligned prefix blocks: out[i] = value, plen[i] = bits
+ * fixed from the top. Returns the count (at most 30 for 16-bit values).
+ */
+int cls_range_blocks(__u16 lo, __u16 hi, __u16 *val, __u8 *plen, int max);
+
+#endif /* IPOP_CLS_CTL_H */

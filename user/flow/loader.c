@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Loading: open the skeleton, reuse or create the pinned maps, load, attach
+ * the ingress program (XDP through libxdp, or TC) and the TC egress program,
+ * record the interface. Every step has its undo; a failure undoes them all.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/if_arp.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "cli/cli.h"
+#include "flow/loader.h"
+#include "flow/pins.h"
+#include "ipop_flow.skel.h"
+
+static const char *const hook_names[] = { "xdp", "xdpgeneric", "tc" };
+
+const char *loader_hook_name(__u32 hook)
+{
+	return hook <= IFACE_HOOK_TC ? hook_names[hook] : "?";
+}
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("IPOP_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int quiet_xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBXDP_WARN && getenv("IPOP_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static void loader_quiet(void)
+{
+	libbpf_set_print(quiet_print);
+	libxdp_set_print(quiet_xdp_print);
+}
+
+/*
+ * The driver name (ethtool's "driver"): veth and tun carry locally generated
+ * skbs, where native XDP costs more than TC (README "Benchmarks").
+ */
+int loader_default_hook(const char *ifname)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&di };
+	int fd, hook = HOOK_XDP;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return hook;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr) &&
+	    (!strcmp(di.driver, "veth") || !strcmp(di.driver, "tun")))
+		hook = HOOK_TC;
+	close(fd);
+	return hook;
+}
+
+/*
+ * ARPHRD_ETHER: what the parser expects at the start of a frame. An ioctl, not
+ * sysfs: /sys shows the devices of the namespace it was mounted in.
+ */
+static bool is_ethernet(const char *ifname)
+{
+	struct ifreq ifr = {};
+	bool eth = true; /* cannot tell: let the attach decide */
+	int fd;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return eth;
+	if (!ioctl(fd, SIOCGIFHWADDR, &ifr))
+		eth = ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER;
+	close(fd);
+	return eth;
+}
+
+static int prog_name_of(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &ilen);
+	close(fd);
+	if (err)
+		return -errno;
+	snprintf(name, len, "%s", info.name);
+	return 0;
+}
+
+/* The XDP program attached to ifindex in any mode (0 if none). */
+static __u32 xdp_attached_id(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+}
+
+struct attach_state {
+	const struct load_opts *o;
+	int ifindex;
+	int replaced_fd; /* --force: the XDP program we replaced, to put back on failure */
+	struct ipop_flow_bpf *skel;
+	struct xdp_program *xprog;
+	enum xdp_attach_mode xmode;
+	bool pinned_before[16];
+	bool xdp_attached, tc_in_attached, tc_eg_attached, created_clsact;
+	struct iface_info info;
+};
+
+static int check_free(struct attach_state *s)
+{
+	const struct load_opts *o = s->o;
+	char name[BPF_OBJ_NAME_LEN] = "";
+	__u32 id;
+
+	if (s->info.ingress_hook == IFACE_HOOK_TC)
+		return 0;
+	id = xdp_attached_id(s->ifindex);
+	if (!id || o->force)
+		return 0;
+	prog_name_of(id, name, sizeof(name));
+	if (!strcmp(name, "ipop_xdp"))
+		return cli_err("%s already has an ipop-bpf XDP program (id %u) from another pin "
+			       "path; unload it first",
+			       o->ifname, id),
+		       -EBUSY;
+	return cli_err("%s already has an XDP program that is not ours (id %u, '%s'); "
+		       "use --force to replace it",
+		       o->ifname, id, name),
+	       -EBUSY;
+}
+
+/* Size the flow map: what is pinned wins; a conflicting --flow-entries is an error. */
+static int size_flow_map(struct attach_state *s)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	unsigned int want = s->o->flow_entries;
+	int fd;
+
+	fd = pins_open_map(s->o->pin_path, "flows");
+	if (fd >= 0) {
+		int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+
+		close(fd);
+		if (err)
+			return cli_err("cannot read pinned flow map: %s", strerror(errno)), -errno;
+		if (want && want != info.max_entries)
+			return cli_err("--flow-entries %u differs from the pinned flow map's %u "
+				       "(unload --all first to resize)",
+				       want, info.max_entries),
+			       -EINVAL;
+		want = info.max_entries;
+	}
+	if (!want)
+		want = IPOP_FLOW_ENTRIES_DEFAULT;
+	return bpf_map__set_max_entries(s->skel->maps.flows, want);
+}
+
+static int open_and_load(struct attach_state *s)
+{
+	char path[PATH_MAX];
+	int err, i;
+
+	s->skel = ipop_flow_bpf__open();
+	if (!s->skel)
+		return cli_err("cannot open the BPF object: %s", strerror(errno)), -errno;
+	err = size_flow_map(s);
+	if (err)
+		return err;
+	for (i = 0; pins_map_names[i]; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(s->skel->obj, pins_map_names[i]);
+
+		pins_path(path, sizeof(path), s->o->pin_path, pins_map_names[i]);
+		s->pinned_before[i] = !access(path, F_OK);
+		err = bpf_map__set_pin_path(m, path);
+		if (err)
+			return cli_err("pin path '%s': %s", path, strerror(-err)), err;
+	}
+	err = ipop_flow_bpf__load(s->skel);
+	if (err) {
+		if (err == -EPERM)
+			return cli_err("permission denied loading BPF programs (run as root)"), err;
+		return cli_err("cannot load the BPF programs (pinned maps under %s incompatible?): "
+			       "%s",
+			       s->o->pin_path, strerror(-err)),
+		       err;
+	}
+	return 0;
+}
+
+static int attach_xdp(struct attach_state *s)
+{
+	const struct load_opts *o = s->o;
+	int fd = bpf_program__fd(s->skel->progs.ipop_xdp);
+	int err;
+
+	s->xmode = s->info.ingress_hook == IFACE_HOOK_XDP_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	if (o->force && xdp_attached_id(s->ifindex)) {
+		/* atomic replace: the old program stays if ours cannot attach */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
+		__u32 old = xdp_attached_id(s->ifindex);
+		__u32 flags = s->xmode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+
+		ao.old_prog_fd = bpf_prog_get_fd_by_id(old);
+		err = bpf_xdp_attach(s->ifindex, fd, flags | XDP_FLAGS_REPLACE, &ao);
+		if (!err)
+			s->replaced_fd = ao.old_prog_fd; /* undo() puts it back */
+		else if (ao.old_prog_fd >= 0)
+			close(ao.old_prog_fd);
+		if (err)
+			return cli_err("cannot replace the XDP program on %s: %s", o->ifname,
+				       strerror(-err)),
+			       err;
+		s->xdp_attached = true;
+		return 0;
+	}
+	s->xprog = xdp_program__from_fd(fd);
+	err = libxdp_get_error(s->xprog);
+	if (err) {
+		s->xprog = NULL;
+		return cli_err("libxdp: %s", strerror(-err)), err;
+	}
+	err = xdp_program__attach(s->xprog, s->ifindex, s->xmode, 0);
+	if (err)
+		return cli_err("cannot attach XDP (%s mode) to %s: %s",
+			       s->xmode == XDP_MODE_SKB ? "skb" : "native", o->ifname,
+			       strerror(-err)),
+		       err;
+	s->xdp_attached = true;
+	return 0;
+}
+
+static int attach_tc(struct attach_state *s, enum bpf_tc_attach_point where,
+		     struct bpf_program *prog, bool *attached)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = s->ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO,
+		    .prog_fd = bpf_program__fd(prog));
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (!err)
+		s->created_clsact = true;
+	else if (err != -EEXIST)
+		return cli_err("cannot create clsact on %s: %s", s->o->ifname, strerror(-err)), err;
+	/* no BPF_TC_F_REPLACE: a filter of ours already there means a stale load */
+	err = bpf_tc_attach(&hook, &opts);
+	if (err == -EEXIST)
+		return cli_err("%s already has a TC %s filter at handle 0x%x (ours, stale, or "
+			       "another "
+			       "tool's); unload or remove it first",
+			       s->o->ifname, where == BPF_TC_INGRESS ? "ingress" : "egress",
+			       IPOP_TC_HANDLE),
+		       err;
+	if (err)
+		return cli_err("cannot attach TC %s on %s: %s",
+			       where == BPF_TC_INGRESS ? "ingress" : "egress", s->o->ifname,
+			       strerror(-err)),
+		       err;
+	*attached = true;
+	return 0;
+}
+
+static void tc_detach(int ifindex, enum bpf_tc_attach_point where)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
+static void tc_destroy_clsact(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	bpf_tc_hook_destroy(&hook);
+}
+
+static __u32 prog_id(struct bpf_program *p)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		return 0;
+	return info.id;
+}
+
+static void undo(struct attach_state *s)
+{
+	if (s->xdp_attached) {
+		__u32 flags = s->xmode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+
+		if (s->xprog) {
+			xdp_program__detach(s->xprog, s->ifindex, s->xmode, 0);
+		} else if (s->replaced_fd >= 0) {
+			/* --force: the program we replaced goes back, atomically */
+			LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
+				    .old_prog_fd = bpf_program__fd(s->skel->progs.ipop_xdp));
+
+			bpf_xdp_attach(s->ifindex, s->replaced_fd, flags | XDP_FLAGS_REPLACE, &ao);
+		} else {
+			bpf_xdp_detach(s->ifindex, flags, NULL);
+		}
+	}
+	if (s->tc_in_attached)
+		tc_detach(s->ifindex, BPF_TC_INGRESS);
+	if (s->tc_eg_attached)
+		tc_detach(s->ifindex, BPF_TC_EGRESS);
+	if (s->created_clsact)
+		tc_destroy_clsact(s->ifindex);
+	if (s->skel) {
+		for (int i = 0; pins_map_names[i]; i++) {
+			struct bpf_map *m =
+				bpf_object__find_map_by_name(s->skel->obj, pins_map_names[i]);
+
+			if (!s->pinned_before[i] && bpf_map__is_pinned(m))
+				bpf_map__unpin(m, NULL);
+		}
+	}
+}
+
+static int record(struct attach_state *s)
+{
+	struct timespec ts;
+	int err;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(s->info.ifname, sizeof(s->info.ifname), "%s", s->o->ifname);
+	s->info.ingress_prog_id =
+		prog_id(s->info.ingress_hook == IFACE_HOOK_TC ? s->skel->progs.ipop_tc_in
+							      : s->skel->progs.ipop_xdp);
+	s->info.egress_prog_id = prog_id(s->skel->progs.ipop_tc_eg);
+	s->info.created_clsact = s->created_clsact;
+	s->info.loaded_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	err = bpf_map__update_elem(s->skel->maps.ifaces, &s->ifindex, sizeof(s->ifindex), &s->info,
+				   sizeof(s->info), BPF_NOEXIST);
+	if (err)
+		return cli_err("cannot record %s in the interface map: %s", s->o->ifname,
+			       strerror(-err)),
+		       err;
+	return 0;
+}
+
+static int already_loaded(const struct load_opts *o, int ifindex)
+{
+	struct iface_info info;
+	int fd, err;
+
+	fd = pins_open_map(o->pin_path, "ifaces");
+	if (fd < 0)
+		return 0;
+	err = bpf_map_lookup_elem(fd, &ifindex, &info);
+	close(fd);
+	if (!err)
+		return cli_err("ipop-bpf is already loaded on %s (hook %s); unload it first",
+			       o->ifname, loader_hook_name(info.ingress_hook)),
+		       -EEXIST;
+	return 0;
+}
+
+int loader_attach(const struct load_opts *o)
+{
+	struct attach_state s = { .o = o, .replaced_fd = -1 };
+	int hook = o->hook, lock = -1, err;
+
+	loader_quiet();
+	s.ifindex = if_nametoindex(o->ifname);
+	if (!s.ifindex)
+		return cli_err("unknown interface '%s'", o->ifname), -ENODEV;
+	if (geteuid() != 0)
+		return cli_err("loading needs root (CAP_BPF and CAP_NET_ADMIN)"), -EPERM;
+	if (!is_ethernet(o->ifname))
+		return cli_err("%s is not an Ethernet device (the parser starts at an Ethernet "
+			       "header: use a TAP, not a TUN)",
+			       o->ifname),
+		       -EOPNOTSUPP;
+	if (hook == HOOK_AUTO)
+		hook = o->mode != MODE_AUTO ? HOOK_XDP : loader_default_hook(o->ifname);
+	if (hook == HOOK_TC && o->mode != MODE_AUTO)
+		return cli_err("--mode applies to --ingress-hook xdp only"), -EINVAL;
+	s.info.ingress_hook = hook == HOOK_TC	    ? IFACE_HOOK_TC
+			      : o->mode == MODE_SKB ? IFACE_HOOK_XDP_SKB
+						    : IFACE_HOOK_XDP_NATIVE;
+	err = pins_prepare(o->pin_path, 1);
+	if (err)
+		return err;
+	lock = pins_lock(o->pin_path);
+	if (lock < 0)
+		return cli_err("cannot lock %s: %s", o->pin_path, strerror(-lock)), lock;
+	err = already_loaded(o, s.ifindex);
+	if (!err)
+		err = check_free(&s);
+	if (!err)
+		err = open_and_load(&s);
+	if (!err && hook == HOOK_TC)
+		err = attach_tc(&s, BPF_TC_INGRESS, s.skel->progs.ipop_tc_in, &s.tc_in_attached);
+	else if (!err)
+		err = attach_xdp(&s);
+	if (!err)
+		err = attach_tc(&s, BPF_TC_EGRESS, s.skel->progs.ipop_tc_eg, &s.tc_eg_attached);
+	if (!err)
+		err = record(&s);
+	if (err) {
+		undo(&s);
+		/* the directory too, if this call made it and left it empty */
+		rmdir(o->pin_path);
+	}
+	xdp_program__close(s.xprog);
+	if (s.replaced_fd >= 0)
+		close(s.replaced_fd);
+	ipop_flow_bpf__destroy(s.skel);
+	pins_unlock(lock);
+	return err;
+}
+
+static int detach_one(int ifaces_fd, int ifindex, const struct iface_info *info)
+{
+	char name[IF_NAMESIZE];
+
+	/* The interface may be gone (a deleted veth): then only forget it. */
+	if (if_indextoname(ifindex, name)) {
+		if (info->ingress_hook == IFACE_HOOK_TC) {
+			tc_detach(ifindex, BPF_TC_INGRESS);
+		} else if (xdp_attached_id(ifindex) == info->ingress_prog_id) {
+			struct xdp_program *p = xdp_program__from_id(info->ingress_prog_id);
+			enum xdp_attach_mode m = info->ingress_hook == IFACE_HOOK_XDP_SKB
+							 ? XDP_MODE_SKB
+							 : XDP_MODE_NATIVE;
+			int err = libxdp_get_error(p);
+
+			if (!err)
+				err = xdp_program__detach(p, ifindex, m, 0);
+			xdp_program__close(err ? NULL : p);
+			if (err)
+				return cli_err("cannot detach XDP from %s: %s", name,
+					       strerror(-err)),
+				       err;
+		}
+		tc_detach(ifindex, BPF_TC_EGRESS);
+		if (info->created_clsact)
+			tc_destroy_clsact(ifindex);
+	}
+	if (bpf_map_delete_elem(ifaces_fd, &ifindex))
+		return cli_err("cannot forget ifindex %d: %s", ifindex, strerror(errno)), -errno;
+	return 0;
+}
+
+/* Is what we recorded still what the kernel has attached? */
+bool loader_still_attached(int ifindex, const struct iface_info *info)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
+	bool in_ok;
+
+	if (info->ingress_hook == IFACE_HOOK_TC) {
+		LIBBPF_OPTS(bpf_tc_hook, ih, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, io, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
+
+		in_ok = !bpf_tc_query(&ih, &io) && io.prog_id == info->ingress_prog_id;
+	} else {
+		in_ok = !bpf_xdp_query(ifindex, 0, &q) && (q.prog_id == info->ingress_prog_id ||
+							   q.drv_prog_id == info->ingress_prog_id ||
+							   q.skb_prog_id == info->ingress_prog_id);
+	}
+	return in_ok && !bpf_tc_query(&hook, &opts) && opts.prog_id == info->egress_prog_id;
+}
+
+int loader_lookup(const char *pin_path, int ifindex, struct iface_info *info)
+{
+	int fd = pins_open_map(pin_path, "ifaces"), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &ifindex, info))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static bool map_empty(int fd)
+{
+	__u32 key;
+
+	return bpf_map_get_next_key(fd, NULL, &key) != 0;
+}
+
+int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_pins)
+{
+	struct iface_info info;
+	int fd, lock, err = 0, ifindex;
+	__u32 key, next;
+
+	loader_quiet();
+	if (geteuid() != 0)
+		return cli_err("unloading needs root (CAP_BPF and CAP_NET_ADMIN)"), -EPERM;
+	err = pins_prepare(pin_path, 0);
+	if (err)
+		return err;
+	fd = pins_open_map(pin_path, "ifaces");
+	if (fd < 0)
+		return cli_err("nothing is loaded (no maps pinned under %s)", pin_path), fd;
+	lock = pins_lock(pin_path);
+	if (lock < 0) {
+		close(fd);
+		return cli_err("cannot lock %s: %s", pin_path, strerror(-lock)), lock;
+	}
+	if (all) {
+		while (!err && !bpf_map_get_next_key(fd, NULL, &next)) {
+			key = next;
+			if (bpf_map_lookup_elem(fd, &key, &info))
+				break;
+			err = detach_one(fd, key, &info);
+		}
+	} else {
+		ifindex = if_nametoindex(ifname);
+		if (!ifindex)
+			err = (cli_err("unknown interface '%s'", ifname), -ENODEV);
+		else if (bpf_map_lookup_elem(fd, &ifindex, &info))
+			err = (cli_err("ipop-bpf is not loaded on %s", ifname), -ENOENT);
+		else
+			err = detach_one(fd, ifindex, &info);
+	}
+	if (!err && !keep_pins && map_empty(fd))
+		pins_remove_all(pin_path);
+	close(fd);
+	pins_unlock(lock);
+	return err;
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+
+#include "core/node.h"
+#include "modules/cmm.h"
+#include "modules/echo.h"
+#include "modules/smm.h"
+#include "modules/topology.h"
+
+/* Built-in modules. Add new overlay modules here. */
+static const struct module_ops *const builtin[] = {
+	&cmm_module, &echo_module, &log_module, &flood_module, &topology_module, &smm_module,
+};
+
+#define EXTRA_MAX 16
+static const struct module_ops *extra[EXTRA_MAX];
+static int nextra;
+
+const struct module_ops *module_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		if (!strcmp(builtin[i]->name, name))
+			return builtin[i];
+	for (int i = 0; i < nextra; i++)
+		if (!strcmp(extra[i]->name, name))
+			return extra[i];
+	return NULL;
+}
+
+int module_register(const struct module_ops *ops)
+{
+	if (!icc_module_name_ok(ops->name) || !ops->name[0])
+		return -EINVAL;
+	if (module_find(ops->name))
+		return -EEXIST;
+	if (nextra == EXTRA_MAX)
+		return -ENOSPC;
+	extra[nextra++] = ops;
+	return 0;
+}
+
+void module_unregister_all_extra(void)
+{
+	nextra = 0;
+}
