@@ -20,6 +20,17 @@ struct daemon;
 /* An op handler: return a reply object (new ref), or NULL with err filled. */
 typedef json_t *(*ctl_op_fn)(struct daemon *d, json_t *req, char *err, size_t errlen);
 
+/*
+ * A named op. Each provider (the daemon's own ops, the flow side) exports a
+ * const table ending with {NULL, NULL}; the daemon assembles its dispatch
+ * table from those tables (and each loaded module's control ops) in one
+ * place when it starts.
+ */
+struct ctl_op {
+	const char *name;
+	ctl_op_fn fn;
+};
+
 /* Add an op to the dispatch table (before daemon_run). -EEXIST, -ENOSPC. */
 int ctl_register_op(const char *name, ctl_op_fn fn);
 
