@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test suite `make check` runs, in order; a closing summary line.
 #   unit  Criterion, userspace pieces        (build/unit-tests)
+#   live  Criterion, in-process daemons      (build/live-tests: sockets, a loopback port)
 #   bpf   Criterion, BPF_PROG_TEST_RUN        (build/bpf-tests)
 #   fuzz  short bounded libFuzzer runs        (tests/fuzz/run.sh, if present)
 #   net   namespace integration tests         (tests/net/run.sh)
@@ -51,6 +52,7 @@ script() {
 }
 
 criterion unit "$BUILD/unit-tests"
+criterion live "$BUILD/live-tests"
 criterion bpf "$BUILD/bpf-tests"
 [ -x tests/fuzz/run.sh ] && script fuzz tests/fuzz/run.sh
 script net tests/net/run.sh

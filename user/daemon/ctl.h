@@ -34,8 +34,4 @@ struct ctl_op {
 /* Add an op to the dispatch table (before daemon_run). -EEXIST, -ENOSPC. */
 int ctl_register_op(const char *name, ctl_op_fn fn);
 
-/* Client side: send one request, wait (up to timeout_ms) for one reply line. */
-int ctl_request(const char *path, json_t *req, json_t **reply, int timeout_ms, char *err,
-		size_t errlen);
-
 #endif /* IPOP_FW_CTL_H */

@@ -10,6 +10,7 @@
 
 #include "flow/export.h"
 #include "flow/fmt.h"
+#include "flow/ifnames.h"
 #include "flow/loader.h"
 #include "flow/pins.h"
 #include "flow/stats.h"
@@ -129,16 +130,6 @@ static void render_tables(FILE *f, const struct stats_snapshot *s)
 				s->tables[i].idle_s);
 }
 
-static const char *ifname_of(const struct export_input *in, __u32 ifindex, char *buf)
-{
-	for (size_t i = 0; i < in->n_ifaces; i++)
-		if (in->ifaces[i].ifindex == ifindex)
-			return in->ifaces[i].ifname;
-	if (!if_indextoname(ifindex, buf))
-		snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
-	return buf;
-}
-
 static void render_ifaces(FILE *f, const struct export_input *in)
 {
 	family(f, "ipop_interface_info", "gauge",
@@ -200,12 +191,12 @@ static int frow_cmp_rate(const void *a, const void *b)
 	return frow_cmp_labels(a, b);
 }
 
-static void frow_fill(struct frow *r, const struct export_input *in, const struct stats_flow *fl)
+static void frow_fill(struct frow *r, struct ifnames *names, const struct stats_flow *fl)
 {
 	const struct flow_key *k = &fl->key;
 	char buf[IF_NAMESIZE];
 
-	snprintf(r->ifname, sizeof(r->ifname), "%s", ifname_of(in, k->ifindex, buf));
+	snprintf(r->ifname, sizeof(r->ifname), "%s", ifnames_get(names, k->ifindex, buf));
 	snprintf(r->dir, sizeof(r->dir), "%s", fmt_dir(k->dir));
 	fmt_addr(r->src, sizeof(r->src), k->l3, k->src);
 	fmt_addr(r->dst, sizeof(r->dst), k->l3, k->dst);
@@ -226,6 +217,7 @@ static ssize_t top_flows(const struct export_input *in, struct frow **out)
 {
 	const struct stats_snapshot *s = in->snap;
 	size_t n = s ? s->n_flows : 0, m = 0;
+	struct ifnames names;
 	struct frow *r;
 
 	*out = NULL;
@@ -234,8 +226,11 @@ static ssize_t top_flows(const struct export_input *in, struct frow **out)
 	r = calloc(n, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	ifnames_init(&names); /* the loader's records first: see ifnames.h */
+	for (size_t i = 0; i < in->n_ifaces; i++)
+		ifnames_record(&names, in->ifaces[i].ifindex, in->ifaces[i].ifname);
 	for (size_t i = 0; i < n; i++)
-		frow_fill(&r[i], in, &s->flows[i]);
+		frow_fill(&r[i], &names, &s->flows[i]);
 	qsort(r, n, sizeof(*r), frow_cmp_labels);
 	for (size_t i = 0; i < n; i++) {
 		if (m && !frow_cmp_labels(&r[m - 1], &r[i])) {
