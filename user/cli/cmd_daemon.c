@@ -60,6 +60,11 @@ static const struct cli_opt daemon_opts_tbl[] = {
 
 static struct flowd_opts flow_opts;
 
+static void flows_notice(const char *msg)
+{
+	fprintf(stderr, "ipop-bpf daemon: %s\n", msg);
+}
+
 static int flows_ext_start(struct daemon *d)
 {
 	char err[CLI_MSG_MAX] = "";
@@ -116,6 +121,7 @@ static int daemon_cmd_run(void *cfg)
 		return cli_err("nothing to run: give --config FILE (overlay) and/or --iface IF "
 			       "(flow accounting)");
 	flow_opts = o->f;
+	flow_opts.notice = flows_notice;
 	flow_opts.n_ifaces = o->ifaces.n;
 	for (int i = 0; i < o->ifaces.n; i++)
 		flow_opts.ifaces[i] = o->ifaces.v[i];

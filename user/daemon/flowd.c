@@ -103,8 +103,12 @@ static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char 
 		return errmsg(msg, msglen, -ENODEV, "unknown interface '%s'", ifname);
 	if (!loader_lookup(o->pin_path, ifindex, &info)) {
 		if (loader_still_attached(ifindex, &info)) {
-			fprintf(stderr, "ipop-bpf daemon: %s already attached (%s): adopting it\n",
-				ifname, loader_hook_name(info.ingress_hook));
+			char note[128];
+
+			snprintf(note, sizeof(note), "%s already attached (%s): adopting it",
+				 ifname, loader_hook_name(info.ingress_hook));
+			if (o->notice)
+				o->notice(note);
 			return 0;
 		}
 		/* a stale record: someone removed our programs; start over */

@@ -33,6 +33,8 @@ struct flowd_opts {
 	unsigned int stats_interval_s;
 	unsigned int idle_timeout_s, active_timeout_s; /* 0: never */
 	bool keep_attached;
+	/* What people may want to know (e.g. an interface adopted); NULL: nothing said. */
+	void (*notice)(const char *msg);
 };
 
 /* Fill unset fields from a config's "flows" object (CLI options win). -EINVAL with err. */

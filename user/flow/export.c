@@ -12,6 +12,7 @@
 #include "flow/fmt.h"
 #include "flow/ifnames.h"
 #include "flow/loader.h"
+#include "flow/mapread.h"
 #include "flow/pins.h"
 #include "flow/stats.h"
 
@@ -420,49 +421,58 @@ static int iface_cmp(const void *a, const void *b)
 		      ((const struct export_iface *)b)->ifname);
 }
 
+struct ifaces_ctx {
+	struct export_iface *v;
+	int n;
+};
+
+static int ifaces_batch(void *ctx, const void *keys, const void *vals, __u32 cnt)
+{
+	const struct iface_info *info = vals;
+	const __u32 *key = keys;
+	struct ifaces_ctx *c = ctx;
+
+	for (__u32 i = 0; i < cnt && c->n < IPOP_IFACE_MAX; i++) {
+		struct export_iface *e = &c->v[c->n++];
+
+		e->ifindex = key[i];
+		snprintf(e->ifname, sizeof(e->ifname), "%.*s", IF_NAMESIZE - 1, info[i].ifname);
+		e->ingress_hook = info[i].ingress_hook;
+	}
+	return 0;
+}
+
 int export_read_ifaces(const char *pin_path, struct export_iface **out)
 {
-	int fd = pins_open_map(pin_path, "ifaces"), n = 0, cap = 0;
-	struct export_iface *v = NULL;
-	struct iface_info info;
-	__u32 key, next, *prev = NULL;
+	int fd = pins_open_map(pin_path, "ifaces"), err;
+	__u32 keys[32];
+	struct iface_info vals[32];
+	struct ifaces_ctx c = { calloc(IPOP_IFACE_MAX, sizeof(*c.v)), 0 };
+	struct mapread r = { .fd = fd,
+			     .key_size = sizeof(keys[0]),
+			     .val_size = sizeof(vals[0]),
+			     .keys = keys,
+			     .vals = vals,
+			     .batch = 32,
+			     .max = IPOP_IFACE_MAX,
+			     .fn = ifaces_batch,
+			     .ctx = &c };
 
 	*out = NULL;
-	if (fd < 0)
-		return fd;
-	/*
-	 * An entry removed under us makes get_next_key start over from the first
-	 * key: skip keys already taken (and bound the walk), or a series repeats.
-	 */
-	for (int steps = 0; steps < 4 * IPOP_IFACE_MAX && !bpf_map_get_next_key(fd, prev, &next);
-	     steps++) {
-		bool dup = false;
-
-		key = next;
-		prev = &key;
-		for (int i = 0; i < n; i++)
-			dup |= v[i].ifindex == key;
-		if (dup || bpf_map_lookup_elem(fd, &key, &info))
-			continue; /* seen, or removed meanwhile */
-		if (n == cap) {
-			struct export_iface *nv = realloc(v, (cap + 8) * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				close(fd);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap += 8;
-		}
-		v[n].ifindex = key;
-		snprintf(v[n].ifname, sizeof(v[n].ifname), "%.*s", (int)sizeof(info.ifname),
-			 info.ifname);
-		v[n++].ingress_hook = info.ingress_hook;
+	if (fd < 0 || !c.v) {
+		free(c.v);
+		if (fd >= 0)
+			close(fd);
+		return fd < 0 ? fd : -ENOMEM;
 	}
+	err = mapread_all(&r);
 	close(fd);
-	if (n)
-		qsort(v, n, sizeof(*v), iface_cmp);
-	*out = v;
-	return n;
+	if (err && !c.n) {
+		free(c.v);
+		return err;
+	}
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), iface_cmp);
+	*out = c.v;
+	return c.n;
 }

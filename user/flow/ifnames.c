@@ -5,6 +5,7 @@
 
 #include "flow.h"
 #include "flow/ifnames.h"
+#include "flow/mapread.h"
 
 void ifnames_init(struct ifnames *c)
 {
@@ -28,26 +29,35 @@ void ifnames_record(struct ifnames *c, __u32 ifindex, const char *name)
 	put(c, ifindex, name);
 }
 
-void ifnames_load(struct ifnames *c, int fd)
+static int record_batch(void *ctx, const void *keys, const void *vals, __u32 n)
 {
-	struct iface_info info;
-	__u32 key, next, *prev = NULL;
+	const struct iface_info *info = vals;
+	const __u32 *ifindex = keys;
 	char name[IF_NAMESIZE];
 
-	/*
-	 * A record deleted under us makes get_next_key start over: records are
-	 * taken once (ifnames_record) and the walk is bounded.
-	 */
-	for (int steps = 0; fd >= 0 && c->n < IFNAMES_MAX && steps < 4 * IFNAMES_MAX &&
-			    !bpf_map_get_next_key(fd, prev, &next);
-	     steps++) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &info))
-			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)sizeof(info.ifname), info.ifname);
-		ifnames_record(c, key, name);
+	for (__u32 i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%.*s", IF_NAMESIZE - 1, info[i].ifname);
+		ifnames_record(ctx, ifindex[i], name);
 	}
+	return 0;
+}
+
+void ifnames_load(struct ifnames *c, int fd)
+{
+	__u32 keys[16];
+	struct iface_info vals[16];
+	struct mapread r = { .fd = fd,
+			     .key_size = sizeof(keys[0]),
+			     .val_size = sizeof(vals[0]),
+			     .keys = keys,
+			     .vals = vals,
+			     .batch = 16,
+			     .max = IPOP_IFACE_MAX,
+			     .fn = record_batch,
+			     .ctx = c };
+
+	if (fd >= 0)
+		mapread_all(&r); /* an error: fewer records, the kernel names the rest */
 }
 
 const char *ifnames_get(struct ifnames *c, __u32 ifindex, char *buf)
