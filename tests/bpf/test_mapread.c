@@ -255,3 +255,75 @@ Test(mapread, bad_arguments)
 	cr_assert_eq(mapread_all(&r), -EINVAL);
 	cr_assert_eq(s.calls, 0);
 }
+
+/* ---- one entry at a time, where the kernel has no batch lookup ---------- */
+
+struct mr_walk {
+	int fd;
+	bool delete; /* delete each entry as it is handed over */
+	unsigned char seen[256];
+	size_t entries;
+};
+
+static int mr_walk_fn(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	const __u32 *k = keys, *v = vals;
+	struct mr_walk *w = ctx;
+
+	cr_assert_eq(n, 1, "one at a time");
+	cr_assert_lt(*k, 256);
+	cr_assert_eq(*v, 1, "the value: ifindex 1 (lo)");
+	cr_assert_not(w->seen[*k], "entry %u handed over twice", *k);
+	w->seen[*k] = 1;
+	w->entries++;
+	if (w->delete)
+		cr_assert_eq(bpf_map_delete_elem(w->fd, k), 0);
+	return 0;
+}
+
+/* A DEVMAP_HASH (no batch lookups) of n entries, each -> ifindex 1 (lo). */
+static int mr_devmap(__u32 n)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_DEVMAP_HASH, "mr_devmap", 4, 4, 256, NULL);
+
+	cr_assert(fd >= 0, "bpf_map_create: %s", strerror(errno));
+	for (__u32 i = 0; i < n; i++) {
+		__u32 v = 1;
+
+		cr_assert_eq(bpf_map_update_elem(fd, &i, &v, BPF_NOEXIST), 0, "%s",
+			     strerror(errno));
+	}
+	return fd;
+}
+
+static void mr_walk_map(bool delete)
+{
+	__u32 keys[8], vals[8], k;
+	struct mr_walk w = { .delete = delete };
+	struct mapread r = { .key_size = 4,
+			     .val_size = 4,
+			     .keys = keys,
+			     .vals = vals,
+			     .batch = 8,
+			     .fn = mr_walk_fn,
+			     .ctx = &w };
+
+	w.fd = r.fd = mr_devmap(100);
+	cr_assert_eq(mapread_all(&r), 0);
+	cr_assert(r.iterated, "a devmap has no batch lookup: the fallback ran");
+	cr_assert_eq(w.entries, 100);
+	cr_assert_eq(r.entries, 100);
+	if (delete)
+		cr_assert_neq(bpf_map_get_next_key(r.fd, NULL, &k), 0, "all deleted");
+	close(r.fd);
+}
+
+Test(mapread, iterates_without_batch_lookups, .init = mr_need_root)
+{
+	mr_walk_map(false);
+}
+
+Test(mapread, iteration_survives_deleting_what_it_hands_over, .init = mr_need_root)
+{
+	mr_walk_map(true);
+}

@@ -26,6 +26,7 @@ static __u32 room(const struct mapread *r)
 static int read_iter(struct mapread *r)
 {
 	unsigned char *cur = malloc(2 * (size_t)r->key_size), *next;
+	size_t steps = 0; /* a walk restarted by deletions under us still ends */
 	int err, ret = 0;
 	bool more;
 
@@ -35,7 +36,7 @@ static int read_iter(struct mapread *r)
 	r->iterated = true;
 	more = !bpf_map_get_next_key(r->fd, NULL, cur);
 	err = more ? 0 : -errno;
-	while (more && room(r)) {
+	while (more && room(r) && steps++ < MAPREAD_ENTRIES_MAX) {
 		more = !bpf_map_get_next_key(r->fd, cur, next);
 		err = more ? 0 : -errno;
 		if (!bpf_map_lookup_elem(r->fd, cur, r->vals)) { /* else: deleted under us */

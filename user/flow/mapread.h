@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-/* Upper bound on the entries one read hands over (a map that keeps changing ends). */
+/* Upper bound on the entries (and lookups) of one read: a map that keeps changing ends. */
 #define MAPREAD_ENTRIES_MAX (1u << 28)
 
 /* n entries at keys/vals (key_size/val_size apart). Nonzero stops the read with that value. */
