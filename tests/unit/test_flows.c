@@ -2,7 +2,8 @@
 /*
  * The flow side's "one of each": the one flow order (stats_flows_sort) and
  * the one ifindex -> name rule (ifnames.h), checked where flows are
- * labelled: the daemon's flows and ended views and Prometheus.
+ * labelled: the daemon's flows and ended views and Prometheus; and the
+ * text cells `flows` and `top` print (cli/flow_cells.h).
  * Reading real maps (root, BPF) is in tests/bpf/test_mapread.c.
  */
 #include <criterion/criterion.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/flow_cells.h"
 #include "flow/export.h"
 #include "flow/flows.h"
 #include "flow/ifnames.h"
@@ -243,4 +245,38 @@ Test(flows, read_bad_fd)
 
 	cr_assert_eq(flows_read(-1, &r), -EBADF);
 	cr_assert_null(r);
+}
+
+/* ---- the cells `flows` and `top` print ----------------------------------- */
+
+static void test_flows_cells(const char *json, const char *src, const char *dst, const char *proto)
+{
+	json_t *f = json_loads(json, 0, NULL);
+	struct flow_cells c;
+
+	cr_assert_not_null(f, "%s", json);
+	flow_cells(&c, f);
+	cr_assert_str_eq(c.src, src, "%s", json);
+	cr_assert_str_eq(c.dst, dst, "%s", json);
+	cr_assert_str_eq(c.proto, proto, "%s", json);
+	json_decref(f);
+}
+
+Test(flows, cells)
+{
+	test_flows_cells("{\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\",\"proto\":17,\"sport\":40001,"
+			 "\"dport\":53}",
+			 "10.0.0.1:40001", "10.0.0.2:53", "udp");
+	test_flows_cells("{\"src\":\"fd00::1\",\"dst\":\"fd00::2\",\"proto\":6,\"sport\":1,"
+			 "\"dport\":443}",
+			 "[fd00::1]:1", "[fd00::2]:443", "tcp");
+	test_flows_cells("{\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\",\"proto\":1,\"sport\":8,"
+			 "\"dport\":0}",
+			 "10.0.0.1", "10.0.0.2", "icmp 8/0");
+	test_flows_cells("{\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\",\"proto\":17,\"sport\":0,"
+			 "\"dport\":0,\"fragment\":true}",
+			 "10.0.0.1", "10.0.0.2", "udp frag");
+	test_flows_cells("{\"src\":\"\",\"dst\":\"\",\"proto\":0,\"ethertype\":35020}", "-", "-",
+			 "eth 0x88cc");
+	test_flows_cells("{}", "-", "-", "eth 0x0000");
 }

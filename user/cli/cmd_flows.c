@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/ctl_client.h"
+#include "cli/flow_cells.h"
 #include "daemon/daemon.h"
 #include "flow/flows.h"
 #include "flow/fmt.h"
@@ -17,59 +18,18 @@
 #include "flow/stats.h"
 
 struct row {
-	char src[FMT_ADDR_LEN + 8], dst[FMT_ADDR_LEN + 8], proto[24], rate[16], idle[16];
+	struct flow_cells c;
+	char rate[16], idle[16];
 	const char *ifname, *dir;
 };
 
-static json_int_t jint(json_t *f, const char *k)
-{
-	return json_integer_value(json_object_get(f, k));
-}
-
-static const char *jstr(json_t *f, const char *k)
-{
-	const char *s = json_string_value(json_object_get(f, k));
-
-	return s ? s : "";
-}
-
-static void endpoint(char *buf, size_t len, json_t *f, const char *addr, const char *port)
-{
-	int proto = jint(f, "proto");
-	bool ports = proto == 6 || proto == 17 || proto == 132 || proto == 136;
-	const char *a = jstr(f, addr);
-
-	if (!*a)
-		snprintf(buf, len, "-");
-	else if (!ports || json_is_true(json_object_get(f, "fragment")))
-		snprintf(buf, len, "%s", a);
-	else
-		snprintf(buf, len, strchr(a, ':') ? "[%s]:%lld" : "%s:%lld", a,
-			 (long long)jint(f, port));
-}
-
 static void make_row(struct row *r, json_t *f)
 {
-	__u8 proto = jint(f, "proto");
 	json_t *rate = json_object_get(f, "rate_mbps"), *idle = json_object_get(f, "idle_s");
 
-	r->ifname = jstr(f, "ifname");
-	r->dir = jstr(f, "direction");
-	endpoint(r->src, sizeof(r->src), f, "src", "sport");
-	endpoint(r->dst, sizeof(r->dst), f, "dst", "dport");
-	if (!*jstr(f, "src")) {
-		snprintf(r->proto, sizeof(r->proto), "eth 0x%04llx",
-			 (long long)jint(f, "ethertype"));
-	} else {
-		fmt_proto(r->proto, sizeof(r->proto), proto);
-		if (proto == 1 || proto == 58)
-			snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto),
-				 " %lld/%lld", (long long)jint(f, "sport"),
-				 (long long)jint(f, "dport"));
-		if (json_is_true(json_object_get(f, "fragment")))
-			snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto),
-				 " frag");
-	}
+	r->ifname = flow_jstr(f, "ifname");
+	r->dir = flow_jstr(f, "direction");
+	flow_cells(&r->c, f);
 	snprintf(r->rate, sizeof(r->rate), "%.3f", json_number_value(rate));
 	snprintf(r->idle, sizeof(r->idle), "%.1f", json_number_value(idle));
 }
@@ -95,9 +55,9 @@ static void print_table(json_t *flows, bool rates)
 	for (size_t i = 0; i < n; i++) {
 		make_row(&rows[i], json_array_get(flows, i));
 		wi = width(wi, rows[i].ifname);
-		ws = width(ws, rows[i].src);
-		wd = width(wd, rows[i].dst);
-		wp = width(wp, rows[i].proto);
+		ws = width(ws, rows[i].c.src);
+		wd = width(wd, rows[i].c.dst);
+		wp = width(wp, rows[i].c.proto);
 	}
 	printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %s", wi, "IFACE", "DIR", ws, "SRC", wd, "DST", wp,
 	       "PROTO", "PACKETS", "BYTES", rates ? "TCP " : "TCP\n");
@@ -108,14 +68,14 @@ static void print_table(json_t *flows, bool rates)
 
 		printf(rates ? "%-*s %-7s %-*s %-*s %-*s %8s %8s %-4s"
 			     : "%-*s %-7s %-*s %-*s %-*s %8s %8s %s",
-		       wi, rows[i].ifname, rows[i].dir, ws, rows[i].src, wd, rows[i].dst, wp,
-		       rows[i].proto, fmt_si(pk, sizeof(pk), jint(f, "packets")),
-		       fmt_si(by, sizeof(by), jint(f, "bytes")),
-		       fmt_tcp_flags(fl, sizeof(fl), jint(f, "tcp_flags")));
+		       wi, rows[i].ifname, rows[i].dir, ws, rows[i].c.src, wd, rows[i].c.dst, wp,
+		       rows[i].c.proto, fmt_si(pk, sizeof(pk), flow_jint(f, "packets")),
+		       fmt_si(by, sizeof(by), flow_jint(f, "bytes")),
+		       fmt_tcp_flags(fl, sizeof(fl), flow_jint(f, "tcp_flags")));
 		if (rates)
 			printf("%10s %8s", rows[i].rate, rows[i].idle);
 		if (ended)
-			printf(" %s", jstr(f, "reason"));
+			printf(" %s", flow_jstr(f, "reason"));
 		printf("\n");
 	}
 	free(rows);

@@ -19,6 +19,7 @@
 
 #include "cli/commands.h"
 #include "cli/ctl_client.h"
+#include "cli/flow_cells.h"
 #include "daemon/daemon.h"
 #include "daemon/flowd.h"
 #include "flow/fmt.h"
@@ -57,7 +58,8 @@ static void top_defaults(void *cfg)
 }
 
 struct trow {
-	char ifname[IF_NAMESIZE], dir[8], src[64], dst[64], proto[24];
+	char ifname[IF_NAMESIZE], dir[8];
+	char src[FMT_ADDR_LEN + 8], dst[FMT_ADDR_LEN + 8], proto[24];
 	double rate_bps, idle_s;
 	unsigned long long packets, bytes;
 };
@@ -69,50 +71,19 @@ struct tframe {
 	char err[300];	   /* the daemon stopped answering: shown instead of the rows */
 };
 
-static int jint(json_t *o, const char *k)
-{
-	return (int)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
-/* "10.0.0.1:80", "[fd00::1]:80", or the bare address when the protocol has no ports */
-static void endpoint(char *buf, size_t len, const char *addr, int port, bool ports)
-{
-	if (!*addr)
-		snprintf(buf, len, "-");
-	else if (!ports)
-		snprintf(buf, len, "%s", addr);
-	else
-		snprintf(buf, len, strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, port);
-}
-
 static void row_from_json(struct trow *r, json_t *f)
 {
-	int proto = jint(f, "proto"), sport = jint(f, "sport"), dport = jint(f, "dport");
-	bool ip = strcmp(jstr(f, "l3"), "other") != 0;
-	bool ports = ip && (proto == 6 || proto == 17 || proto == 132 || proto == 136);
-	char pname[16];
+	struct flow_cells c;
 
-	snprintf(r->ifname, sizeof(r->ifname), "%s", jstr(f, "ifname"));
+	flow_cells(&c, f);
+	snprintf(r->ifname, sizeof(r->ifname), "%s", flow_jstr(f, "ifname"));
 	for (char *p = r->ifname; *p; p++) /* no escape sequence reaches the terminal */
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = '?';
-	snprintf(r->dir, sizeof(r->dir), "%s", jstr(f, "direction"));
-	endpoint(r->src, sizeof(r->src), jstr(f, "src"), sport, ports);
-	endpoint(r->dst, sizeof(r->dst), jstr(f, "dst"), dport, ports);
-	fmt_proto(pname, sizeof(pname), proto);
-	if (!ip)
-		snprintf(r->proto, sizeof(r->proto), "eth 0x%04x", jint(f, "ethertype"));
-	else if (proto == 1 || proto == 58) /* type/code */
-		snprintf(r->proto, sizeof(r->proto), "%s %d/%d", pname, sport, dport);
-	else
-		snprintf(r->proto, sizeof(r->proto), "%s", pname);
+	snprintf(r->dir, sizeof(r->dir), "%s", flow_jstr(f, "direction"));
+	snprintf(r->src, sizeof(r->src), "%s", c.src);
+	snprintf(r->dst, sizeof(r->dst), "%s", c.dst);
+	snprintf(r->proto, sizeof(r->proto), "%s", c.proto);
 	r->rate_bps = json_number_value(json_object_get(f, "rate_mbps")) * 1e6;
 	r->idle_s = json_number_value(json_object_get(f, "idle_s"));
 	r->packets = json_integer_value(json_object_get(f, "packets"));
