@@ -188,12 +188,11 @@ static struct sim *topo_sim(uint32_t n, uint64_t seed, double fail, uint64_t unt
 	c.graph.degree = 3;
 	c.graph.n = n;
 	c.seed = seed;
-	c.scenario = SCEN_NONE;
 	c.until_ns = until_ms * 1000000ULL;
 	c.node_fail = fail;
 	c.fail_at_ns = fail_ms * 1000000ULL;
 	c.detect_ns = 2000 * 1000000ULL;
-	s = sim_new(&c, mods, err, sizeof(err));
+	s = sim_new(&c, mods, NULL, NULL, err, sizeof(err));
 	json_decref(mods);
 	cr_assert_not_null(s, "sim_new: %s", err);
 	return s;
