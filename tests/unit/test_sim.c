@@ -133,3 +133,196 @@ Test(sim, timers_fire_in_virtual_time_and_links_go_down)
 	sim_free(s);
 	module_unregister_all_extra();
 }
+
+/* ---- a fake scenario through the ops table ---- */
+
+struct fake_scen {
+	struct sim *s;
+	uint32_t setups, started, freed, events, results;
+	bool setup_before_init; /* every node_setup saw an uninitialised instance */
+	uint64_t at[8];
+	uint32_t node[8], arg[8];
+};
+
+struct fkm_priv {
+	uint32_t mark; /* set by the scenario before init, checked by init */
+	bool inited;
+	bool mark_seen;
+};
+
+static int fkm_init(struct module *m, const json_t *params)
+{
+	struct fkm_priv *p = m->priv;
+
+	(void)params;
+	p->mark_seen = p->mark == 0x5ce0;
+	p->inited = true;
+	return 0;
+}
+
+static const struct module_ops fkm_module = { .name = "fkm",
+					      .priv_size = sizeof(struct fkm_priv),
+					      .init = fkm_init };
+
+static json_t *fake_modules(void *ctx)
+{
+	(void)ctx;
+	return json_pack("{s:{}}", "fkm");
+}
+
+static int fake_setup(void *ctx, struct sim *s, uint32_t i, struct node *n)
+{
+	struct fake_scen *f = ctx;
+	struct module *m = node_module(n, "fkm");
+	struct fkm_priv *p = m->priv;
+
+	f->s = s;
+	f->setups++;
+	if (p->inited || sim_node(s, i) != n)
+		f->setup_before_init = false;
+	p->mark = 0x5ce0;
+	return 0;
+}
+
+static int fake_start(void *ctx, struct sim *s)
+{
+	struct fake_scen *f = ctx;
+
+	f->started++;
+	/* the event at 200 us lies past the first run's stop time (100 us) */
+	cr_assert_eq(sim_schedule_app(s, 5000, 1, 11), 0);
+	cr_assert_eq(sim_schedule_app(s, 1000, 2, 22), 0);
+	cr_assert_eq(sim_schedule_app(s, 200000, 3, 33), 0);
+	return 0;
+}
+
+static void fake_event(void *ctx, struct sim *s, uint32_t node, uint32_t arg)
+{
+	struct fake_scen *f = ctx;
+
+	if (f->events < 8) {
+		f->at[f->events] = sim_now(s);
+		f->node[f->events] = node;
+		f->arg[f->events] = arg;
+	}
+	f->events++;
+}
+
+static void fake_results(void *ctx, struct sim *s, json_t *out)
+{
+	struct fake_scen *f = ctx;
+
+	(void)s;
+	f->results++;
+	json_object_set_new(out, "fake_events", json_integer(f->events));
+}
+
+static void fake_free(void *ctx)
+{
+	((struct fake_scen *)ctx)->freed++;
+}
+
+static const struct sim_scenario_ops fake_ops = {
+	.name = "fake",
+	.modules = fake_modules,
+	.node_setup = fake_setup,
+	.start = fake_start,
+	.event = fake_event,
+	.results = fake_results,
+	.free = fake_free,
+};
+
+Test(sim, scenario_reaches_the_engine_through_its_ops)
+{
+	struct fake_scen f = { .setup_before_init = true };
+	struct sim_cfg c;
+	struct sim *s;
+	json_t *r;
+	const char *k;
+	json_t *v;
+	int pos = 0, pos_fake = -1, pos_icc = -1, pos_mods = -1;
+
+	module_unregister_all_extra();
+	cr_assert_eq(module_register(&fkm_module), 0);
+	sim_cfg_defaults(&c);
+	c.graph.kind = GRAPH_RING;
+	c.graph.n = 6;
+	c.node_fail = 0;
+	s = simt_new(&c, NULL, &fake_ops, &f);
+	cr_assert_eq(f.setups, 6);
+	cr_assert(f.setup_before_init);
+	cr_assert_eq(f.started, 1);
+	for (uint32_t i = 0; i < 6; i++) {
+		struct fkm_priv *p = node_module(sim_node(s, i), "fkm")->priv;
+
+		cr_assert(p->inited && p->mark_seen, "node %u: hook not set before init", i);
+	}
+	sim_set_until(s, 100000);
+	sim_run(s);
+	cr_assert_eq(f.events, 2);
+	cr_assert_eq(f.at[0], 1000);
+	cr_assert_eq(f.node[0], 2);
+	cr_assert_eq(f.arg[0], 22);
+	cr_assert_eq(f.at[1], 5000);
+	cr_assert_eq(f.node[1], 1);
+	cr_assert_eq(f.arg[1], 11);
+	sim_set_until(s, 0);
+	sim_run(s);
+	cr_assert_eq(f.events, 3);
+	cr_assert_eq(f.at[2], 200000);
+	r = sim_results_json(s, 0);
+	cr_assert_eq(f.results, 1);
+	cr_assert_str_eq(json_string_value(json_object_get(r, "scenario")), "fake");
+	cr_assert_eq(json_integer_value(json_object_get(r, "fake_events")), 3);
+	/* the scenario's figures sit between the engine's counts and the modules */
+	json_object_foreach(r, k, v) {
+		if (!strcmp(k, "icc"))
+			pos_icc = pos;
+		if (!strcmp(k, "fake_events"))
+			pos_fake = pos;
+		if (!strcmp(k, "modules"))
+			pos_mods = pos;
+		pos++;
+	}
+	cr_assert(pos_icc >= 0 && pos_icc < pos_fake && pos_fake < pos_mods);
+	json_decref(r);
+	cr_assert_eq(f.freed, 0);
+	sim_free(s);
+	cr_assert_eq(f.freed, 1);
+	module_unregister_all_extra();
+}
+
+static int fake_setup_fails(void *ctx, struct sim *s, uint32_t i, struct node *n)
+{
+	(void)ctx;
+	(void)s;
+	(void)n;
+	return i == 2 ? -EPERM : 0;
+}
+
+static const struct sim_scenario_ops fake_failing_ops = {
+	.name = "fails",
+	.modules = fake_modules,
+	.node_setup = fake_setup_fails,
+	.free = fake_free,
+};
+
+Test(sim, scenario_errors_and_missing_modules)
+{
+	struct fake_scen f = { 0 };
+	struct sim_cfg c;
+	char err[256] = "";
+
+	module_unregister_all_extra();
+	cr_assert_eq(module_register(&fkm_module), 0);
+	sim_cfg_defaults(&c);
+	c.graph.kind = GRAPH_RING;
+	c.graph.n = 5;
+	cr_assert_null(sim_new(&c, NULL, &fake_failing_ops, &f, err, sizeof(err)));
+	cr_assert_str_eq(err, "node 2: scenario setup: Operation not permitted");
+	cr_assert_eq(f.freed, 1);
+	/* no scenario and no module config: nothing to run */
+	cr_assert_null(sim_new(&c, NULL, NULL, NULL, err, sizeof(err)));
+	cr_assert_str_eq(err, "no module config");
+	module_unregister_all_extra();
+}
