@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "modules/cmm.h"
 #include "sim/sim_int.h"
 
 #define NS_PER_MS 1000000ULL
