@@ -2,10 +2,13 @@
 /* The simulator engine: determinism, timers, link-down, the scenario ops table. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include "modules/cmm.h"
 #include "modules/echo.h"
+#include "cli/sim_cmds.h"
 #include "sim/scen_cmm.h"
+#include "sim/scen_smm.h"
 
 static struct sim *simt_new(struct sim_cfg *c, const json_t *mods,
 			    const struct sim_scenario_ops *ops, void *ctx)
@@ -325,4 +328,182 @@ Test(sim, scenario_errors_and_missing_modules)
 	cr_assert_null(sim_new(&c, NULL, NULL, NULL, err, sizeof(err)));
 	cr_assert_str_eq(err, "no module config");
 	module_unregister_all_extra();
+}
+
+/* ---- ipop-sim on the table-driven CLI ---- */
+
+struct simt_out {
+	int rc;
+	char out[65536], err[4096];
+};
+
+static void simt_slurp(FILE *f, char *buf, size_t len)
+{
+	size_t n;
+
+	rewind(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = 0;
+	fclose(f);
+}
+
+/* `ipop-sim WORDS...` through cli_main_prog, stdout and stderr captured. */
+static void simt_cli_v(struct simt_out *r, char **argv)
+{
+	FILE *fo = tmpfile(), *fe = tmpfile();
+	int so, se, argc = 0;
+
+	while (argv[argc])
+		argc++;
+	cr_assert(fo && fe);
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(STDOUT_FILENO);
+	se = dup(STDERR_FILENO);
+	cr_assert(so >= 0 && se >= 0);
+	dup2(fileno(fo), STDOUT_FILENO);
+	dup2(fileno(fe), STDERR_FILENO);
+	r->rc = cli_main_prog(&sim_prog, argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, STDOUT_FILENO);
+	dup2(se, STDERR_FILENO);
+	close(so);
+	close(se);
+	simt_slurp(fo, r->out, sizeof(r->out));
+	simt_slurp(fe, r->err, sizeof(r->err));
+}
+#define simt_cli(r, ...) simt_cli_v(r, (char *[]){ "ipop-sim", __VA_ARGS__, NULL })
+
+/* A result object without the keys that measure the machine, as text. */
+static char *simt_figures(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	char *s;
+
+	cr_assert_not_null(j, "not JSON: %s", text);
+	json_object_del(j, "wall_s");
+	json_object_del(j, "events_per_s");
+	json_object_del(j, "max_rss_kb");
+	json_object_del(j, "setup_s");
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+Test(sim_cli, help_comes_from_the_table)
+{
+	static struct simt_out r;
+
+	simt_cli(&r, "--help");
+	cr_assert_eq(r.rc, 0);
+	cr_assert(strstr(r.out, "Usage: ipop-sim COMMAND [options]"), "%s", r.out);
+	cr_assert(strstr(r.out, "\n  cmm "), "%s", r.out);
+	cr_assert(strstr(r.out, "\n  smm "), "%s", r.out);
+	simt_cli(&r, "smm", "--help");
+	cr_assert_eq(r.rc, 0);
+	cr_assert(strstr(r.out, "Usage: ipop-sim smm [options]"), "%s", r.out);
+	for (const struct cli_opt *o = cmd_sim_smm.opts; o->name; o++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "--%s", o->name);
+		cr_assert(strstr(r.out, want), "%s missing from:\n%s", want, r.out);
+	}
+}
+
+Test(sim_cli, bad_values_are_refused_with_the_option_named)
+{
+	static struct simt_out r;
+
+	simt_cli(&r, "cmm", "--loss", "1.5");
+	cr_assert_eq(r.rc, 2);
+	cr_assert_str_eq(r.err, "ipop-sim cmm: invalid value '1.5' for --loss (expected 0..1)\n");
+	simt_cli(&r, "--repeat", "0");
+	cr_assert_eq(r.rc, 2);
+	cr_assert_str_eq(r.err, "ipop-sim cmm: invalid value '0' for --repeat (expected 1..255)\n");
+	simt_cli(&r, "smm", "--fail", "1");
+	cr_assert_eq(r.rc, 2);
+	simt_cli(&r, "smm", "--nodes", "1");
+	cr_assert_eq(r.rc, 2);
+	simt_cli(&r, "cmm", "--latency", "5:1");
+	cr_assert_eq(r.rc, 2);
+	cr_assert(strstr(r.err, "--latency"), "%s", r.err);
+	simt_cli(&r, "cmm", "--scenario", "gossip");
+	cr_assert_eq(r.rc, 2);
+	simt_cli(&r, "frobnicate");
+	cr_assert_eq(r.rc, 2);
+	cr_assert_str_eq(r.err, "ipop-sim: unknown command 'frobnicate' (see 'ipop-sim --help')\n");
+}
+
+Test(sim_cli, options_land_in_the_run)
+{
+	static struct simt_out a, b;
+	struct scen_cmm sc;
+	struct sim_cfg c;
+	struct sim *s;
+	json_t *j;
+	char *fa, *fb, *fc;
+
+	/* the older form (options first) runs cmm */
+	simt_cli(&a, "--nodes", "120", "--graph", "ws", "--degree", "4", "--scenario", "flood",
+		 "--sources", "2", "--repeat", "2", "--loss", "0.1", "--latency", "2:9", "--seed",
+		 "77", "--json");
+	simt_cli(&b, "cmm", "--nodes", "120", "--graph", "ws", "--degree", "4", "--scenario",
+		 "flood", "--sources", "2", "--repeat", "2", "--loss", "0.1", "--latency", "2:9",
+		 "--seed", "77", "--json");
+	cr_assert_eq(a.rc, 0, "%s", a.err);
+	cr_assert_eq(b.rc, 0, "%s", b.err);
+	fa = simt_figures(a.out);
+	fb = simt_figures(b.out);
+	cr_assert_str_eq(fa, fb);
+	free(fb);
+	/* the same run built by hand */
+	sim_cfg_defaults(&c);
+	scen_cmm_defaults(&sc);
+	c.graph.kind = GRAPH_WS;
+	c.graph.n = 120;
+	c.graph.degree = 4;
+	c.loss = 0.1;
+	c.lat_min_ns = 2000000;
+	c.lat_max_ns = 9000000;
+	c.seed = 77;
+	sc.sources = 2;
+	sc.repeat = 2;
+	s = simt_new(&c, NULL, &scen_flood_ops, &sc);
+	sim_run(s);
+	j = sim_results_json(s, 0);
+	fc = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	sim_free(s);
+	fb = simt_figures(fc);
+	cr_assert_str_eq(fa, fb);
+	cr_assert(strstr(fa, "\"scenario\":\"flood\""), "%s", fa);
+	free(fa);
+	free(fb);
+	free(fc);
+}
+
+Test(sim_cli, smm_options_land_in_the_run)
+{
+	static struct simt_out r;
+	struct scen_smm_args a = {
+		.nodes = 64, .runs = 3, .successors = 3, .seed = 9, .fail = 0.1, .repair = true
+	};
+	char err[256] = "", *fa, *fb, *text;
+	json_t *j;
+
+	simt_cli(&r, "smm", "--nodes", "64", "--runs", "3", "--seed", "9", "--fail", "0.1",
+		 "--repair", "--successors", "3", "--json");
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	fa = simt_figures(r.out);
+	j = scen_smm_run(&a, err, sizeof(err));
+	cr_assert_not_null(j, "%s", err);
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	fb = simt_figures(text);
+	cr_assert_str_eq(fa, fb);
+	cr_assert(strstr(fa, "\"view\":\"after_repair\""), "%s", fa);
+	free(fa);
+	free(fb);
+	free(text);
 }
