@@ -363,3 +363,26 @@ Test(topology, smm_range_reaches_exactly_the_nodes_inside, .timeout = 60)
 	cr_assert_eq(sum_ctr(s, SMM_NAME, SMM_C_DUPLICATES), 0);
 	sim_free(s);
 }
+
+static int never_routes(void *ctx, struct node *n, struct node_id *out, int max)
+{
+	(void)ctx;
+	(void)n;
+	(void)out;
+	(void)max;
+	return 0;
+}
+
+/* Simulator hooks are per instance, set before init, and only on their own module. */
+Test(topology, hooks_are_per_instance_and_checked)
+{
+	struct sim *s = topo_sim(8, 3, 0, 100, 0);
+	struct node *n = sim_node(s, 0);
+	struct topology_oracle o = { never_routes, NULL };
+
+	cr_assert_eq(topology_set_oracle(node_module(n, TOPOLOGY_NAME), &o), -EBUSY);
+	cr_assert_eq(topology_set_oracle(node_module(n, CMM_NAME), &o), -EINVAL);
+	cr_assert_eq(smm_set_observer(node_module(n, TOPOLOGY_NAME), NULL, NULL), -EINVAL);
+	cr_assert_eq(smm_set_observer(node_module(n, SMM_NAME), NULL, NULL), 0);
+	sim_free(s);
+}
