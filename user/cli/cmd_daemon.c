@@ -79,22 +79,6 @@ static int flows_ext_start(struct daemon *d)
 	return ret;
 }
 
-/*
- * The flow side's control ops, registered from this one spot until the
- * daemon assembles its table from each provider's.
- */
-static int flowd_ops_register(void)
-{
-	for (const struct ctl_op *op = flowd_ctl_ops; op->name; op++) {
-		int err = ctl_register_op(op->name, op->fn);
-
-		if (err && err != -EEXIST)
-			return cli_err("cannot register the control op %s: %s", op->name,
-				       strerror(-err));
-	}
-	return 0;
-}
-
 static void flows_ext_stop(struct daemon *d)
 {
 	(void)d;
@@ -105,6 +89,7 @@ static const struct daemon_ext flows_ext = {
 	.name = "flows",
 	.start = flows_ext_start,
 	.stop = flows_ext_stop,
+	.ctl_ops = flowd_ctl_ops,
 };
 
 static void daemon_defaults(void *cfg)
@@ -126,8 +111,6 @@ static int daemon_cmd_run(void *cfg)
 	for (int i = 0; i < o->ifaces.n; i++)
 		flow_opts.ifaces[i] = o->ifaces.v[i];
 	daemon_register_ext(&flows_ext);
-	if (flowd_ops_register())
-		return 1;
 	/* after flows: started after it, stopped before */
 	if (cli_fail(export_daemon_setup(&o->x, err, sizeof(err)), err))
 		return 1;

@@ -62,6 +62,9 @@ struct rt_addr {
 	uint8_t b[RT_ADDR_MAX];
 };
 
+#define RT_SIG_LEN 64 /* Ed25519 signature */
+#define RT_PUB_LEN 32 /* Ed25519 public key */
+
 struct rt_ops {
 	/* ICC to a neighbour's module. -EHOSTUNREACH if `to` is no neighbour. */
 	int (*send)(struct node *n, const struct node_id *to, const char *module,
@@ -87,6 +90,31 @@ struct rt_ops {
 	int (*link_add)(struct node *n, const struct node_id *id, const struct rt_addr *addr);
 	int (*link_remove)(struct node *n, const struct node_id *id);
 	int (*self_addr)(struct node *n, struct rt_addr *out);
+	/*
+	 * Origin authentication for messages that change routing state far
+	 * from their origin (route replies, route errors, membership gossip).
+	 * Optional: NULL in a runtime without identities (the simulator).
+	 * sign: an Ed25519 signature over data by this node's identity key,
+	 * and that key's public half (the node ID is derived from it).
+	 * verify: 0 if pub hashes to origin's node ID and sig is pub's
+	 * signature over data; -EBADMSG otherwise.
+	 */
+	int (*sign)(struct node *n, const void *data, size_t len, uint8_t sig[RT_SIG_LEN],
+		    uint8_t pub[RT_PUB_LEN]);
+	int (*verify)(struct node *n, const struct node_id *origin, const uint8_t pub[RT_PUB_LEN],
+		      const void *data, size_t len, const uint8_t sig[RT_SIG_LEN]);
+};
+
+/*
+ * A module's control op (served by the daemon on its control socket): the
+ * handler gets the module instance on the daemon's node and the request
+ * object; it returns a reply (new reference) or NULL with err filled.
+ */
+typedef json_t *(*module_ctl_fn)(struct module *m, json_t *req, char *err, size_t errlen);
+
+struct module_ctl_op {
+	const char *name;
+	module_ctl_fn fn;
 };
 
 struct module_ops {
@@ -100,6 +128,8 @@ struct module_ops {
 	int (*stop)(struct module *m);
 	/* Optional: a neighbour link went up or down. */
 	int (*link)(struct module *m, const struct node_id *peer, bool up);
+	/* Optional: control ops, ending with {NULL, NULL}; names unique daemon-wide. */
+	const struct module_ctl_op *ctl_ops;
 };
 
 struct module {
@@ -179,6 +209,21 @@ static inline int rt_link_remove(struct module *m, const struct node_id *id)
 static inline int rt_self_addr(struct module *m, struct rt_addr *out)
 {
 	return m->node->rt->self_addr ? m->node->rt->self_addr(m->node, out) : -EOPNOTSUPP;
+}
+
+/* -EOPNOTSUPP when the runtime has no identities (then messages go unsigned). */
+static inline int rt_sign(struct module *m, const void *data, size_t len, uint8_t sig[RT_SIG_LEN],
+			  uint8_t pub[RT_PUB_LEN])
+{
+	return m->node->rt->sign ? m->node->rt->sign(m->node, data, len, sig, pub) : -EOPNOTSUPP;
+}
+
+static inline int rt_verify(struct module *m, const struct node_id *origin,
+			    const uint8_t pub[RT_PUB_LEN], const void *data, size_t len,
+			    const uint8_t sig[RT_SIG_LEN])
+{
+	return m->node->rt->verify ? m->node->rt->verify(m->node, origin, pub, data, len, sig)
+				   : -EOPNOTSUPP;
 }
 
 void rt_log(struct module *m, enum log_level lvl, const char *fmt, ...)
