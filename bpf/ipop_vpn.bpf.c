@@ -466,11 +466,15 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 	if ((void *)(f + 1) > end || f->eth[12] != 0x08 || f->eth[13] != 0x00 || f->ip.ihl != 5 ||
 	    f->ip.protocol != 17 || f->udp.dest != bpf_htons(VXLAN_PORT) ||
 	    (f->ip.frag_off & bpf_htons(0x3fff)) || f->vx[0] != 0x08 ||
-	    f->ieth[12] != (SR_ETH_P >> 8) || f->ieth[13] != (SR_ETH_P & 0xff))
-		return XDP_PASS; /* not (or not wholly) an overlay frame: the stack's */
-	cfg = bpf_map_lookup_elem(&vpn_cfg, &zero);
-	if (!cfg || !cfg->tag || !cfg->vxlan_ifindex)
+	    f->ieth[12] != (SR_ETH_P >> 8) || f->ieth[13] != (SR_ETH_P & 0xff)) {
+		st(VPN_ST_NON_SR); /* not (or not wholly) an overlay frame: the stack's */
 		return XDP_PASS;
+	}
+	cfg = bpf_map_lookup_elem(&vpn_cfg, &zero);
+	if (!cfg || !cfg->tag || !cfg->vxlan_ifindex) {
+		st(VPN_ST_NO_CFG);
+		return XDP_PASS;
+	}
 	k.ifindex = cfg->vxlan_ifindex;
 	k.af = 4;
 	k.vni = ((__u32)f->vx[4] << 16) | ((__u32)f->vx[5] << 8) | f->vx[6];
