@@ -128,6 +128,26 @@ static __always_inline int set_tunnel(struct __sk_buff *skb, const struct vpn_li
 	return bpf_skb_set_tunnel_key(skb, &k, sizeof(k), BPF_F_ZERO_CSUM_TX);
 }
 
+static __always_inline int is_ip_type(const __u8 *t)
+{
+	return (t[0] == 0x08 && t[1] == 0x00) || (t[0] == 0x86 && t[1] == 0xdd);
+}
+
+/*
+ * The outer EtherType for the link to entry `to` of an n-entry path: the
+ * last link carries an IP inner frame's own EtherType (sr.h, "last link").
+ */
+static __always_inline void outer_type(__u8 *eth, const __u8 *inner_type, __u32 to, __u32 n)
+{
+	if (to + 1 == n && is_ip_type(inner_type)) {
+		eth[12] = inner_type[0];
+		eth[13] = inner_type[1];
+	} else {
+		eth[12] = SR_ETH_P >> 8;
+		eth[13] = SR_ETH_P & 0xff;
+	}
+}
+
 /* Outer header, SR header and path, as they go on the wire. */
 struct sr_frame_hdr {
 	__u8 eth[SR_ETH_HLEN];
@@ -146,9 +166,9 @@ int vpn_origin(struct __sk_buff *skb)
 	struct vpn_link *l;
 	struct vpn_cfg *cfg;
 	__u32 zero = 0, n, hlen;
-	__u8 dst[6];
+	__u8 dst[SR_ETH_HLEN];
 
-	if (bpf_skb_load_bytes(skb, 0, dst, 6)) {
+	if (bpf_skb_load_bytes(skb, 0, dst, SR_ETH_HLEN)) {
 		st(VPN_ST_PUNT_ERR);
 		return TC_ACT_OK;
 	}
@@ -182,8 +202,7 @@ int vpn_origin(struct __sk_buff *skb)
 	}
 	__builtin_memcpy(b.eth, l->dmac, 6);
 	__builtin_memcpy(b.eth + 6, l->smac, 6);
-	b.eth[12] = SR_ETH_P >> 8;
-	b.eth[13] = SR_ETH_P & 0xff;
+	outer_type(b.eth, dst + 12, 0, n);
 	b.h.version = SR_VERSION;
 	b.h.hop_count = n;
 	b.h.ttl = cfg->ttl ? cfg->ttl : SR_TTL_DEFAULT;
@@ -314,35 +333,29 @@ static __always_inline void learn(const __u8 *mac, const __u8 *node)
 		st(VPN_ST_LEARNED);
 }
 
-/* Last hop: move the inner frame (at off) to the front, trim, hand it to ipop0. */
-static __always_inline int deliver(struct __sk_buff *skb, const struct sr_hdr *h, __u32 off,
-				   const struct vpn_cfg *cfg)
+/*
+ * Last hop, non-IP inner frame (EtherType 0x88B5 on the wire, skb->protocol
+ * not IP, so bpf_skb_adjust_room() refuses): move the inner frame to the
+ * front and trim the tail. Such frames (ARP, ...) carry no checksum offload
+ * state that the move could invalidate.
+ */
+static __always_inline int strip_by_move(struct __sk_buff *skb, __u32 off)
 {
-	__u8 ieth[SR_ETH_HLEN];
 	__u32 len = skb->len, i;
 	void *data, *end;
 
-	if (bpf_skb_load_bytes(skb, off, ieth, sizeof(ieth))) {
-		st(VPN_ST_DROP_TRUNCATED);
-		return TC_ACT_SHOT;
-	}
-	if (!(ieth[0] & 1) && !mac_eq(ieth, cfg->tap_mac)) {
-		st(VPN_ST_DROP_INNER_DST);
-		return TC_ACT_SHOT;
-	}
 	if (len - off > MOVE_MAX) {
 		st(VPN_ST_DROP_TOO_BIG);
-		return TC_ACT_SHOT;
+		return -1;
 	}
-	learn(ieth + 6, h->src);
 	if (bpf_skb_pull_data(skb, len)) {
 		st(VPN_ST_DROP_ERR);
-		return TC_ACT_SHOT;
+		return -1;
 	}
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
 	if (off > SR_ETH_HLEN + SR_HDR_MAX)
-		return TC_ACT_SHOT;
+		return -1;
 	for (i = 0; i < MOVE_STEPS; i++) {
 		__u8 *d = data + i * 8, *s = data + off + i * 8;
 
@@ -357,11 +370,51 @@ static __always_inline int deliver(struct __sk_buff *skb, const struct sr_hdr *h
 		if (bpf_skb_load_bytes(skb, len - 8, &w, 8) ||
 		    bpf_skb_store_bytes(skb, len - off - 8, &w, 8, 0)) {
 			st(VPN_ST_DROP_ERR);
-			return TC_ACT_SHOT;
+			return -1;
 		}
 	}
 	if (bpf_skb_change_tail(skb, len - off, 0)) {
 		st(VPN_ST_DROP_ERR);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Last hop: check the inner destination, learn the source MAC, remove the
+ * outer header, SR header and path (off bytes), hand the inner frame to
+ * ipop0's ingress. An IP inner frame arrives in the last-link form (outer
+ * EtherType = the inner one): bpf_skb_adjust_room() removes the header and
+ * keeps the skb's checksum offsets right (a TCP segment from a local
+ * socket is CHECKSUM_PARTIAL all the way here).
+ */
+static __always_inline int deliver(struct __sk_buff *skb, const struct sr_hdr *h, __u32 off,
+				   const struct vpn_cfg *cfg, int last_form)
+{
+	__u8 ieth[SR_ETH_HLEN];
+
+	if (bpf_skb_load_bytes(skb, off, ieth, sizeof(ieth))) {
+		st(VPN_ST_DROP_TRUNCATED);
+		return TC_ACT_SHOT;
+	}
+	if (!(ieth[0] & 1) && !mac_eq(ieth, cfg->tap_mac)) {
+		st(VPN_ST_DROP_INNER_DST);
+		return TC_ACT_SHOT;
+	}
+	if (last_form != is_ip_type(ieth + 12)) {
+		/* an IP frame in the transit form, or the outer type lies */
+		st(VPN_ST_DROP_VERSION);
+		return TC_ACT_SHOT;
+	}
+	learn(ieth + 6, h->src);
+	if (last_form) {
+		if (skb->len < off + SR_ETH_HLEN + 20 ||
+		    bpf_skb_adjust_room(skb, -(__s32)off, BPF_ADJ_ROOM_MAC, 0) ||
+		    bpf_skb_store_bytes(skb, 0, ieth, 12, 0)) {
+			st(VPN_ST_DROP_ERR);
+			return TC_ACT_SHOT;
+		}
+	} else if (strip_by_move(skb, off)) {
 		return TC_ACT_SHOT;
 	}
 	st(VPN_ST_DELIVERED);
@@ -374,13 +427,22 @@ int vpn_link_in(struct __sk_buff *skb)
 	struct sr_frame_hdr b;
 	struct vpn_link *in, *next = 0;
 	struct vpn_cfg *cfg;
-	__u32 zero = 0, why, n;
-	__u8 upd[2];
+	__u32 zero = 0, why, n, off;
+	int last_form = 0;
+	__u8 upd[2], itype[2] = {};
 
-	if (bpf_skb_load_bytes(skb, 0, b.eth, SR_ETH_HLEN) || b.eth[12] != (SR_ETH_P >> 8) ||
-	    b.eth[13] != (SR_ETH_P & 0xff)) {
+	if (bpf_skb_load_bytes(skb, 0, b.eth, SR_ETH_HLEN)) {
 		st(VPN_ST_NON_SR);
 		return TC_ACT_OK;
+	}
+	if (b.eth[12] != (SR_ETH_P >> 8) || b.eth[13] != (SR_ETH_P & 0xff)) {
+		/* the last-link form: an IP EtherType, then SR_VERSION where IP has 0x4_/0x6_ */
+		if (!is_ip_type(b.eth + 12) || bpf_skb_load_bytes(skb, SR_ETH_HLEN, &b.h, 1) ||
+		    b.h.version != SR_VERSION) {
+			st(VPN_ST_NON_SR);
+			return TC_ACT_OK;
+		}
+		last_form = 1;
 	}
 	in = ingress_link(skb, b.eth + 6, &why);
 	if (!in) {
@@ -410,14 +472,25 @@ int vpn_link_in(struct __sk_buff *skb)
 		st(why);
 		return TC_ACT_SHOT;
 	}
+	off = SR_ETH_HLEN + SR_HDR_FIXED + n * SR_HOP_LEN;
 	if (!next)
-		return deliver(skb, &b.h, SR_ETH_HLEN + SR_HDR_FIXED + n * SR_HOP_LEN, cfg);
+		return deliver(skb, &b.h, off, cfg, last_form);
+	if (last_form) {
+		st(VPN_ST_DROP_VERSION); /* the last-link form before the last hop */
+		return TC_ACT_SHOT;
+	}
+	/* the inner EtherType decides the form of the next link if it is the last */
+	if (b.h.hop_index + 2 == n && bpf_skb_load_bytes(skb, off + 12, itype, 2)) {
+		st(VPN_ST_DROP_TRUNCATED);
+		return TC_ACT_SHOT;
+	}
 	upd[0] = b.h.hop_index + 1;
 	upd[1] = b.h.ttl - 1;
 	__builtin_memcpy(b.eth, next->dmac, 6);
 	__builtin_memcpy(b.eth + 6, next->smac, 6);
+	outer_type(b.eth, itype, upd[0], n);
 	if (bpf_skb_store_bytes(skb, SR_ETH_HLEN + 2, upd, 2, 0) ||
-	    bpf_skb_store_bytes(skb, 0, b.eth, 12, 0) ||
+	    bpf_skb_store_bytes(skb, 0, b.eth, SR_ETH_HLEN, 0) ||
 	    (next->kind == VPN_LINK_VXLAN && set_tunnel(skb, next))) {
 		st(VPN_ST_DROP_ERR);
 		return TC_ACT_SHOT;
@@ -461,13 +534,18 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 	struct sr_hop *hops, hc[SR_HOPS_MAX];
 	struct vpn_cfg *cfg;
 	__u32 zero = 0, *label, n, why, out_if;
-	__u8 *omac;
+	__u8 *omac, itype[2] = {};
 
 	if ((void *)(f + 1) > end || f->eth[12] != 0x08 || f->eth[13] != 0x00 || f->ip.ihl != 5 ||
 	    f->ip.protocol != 17 || f->udp.dest != bpf_htons(VXLAN_PORT) ||
 	    (f->ip.frag_off & bpf_htons(0x3fff)) || f->vx[0] != 0x08 ||
-	    f->ieth[12] != (SR_ETH_P >> 8) || f->ieth[13] != (SR_ETH_P & 0xff)) {
+	    (!(f->ieth[12] == (SR_ETH_P >> 8) && f->ieth[13] == (SR_ETH_P & 0xff)) &&
+	     !(is_ip_type(f->ieth + 12) && f->h.version == SR_VERSION))) {
 		st(VPN_ST_NON_SR); /* not (or not wholly) an overlay frame: the stack's */
+		return XDP_PASS;
+	}
+	if (f->ieth[12] != (SR_ETH_P >> 8)) {
+		st(VPN_ST_XDP_PASS); /* the last-link form: for this node, delivered by TC */
 		return XDP_PASS;
 	}
 	cfg = bpf_map_lookup_elem(&vpn_cfg, &zero);
@@ -516,6 +594,16 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 		st(VPN_ST_XDP_PASS); /* last hop, or a link XDP does not rewrite */
 		return XDP_PASS;
 	}
+	if (f->h.hop_index + 2 == n) {
+		__u8 *t = (__u8 *)hops + (n & (SR_HOPS_MAX * 2 - 1)) * SR_HOP_LEN + 12;
+
+		if ((void *)(t + 2) > end) {
+			st(VPN_ST_DROP_TRUNCATED);
+			return XDP_DROP;
+		}
+		itype[0] = t[0];
+		itype[1] = t[1];
+	}
 	out_if = next->ul_ifindex;
 	omac = next->ul_dmac;
 	if (!out_if) {
@@ -545,6 +633,7 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 	f->vx[6] = next->vni;
 	__builtin_memcpy(f->ieth, next->dmac, 6);
 	__builtin_memcpy(f->ieth + 6, next->smac, 6);
+	outer_type(f->ieth, itype, f->h.hop_index + 1, n);
 	f->h.hop_index++;
 	f->h.ttl--;
 	st(VPN_ST_XDP_TX);

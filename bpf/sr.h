@@ -25,6 +25,18 @@
  *   byte 3  ttl (> 0)                  bytes 24-39 destination node ID
  *   then hop_count x { tag (24 bits, big endian), label (8 bits) }
  *
+ * The last link. The destination must remove the header, and the only TC
+ * helper that removes bytes at the front while keeping the skb's checksum
+ * offsets right, bpf_skb_adjust_room(), refuses an skb whose protocol is
+ * not IP (a TCP segment from a local socket travels CHECKSUM_PARTIAL, its
+ * csum_start fixed in the buffer: moving the bytes instead breaks it). So
+ * on the link to the last entry, a frame whose inner EtherType is IPv4 or
+ * IPv6 carries that EtherType as its outer one ("last-link form"); the
+ * header's first byte (SR_VERSION = 1) cannot start an IPv4 (0x4_) or IPv6
+ * (0x6_) header, which tells the two apart. Other inner frames (ARP...) keep
+ * SR_ETH_P and are moved by copy at the destination. Only a link program
+ * ever sees either form.
+ *
  * Header size: 40 + 4 * hop_count, i.e. 44 (one link) to 104 bytes (16
  * links); 52 for the 3-hop path of the tests. The VXLAN device's MTU (1450
  * on a 1500-byte IPv4 underlay, 1430 on IPv6) must hold the SR header, the

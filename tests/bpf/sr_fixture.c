@@ -168,6 +168,11 @@ size_t fx_sr_frame(uint8_t *out, const uint8_t dmac[6], const uint8_t smac[6], e
 	memcpy(out + 6, smac, 6);
 	out[12] = SR_ETH_P >> 8;
 	out[13] = SR_ETH_P & 0xff;
+	/* the last-link form, as a sender makes it (sr.h) */
+	if (index + 1 == p->n && inner[12] == 0x08 && inner[13] == 0x00) {
+		out[12] = 0x08;
+		out[13] = 0x00;
+	}
 	memset(h, 0, SR_HDR_FIXED);
 	h[0] = SR_VERSION;
 	h[1] = p->n;

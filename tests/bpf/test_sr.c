@@ -96,6 +96,7 @@ Test(sr, origin_eth_link_one_hop)
 	expect_only(&r, VPN_ST_ORIGIN_TX, "origin to D");
 	cr_assert_eq(r.ret, TC_ACT_REDIRECT_V);
 	cr_assert_arr_eq(r.out, link_mac[N_D], 6);
+	cr_assert(r.out[12] == 0x08 && r.out[13] == 0, "one hop: not in the last-link form");
 	cr_assert_eq(sr_parse_frame(r.out, r.len, &v, err, sizeof(err)), 14 + 44, "%s", err);
 	cr_assert(v.hop_count == 1 && v.hops[0].label == 0 &&
 		  v.hops[0].tag == sr_node_tag(&nid[N_D]));
@@ -171,6 +172,37 @@ Test(sr, transit)
 	vpn_dp_close(dp);
 }
 
+/* The link to the last entry carries an IP inner frame's EtherType (sr.h). */
+Test(sr, transit_to_last_hop_form)
+{
+	struct vpn_dp *dp = transit_node();
+	const struct fx_path p2 = { 2, { N_B, N_C }, { 2, 0 } };
+	size_t n = fx_inner(inner, tap_mac[N_C], N_A, 98);
+	struct sr_view v;
+	char err[256];
+
+	n = fx_sr_frame(frame, link_mac[N_B], link_mac[N_A], N_A, N_C, &p2, 0, 9, inner, n);
+	cr_assert(frame[12] == 0x88 && frame[13] == 0xb5);
+	fx_run(dp, P_LINK_IN, frame, n, 0, &r);
+	expect_only(&r, VPN_ST_TRANSIT_TX, "transit to the last hop");
+	cr_assert(r.out[12] == 0x08 && r.out[13] == 0x00, "outer type %02x%02x", r.out[12],
+		  r.out[13]);
+	cr_assert_eq(sr_parse_frame(r.out, r.len, &v, err, sizeof(err)), 14 + 48, "%s", err);
+	/* the same frame with an ARP inner frame keeps 0x88B5 */
+	inner[12] = 0x08;
+	inner[13] = 0x06;
+	n = fx_sr_frame(frame, link_mac[N_B], link_mac[N_A], N_A, N_C, &p2, 0, 9, inner, 60);
+	fx_run(dp, P_LINK_IN, frame, n, 0, &r);
+	expect_only(&r, VPN_ST_TRANSIT_TX, "ARP to the last hop");
+	cr_assert(r.out[12] == 0x88 && r.out[13] == 0xb5);
+	/* a last-link form frame that is not at its last hop */
+	n = fx_sr_frame(frame, link_mac[N_B], link_mac[N_A], N_A, N_C, &p2, 0, 9, inner, 60);
+	frame[12] = 0x08;
+	frame[13] = 0x00;
+	expect_drop(dp, frame, n, VPN_ST_DROP_VERSION, "last-link form at a transit node");
+	vpn_dp_close(dp);
+}
+
 Test(sr, non_overlay_frames_pass)
 {
 	struct vpn_dp *dp = transit_node();
@@ -223,6 +255,20 @@ Test(sr, last_hop)
 	fx_run(dp, P_LINK_IN, frame, n, 0, &r);
 	expect_only(&r, VPN_ST_DELIVERED, "broadcast inner");
 	cr_assert_eq(r.ret, TC_ACT_REDIRECT_V);
+	/* a non-IP inner frame (ARP): 0x88B5 on the wire, moved by copy */
+	fx_inner(inner, bcast, N_A, 60);
+	inner[12] = 0x08;
+	inner[13] = 0x06;
+	n = fx_sr_frame(frame, link_mac[N_E], link_mac[N_C], N_A, N_E, &p3, 2, 9, inner, 60);
+	cr_assert(frame[12] == 0x88 && frame[13] == 0xb5);
+	fx_run(dp, P_LINK_IN, frame, n, 0, &r);
+	expect_only(&r, VPN_ST_DELIVERED, "ARP inner");
+	cr_assert(r.ret == TC_ACT_REDIRECT_V && r.len == 60 && !memcmp(r.out, inner, 60));
+	/* an IP inner frame in the transit form at the last hop */
+	n = at_e(tap_mac[N_E], 90, N_E);
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	expect_drop(dp, frame, n, VPN_ST_DROP_VERSION, "IP inner, 0x88B5 on the last link");
 	n = at_e(tap_mac[N_D], 90, N_E);
 	expect_drop(dp, frame, n, VPN_ST_DROP_INNER_DST, "inner for another MAC");
 	n = at_e(tap_mac[N_E], 90, N_D);
@@ -325,10 +371,12 @@ static void cut_everywhere(struct vpn_dp *dp, enum prog p, const uint8_t *f, siz
 			   size_t needed, uint32_t ok_ret, uint32_t bad_ret, uint32_t xdp_if)
 {
 	size_t len, redirects = 0;
+	/* test_run pulls an IPv4 frame's network header (tests/bpf/harness.h) */
+	size_t min = f[12] == 0x08 && f[13] == 0 ? 34 : 14;
 
 	for (len = 0; len <= full; len++) {
 		fx_run(dp, p, f, len, xdp_if, &r);
-		if (len < 14) {
+		if (len < min) {
 			cr_assert_eq(r.err, -EINVAL, "len %zu: err %d", len, r.err);
 			cr_assert_eq(fx_counted(&r), 0);
 			continue;
@@ -363,7 +411,8 @@ Test(sr, truncated_last_hop)
 	struct vpn_dp *dp = last_node();
 	size_t n = at_e(tap_mac[N_E], 120, N_E);
 
-	cut_everywhere(dp, P_LINK_IN, frame, n, 14 + sr_hdr_len(3) + 14, TC_ACT_REDIRECT_V,
+	/* the header, the inner Ethernet header and a whole IPv4 header */
+	cut_everywhere(dp, P_LINK_IN, frame, n, 14 + sr_hdr_len(3) + 14 + 20, TC_ACT_REDIRECT_V,
 		       TC_ACT_SHOT_V, 0);
 	/* what is delivered is the inner prefix */
 	fx_run(dp, P_LINK_IN, frame, n - 7, 0, &r);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,25 +99,37 @@ int sr_parse(const uint8_t *buf, size_t len, struct sr_view *v, char *err, size_
 	return e ? e : (int)need;
 }
 
+static bool ip_type(unsigned int t)
+{
+	return t == 0x0800 || t == 0x86DD;
+}
+
 int sr_parse_frame(const uint8_t *frame, size_t len, struct sr_view *v, char *err, size_t errlen)
 {
+	unsigned int et, it;
+	size_t inner;
+	bool last_form;
 	int n;
 
-	if (len < SR_ETH_HLEN) {
-		memset(v, 0, sizeof(*v));
+	memset(v, 0, sizeof(*v));
+	if (len < SR_ETH_HLEN)
 		return FAIL(-EMSGSIZE, "frame of %zu bytes has no Ethernet header", len);
-	}
-	if ((frame[12] << 8 | frame[13]) != SR_ETH_P) {
-		memset(v, 0, sizeof(*v));
-		return FAIL(-EINVAL, "EtherType 0x%04x is not 0x%04x", frame[12] << 8 | frame[13],
-			    SR_ETH_P);
-	}
+	et = frame[12] << 8 | frame[13];
+	last_form = ip_type(et) && len > SR_ETH_HLEN && frame[SR_ETH_HLEN] == SR_VERSION;
+	if (et != SR_ETH_P && !last_form)
+		return FAIL(-EINVAL, "EtherType 0x%04x is not 0x%04x", et, SR_ETH_P);
 	n = sr_parse(frame + SR_ETH_HLEN, len - SR_ETH_HLEN, v, err, errlen);
 	if (n < 0)
 		return n;
-	if (len - SR_ETH_HLEN - (size_t)n < SR_ETH_HLEN)
-		return FAIL(-EMSGSIZE, "inner frame of %zu bytes has no Ethernet header",
-			    len - SR_ETH_HLEN - (size_t)n);
+	inner = len - SR_ETH_HLEN - (size_t)n;
+	if (inner < SR_ETH_HLEN)
+		return FAIL(-EMSGSIZE, "inner frame of %zu bytes has no Ethernet header", inner);
+	it = frame[SR_ETH_HLEN + n + 12] << 8 | frame[SR_ETH_HLEN + n + 13];
+	if (last_form && (v->hop_index + 1 != v->hop_count || it != et))
+		return FAIL(-EINVAL, "last-link form (EtherType 0x%04x) but %s", et,
+			    it != et ? "the inner EtherType differs" : "not on the last link");
+	if (!last_form && v->hop_index + 1 == v->hop_count && ip_type(it))
+		return FAIL(-EINVAL, "IP inner frame on the last link must use the last-link form");
 	return SR_ETH_HLEN + n;
 }
 
@@ -161,8 +174,14 @@ int sr_build_frame(const uint8_t dmac[6], const uint8_t smac[6], const struct sr
 		return FAIL(-ENOSPC, "buffer of %zu bytes", cap);
 	memcpy(out, dmac, 6);
 	memcpy(out + 6, smac, 6);
-	out[12] = SR_ETH_P >> 8;
-	out[13] = SR_ETH_P & 0xff;
+	/* the last link of an IP inner frame: the inner EtherType (sr.h) */
+	if (v->hop_index + 1 == v->hop_count && ip_type(inner[12] << 8 | inner[13])) {
+		out[12] = inner[12];
+		out[13] = inner[13];
+	} else {
+		out[12] = SR_ETH_P >> 8;
+		out[13] = SR_ETH_P & 0xff;
+	}
 	n = sr_build(v, out + SR_ETH_HLEN, cap - SR_ETH_HLEN, err, errlen);
 	if (n < 0)
 		return n;

@@ -49,8 +49,9 @@ static inline size_t sr_hdr_len(unsigned int hop_count)
 int sr_parse(const uint8_t *buf, size_t len, struct sr_view *v, char *err, size_t errlen);
 
 /*
- * A whole overlay frame: outer Ethernet (EtherType SR_ETH_P), header, inner
- * frame. Returns the offset of the inner frame (which must hold at least an
+ * A whole overlay frame: outer Ethernet (EtherType SR_ETH_P, or on the last
+ * link of an IP inner frame the inner EtherType: sr.h), header, inner frame.
+ * Returns the offset of the inner frame (which must hold at least an
  * Ethernet header), or a negative errno as sr_parse().
  */
 int sr_parse_frame(const uint8_t *frame, size_t len, struct sr_view *v, char *err, size_t errlen);
@@ -61,7 +62,8 @@ int sr_parse_frame(const uint8_t *frame, size_t len, struct sr_view *v, char *er
  */
 int sr_build(const struct sr_view *v, uint8_t *out, size_t cap, char *err, size_t errlen);
 
-/* Outer Ethernet + header + inner frame. Returns the frame length or -errno. */
+/* Outer Ethernet + header + inner frame (the EtherType as the datapath
+ * sends it for v->hop_index). Returns the frame length or -errno. */
 int sr_build_frame(const uint8_t dmac[6], const uint8_t smac[6], const struct sr_view *v,
 		   const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap, char *err,
 		   size_t errlen);
