@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "core/id.h"
-#include "sr.h"
+#include "../../bpf/sr.h" /* relative: the fuzz build has -Iuser only */
 
 struct sr_path_hop {
 	uint32_t tag;  /* low 24 bits */
