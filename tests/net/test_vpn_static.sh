@@ -19,6 +19,7 @@ VPNNODE=$TOOLS/vpnnode
 SRSEND=$TOOLS/srsend
 [ -x "$VPNNODE" ] && [ -x "$SRSEND" ] || fail "build $VPNNODE and $SRSEND first (make check-run)"
 XDP=${VPN_XDP:-0}
+BYTES=${VPN_TCP_BYTES:-2000000} # the benchmark sets more
 NAMES=(A B C D E)
 UL=ivs$T-ul
 WORK=$(mktemp -d /tmp/ipop-vpn.XXXXXX)
@@ -110,14 +111,16 @@ ok "B and C carried both directions ($(stat B transit_tx)/$(stat B xdp_tx) at B,
 tcp_transfer() {
 	e_read0=$(stat E tap_read) a_read0=$(stat A tap_read) e_del0=$(stat E delivered)
 	a_punt0=$(($(stat A punt_no_mac) + $(stat A punt_no_path)))
-	head -c 2000000 /dev/urandom >"$WORK/src"
-	nsx "$(ns 4)" timeout 30 nc -l -p 5001 >"$WORK/dst" &
+	head -c "$BYTES" /dev/urandom >"$WORK/src"
+	nsx "$(ns 4)" timeout 60 nc -l -p 5001 >"$WORK/dst" &
 	NC=$!
 	sleep 0.5
-	nsx "$(ns 0)" timeout 30 nc -q 1 10.232.0.5 5001 <"$WORK/src" || { for x in "${NAMES[@]}"; do echo "$x: $(tr "\n" " " <"$WORK/$x.stats")"; done; fail "nc client"; }
+	t0=$(date +%s%N)
+	nsx "$(ns 0)" timeout 60 nc -q 1 10.232.0.5 5001 <"$WORK/src" || { for x in "${NAMES[@]}"; do echo "$x: $(tr "\n" " " <"$WORK/$x.stats")"; done; fail "nc client"; }
 	wait $NC || true
 	cmp -s "$WORK/src" "$WORK/dst" || fail "TCP transfer corrupted ($(wc -c <"$WORK/dst") bytes arrived)"
-	ok "TCP transfer A -> E: 2000000 bytes, identical"
+	t1=$(date +%s%N)
+	ok "TCP transfer A -> E: $BYTES bytes, identical, $(((BYTES * 8 * 1000 / ((t1 - t0) / 1000)) / 1000)) Mbit/s (wall clock, nc)"
 	sleep 0.3
 	e_del=$(($(stat E delivered) - e_del0))
 	# GSO: ipop0 hands TCP over in segments of up to 64 KB, carried whole to E
