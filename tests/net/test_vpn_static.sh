@@ -47,6 +47,9 @@ for i in 0 1 2 3 4; do
 		# XDP carries bytes, not an skb's CHECKSUM_PARTIAL: checksums must be
 		# complete on the wire, as a NIC makes them (veth would leave them open)
 		nsx "$n" ethtool -K ul0 tx off >/dev/null 2>&1 || fail "ethtool -K ul0 tx off"
+		# with XDP a veth receives through NAPI and GRO: keep frames MTU-sized
+		nsx "$n" ethtool -K ul0 gro off >/dev/null 2>&1 || fail "ethtool -K ul0 gro off"
+		nsx "$UL" ethtool -K ul$i gro off >/dev/null 2>&1 || fail "ethtool -K ul$i gro off"
 	fi
 done
 
@@ -106,8 +109,7 @@ fi
 ok "B and C carried both directions ($(stat B transit_tx)/$(stat B xdp_tx) at B, $(stat C transit_tx)/$(stat C xdp_tx) at C)"
 
 # TCP transfer; count what reaches the TAP readers meanwhile.
-# Not in XDP mode: there the connection is established but the transfer
-# stalls (under investigation; see the VPN report), so it is not claimed.
+# Not in XDP mode (see below).
 tcp_transfer() {
 	e_read0=$(stat E tap_read) a_read0=$(stat A tap_read) e_del0=$(stat E delivered)
 	a_punt0=$(($(stat A punt_no_mac) + $(stat A punt_no_path)))
@@ -116,7 +118,7 @@ tcp_transfer() {
 	NC=$!
 	sleep 0.5
 	t0=$(date +%s%N)
-	nsx "$(ns 0)" timeout 60 nc -q 1 10.232.0.5 5001 <"$WORK/src" || { for x in "${NAMES[@]}"; do echo "$x: $(tr "\n" " " <"$WORK/$x.stats")"; done; fail "nc client"; }
+	nsx "$(ns 0)" timeout 60 nc -q 1 10.232.0.5 5001 <"$WORK/src" || { for x in "${NAMES[@]}"; do echo "$x: $(tr "\n" " " <"$WORK/$x.stats")"; done; echo "$(wc -c <"$WORK/dst") bytes arrived"; nsx "$(ns 4)" nstat -az TcpExtTCPCsumErrors TcpInCsumErrors UdpInCsumErrors IpInHdrErrors; fail "nc client"; }
 	wait $NC || true
 	cmp -s "$WORK/src" "$WORK/dst" || fail "TCP transfer corrupted ($(wc -c <"$WORK/dst") bytes arrived)"
 	t1=$(date +%s%N)
@@ -132,7 +134,9 @@ tcp_transfer() {
 	ok "transfer: $e_del frames delivered at E in the kernel, $reads reached a TAP reader (multicast only)"
 }
 if [ "$XDP" = 1 ]; then
-	echo "note - TCP transfer not run in XDP mode"
+	# open: the connection is established and ~300 KB arrive intact (no
+	# checksum errors at E, no drop counted by any program), then it stalls
+	echo "note - TCP transfer not run in XDP mode (stalls; open issue)"
 else
 	tcp_transfer
 fi
