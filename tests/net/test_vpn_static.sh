@@ -23,7 +23,15 @@ BYTES=${VPN_TCP_BYTES:-2000000} # the benchmark sets more
 NAMES=(A B C D E)
 UL=ivs$T-ul
 WORK=$(mktemp -d /tmp/ipop-vpn.XXXXXX)
-EXTRA_CLEANUP+=("rm -rf $WORK")
+# the nodes first: they rewrite their stats files in $WORK until they exit
+vpn_cleanup() {
+	local pids p
+	pids=$(for n in "${NS_LIST[@]}"; do ip netns pids "$n" 2>/dev/null; done)
+	[ -z "$pids" ] || kill $pids 2>/dev/null
+	for p in $pids; do timeout 3 tail --pid="$p" -f /dev/null; done
+	rm -rf "$WORK"
+}
+EXTRA_CLEANUP+=(vpn_cleanup)
 
 idof() { local b; b=$(printf '%02x' $((0xa0 + $1))); printf "$b%.0s" {1..16}; } # 16 bytes 0xa<i>
 macof() { printf '02:00:00:00:00:%02x' "$1"; }
