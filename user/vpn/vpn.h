@@ -15,6 +15,15 @@
  *   vpn_link_set(dp, &link) ...        this node's links (label -> neighbour)
  *   vpn_path_set(dp, &path) ...        routes (SRUM: from rt_dp_install)
  *   vpn_mac_set(dp, mac, node, true)   optional static MAC -> node entries
+ *
+ * For the daemon: labels are local to each node (a node's label names one
+ * of its links), so a route SRUM installs must carry, for every node on it,
+ * the label that node uses towards the next one: a route reply has to
+ * collect (node ID, label) per hop on its way back. vpn_path_set() checks
+ * the path (1..16 hops, ends at dst, no node twice, never this node) and
+ * computes the tags. Misses (unknown MAC, no path, stale first link) and
+ * broadcast/multicast frames are not dropped: they reach the TAP reader
+ * (vpn_tap_fd()), counted in vpn_stats by reason.
  */
 #ifndef IPOP_VPN_VPN_H
 #define IPOP_VPN_VPN_H
