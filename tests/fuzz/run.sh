@@ -43,5 +43,6 @@ fuzz icc tests/fuzz/fuzz_icc.c user/core/icc.c user/core/id.c
 fuzz overlay tests/fuzz/fuzz_overlay.c user/modules/topology_wire.c user/modules/smm_wire.c \
 	user/core/icc.c user/core/id.c
 fuzz cert tests/fuzz/fuzz_cert.c user/core/cert.c user/core/ident.c user/core/id.c
+fuzz hs tests/fuzz/fuzz_hs.c user/core/hs.c user/core/cert.c user/core/ident.c user/core/id.c
 echo "fuzz: $pass passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]
