@@ -88,6 +88,9 @@ for size in (64, 1024):
           f"({got / (tlast - t0):,.0f} msg/s authenticated, {COUNT - got} lost); "
           f"per CPU-second: sender {r['sent'] / max(ca, 1e-3):,.0f}, "
           f"receiver {got / max(cb, 1e-3):,.0f}")
+    drops = {k: v for k, v in req("b", {"op": "stats"})["icc"]["rx_dropped"].items() if v}
+    if drops:
+        print(f"     receiver drops so far: {drops}")
 PY
 
 if [ -x "$SIM" ]; then
