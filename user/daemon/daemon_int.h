@@ -51,7 +51,8 @@ struct daemon {
 	int nsocks;
 	struct nbr_state *nbrs; /* DAEMON_MAX_NBRS slots: configured first, then run-time links */
 	int nnbrs;
-	struct hs_ctx hs; /* sessions with peers (icc_io.c) */
+	struct hs_ctx hs;  /* sessions with peers (icc_io.c) */
+	uint32_t hs_inits; /* INITs received this keepalive interval (load) */
 	uint64_t seq;
 	struct icc_stats icc;
 	struct mod_timer *timers;

@@ -18,6 +18,8 @@
 #define RX_BUF	    (ICC_MAX_DGRAM + 64)
 #define SOCK_BUF_SZ (4 << 20)
 #define NS_PER_S    1000000000ULL
+/* More INITs than this in one keepalive interval: answer with cookies (core/hs.h). */
+#define HS_LOAD_INITS 256
 
 static struct hs_time hs_now(void)
 {
@@ -120,6 +122,8 @@ static void rx_handshake(struct daemon *d, int fd, const uint8_t *buf, size_t le
 	struct hs_out o;
 	struct nbr_state *nb;
 
+	if (hs_peek_type(buf, len) == HS_T_INIT && ++d->hs_inits > HS_LOAD_INITS)
+		d->hs.under_load = true;
 	hs_recv(&d->hs, buf, len, from, flen, &t, &o);
 	if (o.drop != HS_OK) {
 		d->icc.drop[ICC_DROP_HANDSHAKE]++;
@@ -292,6 +296,8 @@ void icc_io_keepalive(struct daemon *d, void *arg)
 	uint64_t now = t.mono;
 
 	(void)arg;
+	d->hs.under_load = d->hs_inits > HS_LOAD_INITS;
+	d->hs_inits = 0;
 	hs_rotate(&d->hs, now);
 	hs_recheck(&d->hs, t.wall / NS_PER_S, peer_lost, d);
 	/* backwards: a link-down hook may remove this entry (the last moves here) */
