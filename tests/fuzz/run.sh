@@ -42,6 +42,8 @@ fuzz() {
 fuzz icc tests/fuzz/fuzz_icc.c user/core/icc.c user/core/id.c
 fuzz overlay tests/fuzz/fuzz_overlay.c user/modules/topology_wire.c user/modules/smm_wire.c \
 	user/core/icc.c user/core/id.c
+fuzz cert tests/fuzz/fuzz_cert.c user/core/cert.c user/core/ident.c user/core/id.c
+fuzz hs tests/fuzz/fuzz_hs.c user/core/hs.c user/core/cert.c user/core/ident.c user/core/id.c
 fuzz modparam tests/fuzz/fuzz_modparam.c user/core/modparam.c user/core/node.c user/core/icc.c \
 	user/core/id.c -ljansson
 fuzz sr tests/fuzz/fuzz_sr.c user/vpn/sr_wire.c user/core/id.c
