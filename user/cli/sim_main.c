@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sim/sim.h"
+#include "sim/scen_routing.h"
 #include "sim/smm_scen.h"
 
 #define NS_PER_MS 1000000ULL
@@ -281,6 +282,9 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "smm"))
 		return sim_smm_main(argc - 1, argv + 1);
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "tlfm") || !strcmp(argv[1], "spdm") || !strcmp(argv[1], "srum")))
+		return sim_routing_main(argc - 1, argv + 1);
 	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret > 0 ? 0 : 2;

@@ -5,11 +5,13 @@
 #include "modules/cmm.h"
 #include "modules/echo.h"
 #include "modules/smm.h"
+#include "modules/tlfm.h"
 #include "modules/topology.h"
 
 /* Built-in modules. Add new overlay modules here. */
 static const struct module_ops *const builtin[] = {
-	&cmm_module, &echo_module, &log_module, &flood_module, &topology_module, &smm_module,
+	&cmm_module,	  &echo_module, &log_module,  &flood_module,
+	&topology_module, &smm_module,	&tlfm_module,
 };
 
 #define EXTRA_MAX 16
