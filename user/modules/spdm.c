@@ -52,6 +52,7 @@ static const char *const spdm_counters[SPDM_C__MAX + 1] = {
 	[SPDM_C_REQ_RECEIVED] = "requests_received",
 	[SPDM_C_REQ_DUPLICATE] = "requests_duplicate",
 	[SPDM_C_REPLIES_SENT] = "replies_sent",
+	[SPDM_C_REPLIES_CACHED] = "replies_cached",
 	[SPDM_C_REPLIES_FORWARDED] = "replies_forwarded",
 	[SPDM_C_REPLIES_RECEIVED] = "replies_received",
 	[SPDM_C_DISCOVERED] = "discovered",
@@ -356,14 +357,54 @@ static int send_reply(struct module *m, struct spdm_msg *p, const struct node_id
 	return 0;
 }
 
+/* Sign and send a reply; p->rec holds the whole path, this node at rec[me]. */
+static int reply_from(struct module *m, struct spdm_msg *p, struct node_id *full, int me)
+{
+	uint8_t body[SPDM_MSG_MAX];
+	size_t bl;
+
+	p->type = SPDM_T_RREP;
+	p->flags = 0;
+	p->replier = (uint8_t)me;
+	p->pos = 0;
+	memset(&p->auth, 0, sizeof(p->auth));
+	if (spdm_msg_encode(p, body, sizeof(body), &bl) < 0)
+		return -EINVAL;
+	sr_auth_sign(m, body, bl, &p->auth);
+	p->pos = (uint8_t)me; /* index in [initiator, rec...] of the next node back */
+	full[0] = p->initiator;
+	memcpy(full + 1, p->rec, sizeof(p->rec[0]) * p->nrec);
+	learn_subpaths(m, full, p->nrec + 1, me + 1);
+	return send_reply(m, p, &full[p->pos]);
+}
+
+/* A relaying node with a cached path to the target answers for it. 0 if it did. */
+static int answer_from_cache(struct module *m, const struct spdm_msg *q)
+{
+	struct module *srum = node_module(m->node, SRUM_NAME);
+	struct node_id hop[SR_HOPS_MAX], full[SR_HOPS_MAX + 1];
+	struct spdm_msg p = *q;
+	int k = srum ? srum_best(srum, &q->target, hop) : 0;
+
+	if (k <= 0 || q->nrec + 1 + k > SR_HOPS_MAX)
+		return -ENOENT;
+	p.rec[p.nrec++] = m->node->id;
+	memcpy(p.rec + p.nrec, hop, sizeof(hop[0]) * (size_t)k);
+	p.nrec = (uint8_t)(p.nrec + k);
+	if (!sr_loop_free(&p.initiator, p.rec, p.nrec))
+		return -ELOOP;
+	if (reply_from(m, &p, full, q->nrec) < 0)
+		return -EHOSTUNREACH;
+	rt_count(m, SPDM_C_REPLIES_CACHED, 1);
+	return 0;
+}
+
 static void spdm_answer(struct module *m, const struct spdm_msg *q)
 {
 	struct spdm_answered *r = answered_slot(m->priv, &q->initiator, q->req_id);
 	struct spdm_msg p = *q;
-	uint8_t body[SPDM_MSG_MAX];
 	uint32_t h = rec_hash(q);
 	struct node_id full[SR_HOPS_MAX + 1];
-	size_t bl;
 
 	if (r->replies >= SPDM_TARGET_REPLIES)
 		return;
@@ -375,19 +416,9 @@ static void spdm_answer(struct module *m, const struct spdm_msg *q)
 		return;
 	}
 	r->rec_hash[r->replies++] = h;
-	p.type = SPDM_T_RREP;
-	p.flags = 0;
 	p.rec[p.nrec++] = m->node->id;
-	p.pos = 0;
-	memset(&p.auth, 0, sizeof(p.auth));
-	spdm_msg_encode(&p, body, sizeof(body), &bl);
-	sr_auth_sign(m, body, bl, &p.auth);
-	p.pos = (uint8_t)(p.nrec - 1); /* index in [initiator, rec...] of the next node */
-	full[0] = p.initiator;
-	memcpy(full + 1, p.rec, sizeof(p.rec[0]) * p.nrec);
-	learn_subpaths(m, full, p.nrec + 1, p.nrec);
-	if (send_reply(m, &p, &full[p.pos]) == 0)
-		rt_count(m, SPDM_C_REPLIES_SENT, 1);
+	reply_from(m, &p, full, p.nrec - 1);
+	rt_count(m, SPDM_C_REPLIES_SENT, 1);
 }
 
 static void spdm_request(struct module *m, const struct mod_msg *msg, struct spdm_msg *q)
@@ -415,7 +446,13 @@ static void spdm_request(struct module *m, const struct mod_msg *msg, struct spd
 		spdm_answer(m, q);
 		return;
 	}
-	if (dup_delivery || (q->flags & SPDM_F_NONPROP))
+	if (dup_delivery)
+		return;
+	if (fresh && answer_from_cache(m, q) == 0) {
+		tlfm_relay_stop(m);
+		return;
+	}
+	if (q->flags & SPDM_F_NONPROP)
 		return;
 	if (!fresh || q->nrec + 1 >= SR_HOPS_MAX) {
 		/* relayed before (an evicted TLFM state), or the record would be too long */
@@ -450,9 +487,9 @@ static void spdm_reply(struct module *m, const struct mod_msg *msg, struct spdm_
 		rt_count(m, SPDM_C_DROP_MALFORMED, 1);
 		return;
 	}
-	/* the signature covers the body with pos = 0 */
+	/* the replier's signature covers the body */
 	memcpy(body, msg->data, body_len);
-	if (sr_auth_check(m, &p->target, body, body_len, &p->auth) < 0) {
+	if (sr_auth_check(m, &p->rec[p->replier], body, body_len, &p->auth) < 0) {
 		rt_count(m, SPDM_C_DROP_BAD_SIG, 1);
 		return;
 	}

@@ -12,7 +12,9 @@
  * the route record (loop-free, at most SR_HOPS_MAX hops to the target).
  *
  * The target answers the first 3 distinct requests of an (initiator, ID)
- * with a route reply along the reverse of the record; every node on the
+ * with a route reply along the reverse of the record; a relaying node that
+ * has a cached path to the target answers instead of relaying (the record
+ * plus its path, if loop-free and within SR_HOPS_MAX); every node on the
  * reply's way (initiator included) hands the sub-paths it sees to SRUM's
  * path cache. Replies carry the target's signature when the runtime signs
  * (rt_sign); receivers verify when the runtime can (rt_verify), and accept
@@ -36,7 +38,7 @@
 #define SPDM_BACKOFF_MAX_MS	 10000
 #define SPDM_MAX_TRIES		 16
 #define SPDM_DEFAULT_INIT_TOKENS 64
-#define SPDM_DEFAULT_MAX_TOKENS	 (1u << 20)
+#define SPDM_DEFAULT_MAX_TOKENS	 65536
 #define SPDM_DEFAULT_GROWTH	 4  /* budget factor per flood try */
 #define SPDM_PENDING_MAX	 64 /* discoveries in progress at one node */
 
@@ -55,14 +57,16 @@ struct sr_auth {
 /*
  * A route request (RREQ: rec = the nodes after the initiator so far) or a
  * reply (RREP: rec = the path after the initiator, ending at the target;
- * pos = index of the receiving node in [initiator, rec...]).
+ * replier = index in rec of the node that made the reply, the target or a
+ * node answering from its path cache; pos = index of the receiving node in
+ * [initiator, rec...], so pos <= replier).
  *   u8 version | u8 type | u8 flags | u8 nrec (<= 16) | u32 req_id
  *   | initiator[16] | target[16] | rec[nrec][16]
- *   RREP only: | u8 pos | u8 signed | pub[32] sig[64] if signed
- * An RREP's signature covers everything before pos.
+ *   RREP only: | u8 replier | u8 pos | u8 signed | pub[32] sig[64] if signed
+ * An RREP's signature is the replier's, over everything before pos.
  */
 struct spdm_msg {
-	uint8_t type, flags, nrec, pos;
+	uint8_t type, flags, nrec, pos, replier;
 	uint32_t req_id;
 	struct node_id initiator, target;
 	struct node_id rec[SR_HOPS_MAX];
@@ -70,7 +74,7 @@ struct spdm_msg {
 };
 
 #define SPDM_BODY_LEN(nrec) (4 + 4 + 2 * ID_LEN + (size_t)(nrec)*ID_LEN)
-#define SPDM_MSG_MAX	    (SPDM_BODY_LEN(SR_HOPS_MAX) + 1 + SR_AUTH_LEN)
+#define SPDM_MSG_MAX	    (SPDM_BODY_LEN(SR_HOPS_MAX) + 2 + SR_AUTH_LEN)
 
 /* Returns the length, or -EINVAL. *body_len: the signed part's length (may be NULL). */
 int spdm_msg_encode(const struct spdm_msg *m, uint8_t *buf, size_t cap, size_t *body_len);
@@ -95,6 +99,7 @@ enum spdm_ctr {
 	SPDM_C_REQ_RECEIVED,
 	SPDM_C_REQ_DUPLICATE,
 	SPDM_C_REPLIES_SENT,
+	SPDM_C_REPLIES_CACHED, /* answered from this node's path cache */
 	SPDM_C_REPLIES_FORWARDED,
 	SPDM_C_REPLIES_RECEIVED,
 	SPDM_C_DISCOVERED,

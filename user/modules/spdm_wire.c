@@ -94,12 +94,17 @@ int spdm_msg_encode(const struct spdm_msg *m, uint8_t *buf, size_t cap, size_t *
 	p += 2 * ID_LEN;
 	for (int i = 0; i < m->nrec; i++, p += ID_LEN)
 		memcpy(p, m->rec[i].b, ID_LEN);
+	if (m->type == SPDM_T_RREQ) {
+		if (body_len)
+			*body_len = bl;
+		return (int)bl;
+	}
+	if (cap < bl + 2 || m->pos >= m->nrec || m->replier >= m->nrec)
+		return -EINVAL;
+	*p++ = m->replier;
+	bl++;
 	if (body_len)
 		*body_len = bl;
-	if (m->type == SPDM_T_RREQ)
-		return (int)bl;
-	if (cap < bl + 1 || m->pos > m->nrec)
-		return -EINVAL;
 	*p++ = m->pos;
 	al = sr_auth_encode(&m->auth, p, cap - bl - 1);
 	return al < 0 ? al : (int)(bl + 1 + (size_t)al);
@@ -129,17 +134,23 @@ int spdm_msg_decode(const uint8_t *buf, size_t len, struct spdm_msg *m, size_t *
 		memcpy(m->rec[i].b, p, ID_LEN);
 	if (!sr_loop_free(&m->initiator, m->rec, m->nrec))
 		return -EBADMSG;
+	m->pos = m->replier = 0;
+	memset(&m->auth, 0, sizeof(m->auth));
+	if (m->type == SPDM_T_RREQ) {
+		if (body_len)
+			*body_len = bl;
+		return len == bl ? 0 : -EBADMSG;
+	}
+	/* a reply: ends at the target; replier and pos inside the path */
+	if (!m->nrec || len < bl + 2 || !node_id_eq(&m->rec[m->nrec - 1], &m->target))
+		return -EBADMSG;
+	m->replier = *p++;
+	m->pos = *p++;
+	bl++;
 	if (body_len)
 		*body_len = bl;
-	m->pos = 0;
-	memset(&m->auth, 0, sizeof(m->auth));
-	if (m->type == SPDM_T_RREQ)
-		return len == bl ? 0 : -EBADMSG;
-	/* a reply: ends at the target, pos inside the path */
-	if (!m->nrec || len < bl + 1 || !node_id_eq(&m->rec[m->nrec - 1], &m->target))
+	/* the replier never receives its own reply: pos is before it */
+	if (m->replier >= m->nrec || m->pos > m->replier)
 		return -EBADMSG;
-	m->pos = *p++;
-	if (m->pos >= m->nrec)
-		return -EBADMSG; /* the target never receives its own reply */
 	return sr_auth_decode(p, len - bl - 1, &m->auth) < 0 ? -EBADMSG : 0;
 }

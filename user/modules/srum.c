@@ -17,9 +17,10 @@ struct srum_path {
 	struct node_id hop[SR_HOPS_MAX];
 };
 
+/* A buffered message: its header (source, destination, module, the path so far up to pos). */
 struct srum_qmsg {
 	uint64_t t;
-	char dmm[ICC_MOD_LEN + 1];
+	struct srum_data_hdr h;
 	uint16_t len;
 	uint8_t *data;
 };
@@ -437,10 +438,10 @@ static void arm_sweep(struct module *m)
 		s->sweep_armed = true;
 }
 
-static int buf_push(struct module *m, const struct node_id *dst, const char *dmm, const void *data,
-		    size_t len)
+static int buf_push(struct module *m, const struct srum_data_hdr *h, const void *data, size_t len)
 {
 	struct srum *s = m->priv;
+	const struct node_id *dst = &h->dst;
 	int i = buf_find(s, dst);
 	struct srum_buf *b;
 	struct srum_qmsg *q;
@@ -470,7 +471,7 @@ static int buf_push(struct module *m, const struct node_id *dst, const char *dmm
 		memcpy(q->data, data, len);
 	q->len = (uint16_t)len;
 	q->t = rt_now(m);
-	snprintf(q->dmm, sizeof(q->dmm), "%s", dmm);
+	q->h = *h;
 	b->count++;
 	rt_count(m, SRUM_C_BUFFERED, 1);
 	arm_sweep(m);
@@ -488,9 +489,8 @@ void srum_discovery_done(struct module *m, const struct node_id *target, bool fo
 	b = &s->bufs[i];
 	while (b->count) {
 		struct srum_qmsg *q = buf_at(s, b, 0);
-		struct srum_data_hdr h = { .ttl = SRUM_TTL, .src = m->node->id, .dst = *target };
+		struct srum_data_hdr h = q->h;
 
-		memcpy(h.dmm, q->dmm, sizeof(h.dmm));
 		if (found && send_cached(m, &h, q->data, q->len) == 0)
 			rt_count(m, SRUM_C_BUF_FLUSHED, 1);
 		else
@@ -564,7 +564,8 @@ int srum_send(struct module *m, const struct node_id *dst, const char *dmm, cons
 		return 1;
 	}
 	rt_count(m, SRUM_C_CACHE_MISSES, 1);
-	ret = buf_push(m, dst, dmm, data, len);
+	h.pos = 0;
+	ret = buf_push(m, &h, data, len);
 	if (ret < 0)
 		return ret;
 	if (spdm_discover_from(m, dst) == 0)
@@ -578,6 +579,42 @@ int srum_send_from(struct module *caller, const struct node_id *dst, const char 
 	struct module *m = node_module(caller->node, SRUM_NAME);
 
 	return m ? srum_send(m, dst, dmm, data, len) : -ENOENT;
+}
+
+/*
+ * Salvage around a broken link: a cached path from this node (path[pos - 1])
+ * to a node further along the path, then the rest of the original path.
+ * The farthest such node first. 0 sent, -ENOENT none.
+ */
+static int salvage_bypass(struct module *m, struct srum_data_hdr *h, const void *data, size_t len)
+{
+	struct srum *s = m->priv;
+	struct srum_data_hdr orig = *h;
+	uint8_t pos = h->pos;
+
+	for (int j = orig.npath - 2; j > (int)pos; j--) {
+		int b = cache_best_idx(s, &orig.path[j]);
+		const struct srum_path *p;
+		int n;
+
+		if (b < 0)
+			continue;
+		p = &s->paths[b];
+		n = pos + p->n + (orig.npath - 1 - j);
+		if (n > SR_HOPS_MAX)
+			continue;
+		*h = orig;
+		memcpy(h->path + pos, p->hop, sizeof(p->hop[0]) * p->n);
+		memcpy(h->path + pos + p->n, orig.path + j + 1,
+		       sizeof(orig.path[0]) * (size_t)(orig.npath - 1 - j));
+		h->npath = (uint8_t)n;
+		if (!sr_loop_free(&h->src, h->path, h->npath))
+			continue;
+		if (srum_xmit(m, h, data, len) == 0)
+			return 0;
+	}
+	*h = orig;
+	return -ENOENT;
 }
 
 static void srum_data(struct module *m, const struct srum_data_hdr *hin, const uint8_t *data,
@@ -626,7 +663,15 @@ static void srum_data(struct module *m, const struct srum_data_hdr *hin, const u
 	send_rerr(m, &h, &h.path[i + 1]);
 	if (h.salvage < s->salvage_max) {
 		h.salvage++;
-		if (send_cached(m, &h, data, len) == 0) {
+		if (send_cached(m, &h, data, len) == 0 || salvage_bypass(m, &h, data, len) == 0) {
+			rt_count(m, SRUM_C_SALVAGED, 1);
+			return;
+		}
+		/* no path here yet: keep it (the path so far) while this node discovers one */
+		h.pos = (uint8_t)(i + 1);
+		if (buf_push(m, &h, data, len) == 0) {
+			if (spdm_discover_from(m, &h.dst) == 0)
+				rt_count(m, SRUM_C_DISCOVERIES, 1);
 			rt_count(m, SRUM_C_SALVAGED, 1);
 			return;
 		}

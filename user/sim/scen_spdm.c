@@ -25,12 +25,15 @@ double routing_now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-json_t *routing_modules(void)
+json_t *routing_modules(uint32_t nodes)
 {
-	return json_pack("{s:{s:i, s:i}, s:{s:[s]}, s:{s:[s], s:i}, s:{s:[s]}, s:{s:[s, s]}}",
+	uint64_t max_tokens = 4 * (uint64_t)nodes < 1024 ? 1024 : 4 * (uint64_t)nodes;
+
+	return json_pack("{s:{s:i, s:i}, s:{s:[s]}, s:{s:[s], s:i}, s:{s:[s], s:I}, s:{s:[s, s]}}",
 			 "cmm", "seen_capacity", 256, "seen_ttl_ms", 600000, "echo", "dependencies",
 			 "cmm", "tlfm", "dependencies", "cmm", "state_capacity", 64, "spdm",
-			 "dependencies", "tlfm", "srum", "dependencies", "spdm", "echo");
+			 "dependencies", "tlfm", "max_tokens", (json_int_t)max_tokens, "srum",
+			 "dependencies", "spdm", "echo");
 }
 
 struct sim *routing_sim(const struct routing_args *a, const json_t *mods, char *err, size_t errlen)
@@ -106,7 +109,7 @@ static uint64_t spdm_messages(struct sim *s)
 
 json_t *sim_spdm_run(const struct routing_args *a, char *err, size_t errlen)
 {
-	json_t *mods = routing_modules(), *o = NULL;
+	json_t *mods = routing_modules(a->nodes), *o = NULL;
 	struct sim *s = routing_sim(a, mods, err, errlen);
 	uint32_t n, *dist = NULL, *queue = NULL, reachable = 0, found = 0, max_hops = 0;
 	double *stretch = NULL, *lat = NULL, t0 = routing_now_s();
