@@ -134,8 +134,7 @@ static struct sim *tlfmt_sim(enum graph_kind g, uint32_t n, json_t *tlfm_params)
 	c.graph.kind = g;
 	c.graph.n = n;
 	c.graph.degree = 4;
-	c.scenario = SCEN_NONE;
-	s = sim_new(&c, mods, err, sizeof(err));
+	s = sim_new(&c, mods, NULL, NULL, err, sizeof(err));
 	json_decref(mods);
 	cr_assert_not_null(s, "sim_new: %s", err);
 	return s;

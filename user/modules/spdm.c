@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "core/modparam.h"
 #include "core/node.h"
 #include "modules/spdm.h"
 #include "modules/srum.h"
@@ -67,36 +68,34 @@ static const char *const spdm_counters[SPDM_C__MAX + 1] = {
 	[SPDM_C__MAX] = NULL,
 };
 
-static int param_uint(const json_t *params, const char *key, uint64_t def, uint64_t max,
-		      uint64_t *out)
-{
-	json_t *v = params ? json_object_get(params, key) : NULL;
+struct spdm_params {
+	uint32_t initial_tokens, max_tokens, token_growth;
+};
 
-	*out = def;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
-	    (uint64_t)json_integer_value(v) > max)
-		return -EINVAL;
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
+static const struct mod_param spdm_params[] = {
+	MP_U32("initial_tokens", struct spdm_params, initial_tokens, SPDM_DEFAULT_INIT_TOKENS, 1,
+	       UINT32_MAX),
+	MP_U32("max_tokens", struct spdm_params, max_tokens, SPDM_DEFAULT_MAX_TOKENS, 1,
+	       UINT32_MAX),
+	MP_U32("token_growth", struct spdm_params, token_growth, SPDM_DEFAULT_GROWTH, 2, 16),
+	MP_END,
+};
 
 static int spdm_init(struct module *m, const json_t *params)
 {
 	struct spdm *s = m->priv;
-	uint64_t it, mt, gr;
+	struct spdm_params p;
 
-	if (param_uint(params, "initial_tokens", SPDM_DEFAULT_INIT_TOKENS, UINT32_MAX, &it) ||
-	    param_uint(params, "max_tokens", SPDM_DEFAULT_MAX_TOKENS, UINT32_MAX, &mt) ||
-	    param_uint(params, "token_growth", SPDM_DEFAULT_GROWTH, 16, &gr) || it > mt || gr < 2) {
-		rt_log(m, LOG_L_ERR,
-		       "spdm: initial_tokens <= max_tokens, positive integers; token_growth 2..16");
+	if (module_params(m, spdm_params, params, &p))
+		return -EINVAL;
+	if (p.initial_tokens > p.max_tokens) {
+		rt_log(m, LOG_L_ERR, "spdm: initial_tokens %u above max_tokens %u",
+		       p.initial_tokens, p.max_tokens);
 		return -EINVAL;
 	}
-	s->growth = (uint32_t)gr;
-	s->init_tokens = (uint32_t)it;
-	s->max_tokens = (uint32_t)mt;
+	s->init_tokens = p.initial_tokens;
+	s->max_tokens = p.max_tokens;
+	s->growth = p.token_growth;
 	s->req_seq = (uint32_t)id_hash(m->node->id.b);
 	return 0;
 }

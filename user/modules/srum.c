@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "core/modparam.h"
 #include "core/node.h"
 #include "modules/srum.h"
 
@@ -69,42 +70,34 @@ static const char *const srum_counters[SRUM_C__MAX + 1] = {
 	[SRUM_C__MAX] = NULL,
 };
 
-static int param_uint(const json_t *params, const char *key, uint64_t def, uint64_t max,
-		      uint64_t *out)
-{
-	json_t *v = params ? json_object_get(params, key) : NULL;
+struct srum_params {
+	uint32_t cache_size, buffer_messages, salvage_max;
+	uint64_t cache_timeout_ms, buffer_timeout_ms;
+};
 
-	*out = def;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    (uint64_t)json_integer_value(v) > max)
-		return -EINVAL;
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
+#define P struct srum_params
+static const struct mod_param srum_params[] = {
+	MP_U32("cache_size", P, cache_size, SRUM_DEFAULT_CACHE, 1, 1u << 20),
+	MP_U64("cache_timeout_ms", P, cache_timeout_ms, SRUM_DEFAULT_TIMEOUT_MS, 1, 86400000),
+	MP_U32("buffer_messages", P, buffer_messages, SRUM_DEFAULT_BUF_MSGS, 1, 4096),
+	MP_U64("buffer_timeout_ms", P, buffer_timeout_ms, SRUM_DEFAULT_BUF_MS, 1, 86400000),
+	MP_U32("salvage_max", P, salvage_max, SRUM_DEFAULT_SALVAGE, 0, 15),
+	MP_END,
+};
+#undef P
 
 static int srum_init(struct module *m, const json_t *params)
 {
 	struct srum *s = m->priv;
-	uint64_t cap, to, bm, bt, sv;
+	struct srum_params p;
 
-	if (param_uint(params, "cache_size", SRUM_DEFAULT_CACHE, 1u << 20, &cap) ||
-	    param_uint(params, "cache_timeout_ms", SRUM_DEFAULT_TIMEOUT_MS, 86400000, &to) ||
-	    param_uint(params, "buffer_messages", SRUM_DEFAULT_BUF_MSGS, 4096, &bm) ||
-	    param_uint(params, "buffer_timeout_ms", SRUM_DEFAULT_BUF_MS, 86400000, &bt) ||
-	    param_uint(params, "salvage_max", SRUM_DEFAULT_SALVAGE, 15, &sv) || !cap || !to ||
-	    !bm || !bt) {
-		rt_log(m, LOG_L_ERR,
-		       "srum: cache_size, cache_timeout_ms, buffer_messages, buffer_timeout_ms "
-		       "must be positive integers, salvage_max 0..15");
+	if (module_params(m, srum_params, params, &p))
 		return -EINVAL;
-	}
-	s->cache_cap = (uint32_t)cap;
-	s->timeout = to * NS_PER_MS;
-	s->buf_msgs = (uint32_t)bm;
-	s->buf_timeout = bt * NS_PER_MS;
-	s->salvage_max = (uint32_t)sv;
+	s->cache_cap = p.cache_size;
+	s->timeout = p.cache_timeout_ms * NS_PER_MS;
+	s->buf_msgs = p.buffer_messages;
+	s->buf_timeout = p.buffer_timeout_ms * NS_PER_MS;
+	s->salvage_max = p.salvage_max;
 	s->seq = id_hash(m->node->id.b);
 	return 0;
 }

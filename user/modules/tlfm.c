@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "core/modparam.h"
 #include "core/node.h"
 #include "modules/tlfm.h"
 
@@ -48,20 +49,17 @@ static const char *const tlfm_counters[TLFM_C__MAX + 1] = {
 	[TLFM_C__MAX] = NULL,
 };
 
-static int param_uint(const json_t *params, const char *key, uint64_t def, uint64_t max,
-		      uint64_t *out)
-{
-	json_t *v = params ? json_object_get(params, key) : NULL;
+struct tlfm_params {
+	uint32_t state_capacity;
+	uint64_t state_ttl_ms;
+};
 
-	*out = def;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
-	    (uint64_t)json_integer_value(v) > max)
-		return -EINVAL;
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
+static const struct mod_param tlfm_params[] = {
+	MP_U32("state_capacity", struct tlfm_params, state_capacity, TLFM_DEFAULT_STATES, 1,
+	       1u << 20),
+	MP_U64("state_ttl_ms", struct tlfm_params, state_ttl_ms, TLFM_DEFAULT_TTL_MS, 1, 86400000),
+	MP_END,
+};
 
 static uint64_t tlfm_rand(struct tlfm *t)
 {
@@ -77,15 +75,13 @@ static uint64_t tlfm_rand(struct tlfm *t)
 static int tlfm_init(struct module *m, const json_t *params)
 {
 	struct tlfm *t = m->priv;
-	uint64_t cap, ttl_ms, seed = 0x9e3779b97f4a7c15ULL;
+	struct tlfm_params p;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 
-	if (param_uint(params, "state_capacity", TLFM_DEFAULT_STATES, 1u << 20, &cap) ||
-	    param_uint(params, "state_ttl_ms", TLFM_DEFAULT_TTL_MS, 86400000, &ttl_ms)) {
-		rt_log(m, LOG_L_ERR, "tlfm: state_capacity/state_ttl_ms must be positive integers");
+	if (module_params(m, tlfm_params, params, &p))
 		return -EINVAL;
-	}
-	t->cap = (uint32_t)cap;
-	t->ttl = ttl_ms * NS_PER_MS;
+	t->cap = p.state_capacity;
+	t->ttl = p.state_ttl_ms * NS_PER_MS;
 	for (int i = 0; i < ID_LEN; i++)
 		seed = (seed ^ m->node->id.b[i]) * 0x100000001b3ULL;
 	t->rng = seed | 1;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * ipop-sim tlfm | spdm | srum: the unstructured overlay's scenarios on a
- * random graph (README.md, "Unstructured overlay routing").
+ * random graph (README.md, "Unstructured overlay routing"). Each run makes
+ * its own simulator (no scenario hooks: the run drives it from outside).
  */
 #ifndef IPOP_SIM_SCEN_ROUTING_H
 #define IPOP_SIM_SCEN_ROUTING_H
@@ -30,7 +31,5 @@ void routing_args_defaults(struct routing_args *a);
 json_t *sim_tlfm_run(const struct routing_args *a, char *err, size_t errlen);
 json_t *sim_spdm_run(const struct routing_args *a, char *err, size_t errlen);
 json_t *sim_srum_run(const struct routing_args *a, char *err, size_t errlen);
-/* `ipop-sim tlfm|spdm|srum ...` (argv[0] is the subcommand). Returns the exit code. */
-int sim_routing_main(int argc, char **argv);
 
 #endif /* IPOP_SIM_SCEN_ROUTING_H */

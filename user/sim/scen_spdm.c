@@ -47,8 +47,7 @@ struct sim *routing_sim(const struct routing_args *a, const json_t *mods, char *
 	cfg.graph.beta = a->beta;
 	cfg.graph.file = a->edges;
 	cfg.seed = a->seed;
-	cfg.scenario = SCEN_NONE;
-	return sim_new(&cfg, mods, err, errlen);
+	return sim_new(&cfg, mods, NULL, NULL, err, errlen);
 }
 
 /* Hop distances from src (UINT32_MAX: unreachable); links where down(u, v) are skipped. */

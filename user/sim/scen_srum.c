@@ -6,8 +6,9 @@
  *
  * The simulator has no run-time link failures of its own, so this scenario
  * wraps the runtime: send to a failed link returns -EHOSTUNREACH and
- * neighbours() lists it down. The wrapper and the sink module find the run
- * through one file-level pointer, set for the duration of a run.
+ * neighbours() lists it down; deliveries to the module name "rsink" are
+ * recorded per message. The wrapper's table is the first member of the
+ * run's state, so each wrapped call finds its run from node->rt.
  */
 #include <errno.h>
 #include <math.h>
@@ -32,18 +33,22 @@ struct outage {
 };
 
 struct srum_run {
+	struct rt_ops ops; /* first: node->rt points here */
 	struct sim *s;
 	const struct graph *g;
 	const struct rt_ops *orig;
-	struct rt_ops ops;
 	uint8_t *down; /* per CSR slot */
 	struct outage *out;
 	uint32_t nout, aout;
 	uint32_t *delivered; /* per message */
+	uint32_t nmsgs;
 	uint64_t links_failed;
 };
 
-static struct srum_run *cur; /* the run in progress (wrapper and sink) */
+static struct srum_run *run_of(struct node *n)
+{
+	return (struct srum_run *)(void *)n->rt;
+}
 
 static int64_t slot_of(const struct graph *g, uint32_t u, uint32_t v)
 {
@@ -60,58 +65,59 @@ static int64_t slot_of(const struct graph *g, uint32_t u, uint32_t v)
 	return lo < g->off[u + 1] && g->adj[lo] == v ? (int64_t)lo : -1;
 }
 
-static uint32_t idx(const struct node_id *id)
+static bool link_down(struct srum_run *r, uint32_t u, uint32_t v)
 {
-	return (uint32_t)sim_node_index(cur->s, id);
-}
+	int64_t k = slot_of(r->g, u, v);
 
-static bool link_down(uint32_t u, uint32_t v)
-{
-	int64_t k = slot_of(cur->g, u, v);
-
-	return k >= 0 && cur->down[k];
+	return k >= 0 && r->down[k];
 }
 
 static int wrap_send(struct node *n, const struct node_id *to, const char *module,
 		     const struct mod_msg *msg)
 {
-	if (sim_node_index(cur->s, to) >= 0 && link_down(idx(&n->id), idx(to)))
+	struct srum_run *r = run_of(n);
+	int64_t v = sim_node_index(r->s, to);
+
+	if (v >= 0 && link_down(r, (uint32_t)sim_node_index(r->s, &n->id), (uint32_t)v))
 		return -EHOSTUNREACH;
-	return cur->orig->send(n, to, module, msg);
+	return r->orig->send(n, to, module, msg);
 }
 
 static int wrap_neighbours(struct node *n, struct nbr_info *out, int max)
 {
-	int deg = cur->orig->neighbours(n, out, max);
-	uint32_t u = idx(&n->id);
+	struct srum_run *r = run_of(n);
+	int deg = r->orig->neighbours(n, out, max);
+	uint32_t u = (uint32_t)sim_node_index(r->s, &n->id);
 
 	for (int i = 0; i < deg && i < max; i++)
-		if (cur->down[cur->g->off[u] + (uint64_t)i])
+		if (r->down[r->g->off[u] + (uint64_t)i])
 			out[i].up = false;
 	return deg;
 }
 
-static bool bfs_down(void *ctx, uint32_t u, uint64_t slot)
+/* Deliveries to the sink: payload = u32 message number. */
+static int wrap_deliver(struct node *n, const char *module, const struct mod_msg *msg)
 {
-	(void)ctx;
-	(void)u;
-	return cur->down[slot];
-}
-
-/* The sink: payload = u32 message number. */
-static int sink_recv(struct module *m, const struct mod_msg *msg)
-{
+	struct srum_run *r = run_of(n);
 	uint32_t k;
 
-	(void)m;
-	if (!cur || msg->len < 4)
+	if (strcmp(module, SINK_NAME))
+		return r->orig->deliver(n, module, msg);
+	if (msg->len < 4)
 		return 0;
 	memcpy(&k, msg->data, 4);
-	cur->delivered[k]++;
+	if (k < r->nmsgs)
+		r->delivered[k]++;
 	return 0;
 }
 
-static const struct module_ops sink_module = { .name = SINK_NAME, .recv = sink_recv };
+static bool bfs_down(void *ctx, uint32_t u, uint64_t slot)
+{
+	struct srum_run *r = ctx;
+
+	(void)u;
+	return r->down[slot];
+}
 
 static void set_link(struct srum_run *r, uint32_t u, uint32_t v, bool up)
 {
@@ -163,14 +169,6 @@ static void restore_due(struct srum_run *r, uint64_t now)
 		} else {
 			i++;
 		}
-}
-
-static json_t *sink_mods(uint32_t nodes)
-{
-	json_t *m = routing_modules(nodes);
-
-	json_object_set_new(m, SINK_NAME, json_object());
-	return m;
 }
 
 static uint64_t sum_ctr(struct sim *s, const char *mod, unsigned int c)
@@ -240,13 +238,8 @@ json_t *sim_srum_run(const struct routing_args *a, char *err, size_t errlen)
 	double *cdf = NULL, t0 = routing_now_s(), fail_acc = 0, h = 0;
 	uint64_t steps = RUN_NS / STEP_NS, now;
 	struct rng rng;
-	int ret = module_register(&sink_module);
 
-	if (ret < 0 && ret != -EEXIST) {
-		snprintf(err, errlen, "module_register: %s", strerror(-ret));
-		return NULL;
-	}
-	mods = sink_mods(a->nodes);
+	mods = routing_modules(a->nodes);
 	r.s = routing_sim(a, mods, err, errlen);
 	json_decref(mods);
 	if (!r.s)
@@ -257,6 +250,8 @@ json_t *sim_srum_run(const struct routing_args *a, char *err, size_t errlen)
 	r.ops = *r.orig;
 	r.ops.send = wrap_send;
 	r.ops.neighbours = wrap_neighbours;
+	r.ops.deliver = wrap_deliver;
+	r.nmsgs = a->messages;
 	r.down = calloc(r.g->off[n] + 1, 1);
 	r.delivered = calloc(a->messages, sizeof(uint32_t));
 	reach = calloc(a->messages, 1);
@@ -268,7 +263,6 @@ json_t *sim_srum_run(const struct routing_args *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	cur = &r;
 	for (uint32_t i = 0; i < n; i++)
 		sim_node(r.s, i)->rt = &r.ops;
 	rng_seed(&rng, a->seed ^ 0x5e0d);
@@ -302,7 +296,7 @@ json_t *sim_srum_run(const struct routing_args *a, char *err, size_t errlen)
 			dst = rank[lo];
 			src = (uint32_t)rng_below(&rng, n - 1);
 			src += src >= dst;
-			routing_bfs(r.g, src, dist, queue, bfs_down, NULL);
+			routing_bfs(r.g, src, dist, queue, bfs_down, &r);
 			reach[t.sent] = dist[dst] != UINT32_MAX && dist[dst] <= SR_HOPS_MAX;
 			{
 				uint32_t num = (uint32_t)t.sent;
@@ -312,6 +306,7 @@ json_t *sim_srum_run(const struct routing_args *a, char *err, size_t errlen)
 			}
 			t.sent++;
 		}
+		sim_schedule_app(r.s, now + STEP_NS, 0, 0); /* the clock reaches the step's end */
 		sim_set_until(r.s, now + STEP_NS);
 		sim_run(r.s);
 	}
@@ -328,7 +323,6 @@ out:
 	if (r.s)
 		for (uint32_t i = 0; i < n; i++)
 			sim_node(r.s, i)->rt = r.orig;
-	cur = NULL;
 	sim_free(r.s);
 	free(r.down);
 	free(r.out);

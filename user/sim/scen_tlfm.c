@@ -59,8 +59,7 @@ json_t *sim_tlfm_run(const struct routing_args *a, char *err, size_t errlen)
 	cfg.graph.beta = a->beta;
 	cfg.graph.file = a->edges;
 	cfg.seed = a->seed;
-	cfg.scenario = SCEN_NONE;
-	s = sim_new(&cfg, mods, err, errlen);
+	s = sim_new(&cfg, mods, NULL, NULL, err, errlen);
 	json_decref(mods);
 	if (!s)
 		return NULL;
