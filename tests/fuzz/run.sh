@@ -44,5 +44,7 @@ fuzz overlay tests/fuzz/fuzz_overlay.c user/modules/topology_wire.c user/modules
 	user/core/icc.c user/core/id.c
 fuzz modparam tests/fuzz/fuzz_modparam.c user/core/modparam.c user/core/node.c user/core/icc.c \
 	user/core/id.c -ljansson
+fuzz routing tests/fuzz/fuzz_routing.c user/modules/tlfm_wire.c user/modules/spdm_wire.c \
+	user/modules/srum_wire.c user/core/icc.c user/core/id.c
 echo "fuzz: $pass passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]
