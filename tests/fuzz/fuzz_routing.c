@@ -53,7 +53,8 @@ static void check_srum(const uint8_t *data, size_t len)
 	}
 	if (srum_rerr_decode(data, len, &e, NULL) == 0) {
 		if (e.nback > SR_HOPS_MAX || e.pos >= e.nback ||
-		    srum_rerr_encode(&e, out, sizeof(out), NULL) != (int)len || memcmp(out, data, len))
+		    srum_rerr_encode(&e, out, sizeof(out), NULL) != (int)len ||
+		    memcmp(out, data, len))
 			abort();
 	}
 }

@@ -342,3 +342,63 @@ Test(srum_wire, route_error_round_trip_and_checks)
 	e.nback = SR_HOPS_MAX + 1;
 	cr_assert_eq(srum_rerr_encode(&e, buf, sizeof(buf), NULL), -EINVAL);
 }
+
+static json_t *call_op(struct module *m, const char *name, json_t *req, char *err, size_t errlen)
+{
+	for (const struct module_ctl_op *op = m->ops->ctl_ops; op && op->name; op++)
+		if (!strcmp(op->name, name)) {
+			json_t *r = op->fn(m, req, err, errlen);
+
+			json_decref(req);
+			return r;
+		}
+	cr_assert_fail("no op %s", name);
+	return NULL;
+}
+
+Test(srum, control_ops)
+{
+	struct sim *s = srumt_sim(GRAPH_RING, 12, NULL, NULL);
+	char hex[ID_HEX_LEN + 1], err[128] = "";
+	json_t *r;
+
+	id_fmt(sim_node(s, 6)->id.b, hex);
+	r = call_op(mod(s, 0, SRUM_NAME), "srum_send",
+		    json_pack("{s:s, s:s, s:s}", "to", hex, "module", "echo", "payload", "hi"), err,
+		    sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	cr_assert(json_is_false(json_object_get(r, "sent")), "buffered: no path yet");
+	json_decref(r);
+	sim_run(s);
+	cr_assert_eq(mod(s, 6, "echo")->ctr[ECHO_C_RECEIVED], 1);
+	r = call_op(mod(s, 0, SRUM_NAME), "srum_paths", json_object(), err, sizeof(err));
+	cr_assert_not_null(r);
+	cr_assert_geq(json_array_size(json_object_get(r, "paths")), 1);
+	json_decref(r);
+	cr_assert_null(call_op(
+		mod(s, 0, SRUM_NAME), "srum_send",
+		json_pack("{s:s, s:s, s:s}", "to", "xyz", "module", "echo", "payload", "hi"), err,
+		sizeof(err)));
+	cr_assert(strstr(err, "'to'"), "%s", err);
+	id_fmt(sim_node(s, 9)->id.b, hex);
+	r = call_op(mod(s, 0, SPDM_NAME), "spdm_discover", json_pack("{s:s}", "to", hex), err,
+		    sizeof(err));
+	cr_assert(json_is_true(json_object_get(r, "started")));
+	json_decref(r);
+	r = call_op(mod(s, 0, SPDM_NAME), "spdm_discover", json_pack("{s:s}", "to", hex), err,
+		    sizeof(err));
+	cr_assert(json_is_false(json_object_get(r, "started")), "already running");
+	json_decref(r);
+	r = call_op(mod(s, 0, "tlfm"), "tlfm_send",
+		    json_pack("{s:s, s:s, s:i}", "module", "echo", "payload", "x", "tokens", 3),
+		    err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	cr_assert_eq(json_integer_value(json_object_get(r, "sent")), 2);
+	json_decref(r);
+	cr_assert_null(call_op(mod(s, 0, "tlfm"), "tlfm_send",
+			       json_pack("{s:s, s:s}", "module", "echo", "payload", "x"), err,
+			       sizeof(err)),
+		       "tokens required unless plain");
+	sim_run(s);
+	sim_free(s);
+}

@@ -5,6 +5,7 @@
 
 #include "core/modparam.h"
 #include "core/node.h"
+#include "modules/routing_ctl.h"
 #include "modules/spdm.h"
 #include "modules/srum.h"
 #include "modules/tlfm.h"
@@ -542,4 +543,5 @@ const struct module_ops spdm_module = {
 	.recv = spdm_recv,
 	.timer = spdm_timer,
 	.stop = spdm_stop,
+	.ctl_ops = spdm_ctl_ops,
 };

@@ -5,6 +5,7 @@
 
 #include "core/modparam.h"
 #include "core/node.h"
+#include "modules/routing_ctl.h"
 #include "modules/srum.h"
 
 #define NS_PER_MS   1000000ULL
@@ -755,4 +756,5 @@ const struct module_ops srum_module = {
 	.timer = srum_timer,
 	.stop = srum_stop,
 	.link = srum_link,
+	.ctl_ops = srum_ctl_ops,
 };

@@ -5,6 +5,7 @@
 
 #include "core/modparam.h"
 #include "core/node.h"
+#include "modules/routing_ctl.h"
 #include "modules/tlfm.h"
 
 #define NS_PER_MS 1000000ULL
@@ -538,4 +539,5 @@ const struct module_ops tlfm_module = {
 	.init = tlfm_init,
 	.recv = tlfm_recv,
 	.stop = tlfm_stop,
+	.ctl_ops = tlfm_ctl_ops,
 };
