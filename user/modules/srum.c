@@ -27,8 +27,11 @@ struct srum_qmsg {
 	uint8_t *data;
 };
 
+#define SRUM_REDISCOVER_MAX 2 /* discoveries again when the path found is unusable */
+
 struct srum_buf {
 	struct node_id dst;
+	uint32_t rediscovered;
 	uint32_t head, count; /* ring of buf_msgs */
 	struct srum_qmsg *q;
 };
@@ -485,10 +488,23 @@ void srum_discovery_done(struct module *m, const struct node_id *target, bool fo
 		struct srum_qmsg *q = buf_at(s, b, 0);
 		struct srum_data_hdr h = q->h;
 
-		if (found && send_cached(m, &h, q->data, q->len) == 0)
-			rt_count(m, SRUM_C_BUF_FLUSHED, 1);
-		else
-			rt_count(m, SRUM_C_BUF_NO_ROUTE, 1);
+		if (found && send_cached(m, &h, q->data, q->len) < 0) {
+			/*
+			 * The path found broke already (its links went down since):
+			 * keep the rest and discover again; the buffer timeout bounds this.
+			 */
+			int ret = b->rediscovered++ < SRUM_REDISCOVER_MAX
+					  ? spdm_discover_from(m, target)
+					  : -ELOOP;
+
+			if (ret == 0 || ret == -EALREADY) {
+				if (ret == 0)
+					rt_count(m, SRUM_C_DISCOVERIES, 1);
+				return;
+			}
+			found = false;
+		}
+		rt_count(m, found ? SRUM_C_BUF_FLUSHED : SRUM_C_BUF_NO_ROUTE, 1);
 		buf_pop(s, b);
 	}
 	buf_remove(s, i);
