@@ -11,14 +11,14 @@
 #         discoveries, salvages, loops;
 # then events per second and peak memory of each scenario at BIG nodes.
 # Env: SIM (build/ipop-sim), ROUTING_NODES (10000), ROUTING_SEEDS (5),
-#   ROUTING_PAIRS (100), ROUTING_MESSAGES (1000), ROUTING_BIG (100000; 0 skips).
+#   ROUTING_PAIRS (100), ROUTING_MESSAGES (300), ROUTING_BIG (100000; 0 skips).
 # Prints tables; exit 0, or 1 when a target is missed.
 set -u
 SIM=${SIM:-build/ipop-sim}
 N=${ROUTING_NODES:-10000}
 SEEDS=${ROUTING_SEEDS:-5}
 PAIRS=${ROUTING_PAIRS:-100}
-MSGS=${ROUTING_MESSAGES:-1000}
+MSGS=${ROUTING_MESSAGES:-300}
 BIG=${ROUTING_BIG:-100000}
 command -v jq >/dev/null || { echo "SKIP: jq needed"; exit 249; }
 [ -x "$SIM" ] || { echo "SKIP: $SIM not built"; exit 249; }
