@@ -5,6 +5,7 @@
 #include "daemon/daemon.h"
 
 const struct cli_cmd *const cli_commands[] = {
-	&cmd_load,   &cmd_unload, &cmd_status, &cmd_flows, &cmd_table, &cmd_stats,
-	&cmd_daemon, &cmd_cmm,	  &cmd_export, &cmd_top,   &cmd_smm,   NULL,
+	&cmd_load,  &cmd_unload, &cmd_status, &cmd_flows,  &cmd_table,
+	&cmd_stats, &cmd_daemon, &cmd_cmm,    &cmd_export, &cmd_top,
+	&cmd_smm,   &cmd_tlfm,	 &cmd_spdm,   &cmd_srum,   NULL,
 };
