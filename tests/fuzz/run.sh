@@ -46,6 +46,8 @@ fuzz cert tests/fuzz/fuzz_cert.c user/core/cert.c user/core/ident.c user/core/id
 fuzz hs tests/fuzz/fuzz_hs.c user/core/hs.c user/core/cert.c user/core/ident.c user/core/id.c
 fuzz modparam tests/fuzz/fuzz_modparam.c user/core/modparam.c user/core/node.c user/core/icc.c \
 	user/core/id.c -ljansson
+fuzz routing tests/fuzz/fuzz_routing.c user/modules/tlfm_wire.c user/modules/spdm_wire.c \
+	user/modules/srum_wire.c user/core/icc.c user/core/id.c
 fuzz sr tests/fuzz/fuzz_sr.c user/vpn/sr_wire.c user/core/id.c
 echo "fuzz: $pass passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]
