@@ -209,8 +209,8 @@ static int open_and_load(struct attach_state *s)
 	if (err) {
 		if (err == -EPERM)
 			return cli_err("permission denied loading BPF programs (run as root)"), err;
-		return cli_err("cannot load the BPF programs (pinned maps under %s incompatible?): "
-			       "%s",
+		return cli_err("cannot load the BPF programs (pinned maps under %s incompatible? "
+			       "a flow map pinned by an older build: unload --all): %s",
 			       s->o->pin_path, strerror(-err)),
 		       err;
 	}

@@ -137,7 +137,10 @@ const char *stats_end_reason_name(unsigned int reason);
 /* The JSON name of a datapath counter (enum dp_stat): "packets", "parse_errors", ... */
 const char *stats_dp_name(unsigned int idx);
 
-/* NULL with errno set (EINVAL for a bad cfg or map, ENOMEM). */
+/*
+ * NULL with errno set (EINVAL for a bad cfg or map, EPROTO for a flow map
+ * whose values are not this build's struct flow_value, ENOMEM).
+ */
 struct stats *stats_new(const struct stats_cfg *cfg, const struct stats_maps *maps);
 /* Stops the thread if it runs. Snapshots still held stay valid until put. */
 void stats_free(struct stats *s);
