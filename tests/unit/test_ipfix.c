@@ -426,3 +426,300 @@ Test(ipfix, parse_target)
 	big[sizeof(big) - 1] = 0;
 	cr_assert_eq(ipfix_parse_target(&c, big, err, sizeof(err)), -EINVAL, "oversized host");
 }
+
+/* ---- active-timeout records of the real statistics code ---- */
+
+struct sink_log {
+	struct ipfix_rec r[16];
+	size_t n;
+};
+
+static void log_sink(void *ctx, const struct stats_ended *e)
+{
+	struct sink_log *l = ctx;
+
+	cr_assert_lt(l->n, 16);
+	ipfix_rec_build(&l->r[l->n++], e, &clk);
+}
+
+static int mkmap(enum bpf_map_type t, __u32 ks, __u32 vs, __u32 max)
+{
+	int fd = bpf_map_create(t, NULL, ks, vs, max, NULL);
+
+	cr_assert_geq(fd, 0, "bpf_map_create: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * One long flow, cut by the active timeout twice and ended by the idle
+ * timeout: each map entry the datapath made for it becomes one record, and
+ * the records add up to exactly what the datapath counted, with no overlap
+ * in time.
+ */
+Test(ipfix, active_timeout_records_add_up)
+{
+	struct stats_cfg cfg;
+	struct stats_maps m;
+	struct sink_log log = { .n = 0 };
+	struct stats_ended e = ended4();
+	struct stats *s;
+	/* what the datapath counts between passes: packets, bytes, first, last (ms) */
+	static const uint64_t seg[3][4] = {
+		{ 1000, 1000 * 1514, 100, 1150 },
+		{ 700, 700 * 1514 - 300, 1210, 2400 },
+		{ 3, 3 * 66, 2500, 2600 },
+	};
+	static const uint64_t pass_ms[3] = { 1200, 2450, 4000 };
+	uint64_t pk = 0, by = 0, ip = 0;
+
+	cr_assert_eq(geteuid(), 0, "creates BPF maps: needs root");
+	m.flows = mkmap(BPF_MAP_TYPE_LRU_HASH, sizeof(struct flow_key), sizeof(struct flow_value),
+			64);
+	m.dp_stats = mkmap(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, DP_STAT_MAX);
+	m.table_stats = mkmap(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct cls_table_stats), 8);
+	m.tables = mkmap(BPF_MAP_TYPE_HASH, 4, sizeof(struct cls_table_def), 8);
+	stats_cfg_defaults(&cfg);
+	cfg.active_timeout_s = 1;
+	cfg.idle_timeout_s = 1;
+	cfg.end_sink = log_sink;
+	cfg.end_sink_ctx = &log;
+	s = stats_new(&cfg, &m);
+	cr_assert_not_null(s, "stats_new: %s", strerror(errno));
+	for (int i = 0; i < 3; i++) {
+		struct flow_value v = { .packets = seg[i][0], .bytes = seg[i][1], .l2_len = 14 };
+
+		v.first_seen_ns = MS(1000000) + MS(seg[i][2]);
+		v.last_seen_ns = MS(1000000) + MS(seg[i][3]);
+		v.seg_extra = seg[i][0] / 2;
+		cr_assert_eq(bpf_map_update_elem(m.flows, &e.key, &v, BPF_NOEXIST), 0,
+			     "the previous entry was ended (deleted)");
+		cr_assert_eq(stats_pass(s, MS(1000000) + MS(pass_ms[i])), 0);
+		cr_assert_eq(log.n, (size_t)i + 1, "one record per pass");
+		pk += seg[i][0];
+		by += seg[i][1];
+		ip += seg[i][1] - 14 * seg[i][0];
+	}
+	uint64_t sp = 0, sb = 0, so = 0;
+	for (size_t i = 0; i < log.n; i++) {
+		sp += log.r[i].packets;
+		sb += log.r[i].l2_octets;
+		so += log.r[i].octets;
+		cr_assert_eq(log.r[i].end_reason, i < 2 ? IPFIX_END_ACTIVE : IPFIX_END_IDLE);
+		cr_assert_eq(log.r[i].start_ms, WALL0_MS + seg[i][2]);
+		cr_assert_eq(log.r[i].end_ms, WALL0_MS + seg[i][3]);
+		if (i)
+			cr_assert_gt(log.r[i].start_ms, log.r[i - 1].end_ms, "records overlap");
+	}
+	cr_assert_eq(sp, pk, "packets: records %llu, datapath %llu", (unsigned long long)sp,
+		     (unsigned long long)pk);
+	cr_assert_eq(sb, by);
+	cr_assert_eq(so, ip);
+	stats_free(s);
+	close(m.flows);
+	close(m.dp_stats);
+	close(m.table_stats);
+	close(m.tables);
+}
+
+/* ---- the exporter on loopback ---- */
+
+static int listen_on(int type, char *port, size_t plen)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
+
+	cr_assert_geq(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "bind: %s", strerror(errno));
+	if (type == SOCK_STREAM)
+		cr_assert_eq(listen(fd, 4), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	snprintf(port, plen, "%u", ntohs(a.sin_port));
+	return fd;
+}
+
+static struct ipfix *exporter(int transport, const char *port, unsigned int queue_max)
+{
+	struct ipfix_cfg c = { .transport = transport,
+			       .domain = 7,
+			       .queue_max = queue_max,
+			       .export_interval_ms = 20,
+			       .backoff_max_ms = 200 };
+	char err[256];
+	struct ipfix *x;
+
+	snprintf(c.host, sizeof(c.host), "127.0.0.1");
+	snprintf(c.port, sizeof(c.port), "%s", port);
+	x = ipfix_new(&c, err, sizeof(err));
+	cr_assert_not_null(x, "ipfix_new: %s", err);
+	cr_assert_eq(ipfix_start(x), 0);
+	return x;
+}
+
+static void feed(struct ipfix *x, int from, int n)
+{
+	for (int i = from; i < from + n; i++) {
+		struct stats_ended e = ended4();
+
+		e.key.sport = (uint16_t)(10000 + i);
+		e.val.packets = (uint64_t)i + 1;
+		if (i % 2)
+			e.key.l3 = FLOW_L3_IPV6;
+		ipfix_sink(x, &e);
+	}
+}
+
+/* Read one whole message from a stream (or a datagram); 0 on timeout/EOF. */
+static size_t read_msg(int fd, bool stream, uint8_t *buf, size_t cap, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t got = 0, want = 4;
+
+	if (!stream) {
+		if (poll(&p, 1, timeout_ms) != 1)
+			return 0;
+		ssize_t n = recv(fd, buf, cap, 0);
+		return n > 0 ? (size_t)n : 0;
+	}
+	while (got < want) {
+		if (poll(&p, 1, timeout_ms) != 1)
+			return 0;
+		ssize_t n = recv(fd, buf + got, want - got, 0);
+		if (n <= 0)
+			return 0;
+		got += n;
+		if (got == 4) {
+			want = rd16(buf + 2);
+			cr_assert_geq(want, 16);
+			cr_assert_leq(want, cap);
+		}
+	}
+	return got;
+}
+
+/* Messages until `want` data records arrived; checks templates come first. */
+static void collect(int fd, bool stream, struct ipfix_dec *dec, int want, bool *seen_port)
+{
+	static uint8_t buf[65536];
+	struct ipfix_rec r[512];
+	char err[256];
+	int got = 0;
+
+	for (int guard = 0; got < want && guard < 200; guard++) {
+		size_t n = read_msg(fd, stream, buf, sizeof(buf), 3000);
+
+		cr_assert_gt(n, 0, "no message (have %d of %d records)", got, want);
+		cr_assert_eq(rd16(buf), 10);
+		cr_assert_eq(rd32(buf + 12), 7, "observation domain");
+		int k = ipfix_dec_msg(dec, buf, n, r, NULL, 512, err, sizeof(err));
+		cr_assert_geq(k, 0, "%s", err);
+		for (int i = 0; i < k; i++) {
+			int idx = r[i].sport - 10000;
+
+			cr_assert(idx >= 0 && idx < 1000, "sport %u", r[i].sport);
+			cr_assert_eq(r[i].packets, (uint64_t)idx + 1, "a template was missing");
+			cr_assert(!seen_port[idx], "record %d twice", idx);
+			seen_port[idx] = true;
+		}
+		got += k;
+	}
+	cr_assert_eq(got, want);
+}
+
+Test(ipfix, export_udp)
+{
+	char port[16], err[256];
+	int fd = listen_on(SOCK_DGRAM, port, sizeof(port));
+	struct ipfix *x = exporter(IPFIX_UDP, port, 1000);
+	struct ipfix_dec *dec = ipfix_dec_new(err, sizeof(err));
+	struct ipfix_counters c;
+	bool seen[1000] = { false };
+
+	feed(x, 0, 300);
+	collect(fd, false, dec, 300, seen);
+	ipfix_counters(x, &c);
+	cr_assert_eq(c.records_queued, 300);
+	cr_assert_eq(c.records_sent, 300);
+	cr_assert_eq(c.records_dropped + c.records_lost, 0);
+	cr_assert_geq(c.templates_sent, 1);
+	cr_assert_gt(c.messages_sent, 5, "1400-byte datagrams: many");
+	ipfix_free(x);
+	ipfix_dec_free(dec);
+	close(fd);
+}
+
+/* TCP: the collector closes; nothing queued is lost; templates again on the new connection. */
+Test(ipfix, export_tcp_collector_closes)
+{
+	char port[16], err[256];
+	int lfd = listen_on(SOCK_STREAM, port, sizeof(port)), cfd;
+	struct ipfix *x = exporter(IPFIX_TCP, port, 1000);
+	struct ipfix_dec *dec = ipfix_dec_new(err, sizeof(err));
+	struct ipfix_counters c;
+	bool seen[1000] = { false };
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	feed(x, 0, 200);
+	cr_assert_eq(poll(&p, 1, 3000), 1, "no connection");
+	cfd = accept(lfd, NULL, NULL);
+	collect(cfd, true, dec, 200, seen);
+	close(cfd); /* collector goes away */
+	usleep(100000);
+	feed(x, 200, 300); /* queued while it is away */
+	ipfix_dec_free(dec);
+	dec = ipfix_dec_new(err, sizeof(err)); /* a new collector knows no templates */
+	cr_assert_eq(poll(&p, 1, 3000), 1, "no reconnection");
+	cfd = accept(lfd, NULL, NULL);
+	collect(cfd, true, dec, 300, seen);
+	ipfix_counters(x, &c);
+	cr_assert_eq(c.records_sent, 500);
+	cr_assert_eq(c.connects, 2);
+	cr_assert_eq(c.templates_sent, 2, "once per connection");
+	cr_assert_eq(c.records_dropped + c.records_lost, 0);
+	ipfix_free(x);
+	ipfix_dec_free(dec);
+	close(cfd);
+	close(lfd);
+}
+
+/* Nobody listens: connects fail and back off, records wait, the sink never blocks. */
+Test(ipfix, export_tcp_unreachable_bounded)
+{
+	char port[16];
+	int lfd = listen_on(SOCK_STREAM, port, sizeof(port));
+	struct ipfix *x;
+	struct ipfix_counters c;
+	struct timespec t0, t1;
+	char err[512];
+
+	close(lfd); /* the port is now closed */
+	x = exporter(IPFIX_TCP, port, 100);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	feed(x, 0, 250);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt((t1.tv_sec - t0.tv_sec) * 1000000000ll + t1.tv_nsec - t0.tv_nsec, 100000000ll,
+		     "the sink must not wait for the collector");
+	usleep(700000);
+	ipfix_counters(x, &c);
+	cr_assert_eq(c.records_queued, 100);
+	cr_assert_eq(c.records_dropped, 150, "overflow counted");
+	cr_assert_eq(c.queue_len, 100, "records wait for the collector");
+	cr_assert_eq(c.records_sent, 0);
+	cr_assert_geq(c.connect_failures, 2, "retried");
+	cr_assert_leq(c.connect_failures, 10, "with backoff (100, 200, 200... ms)");
+	ipfix_last_error(x, err, sizeof(err));
+	cr_assert(strstr(err, "refused"), "last error: %s", err);
+	ipfix_free(x); /* does not hang */
+}
+
+Test(ipfix, unresolvable_collector)
+{
+	struct ipfix_cfg c = { .transport = IPFIX_UDP };
+	char err[256] = "";
+
+	snprintf(c.host, sizeof(c.host), "collector.invalid");
+	snprintf(c.port, sizeof(c.port), "4739");
+	cr_assert_null(ipfix_new(&c, err, sizeof(err)));
+	cr_assert(strstr(err, "collector.invalid"), "error names the host: %s", err);
+}

@@ -4,7 +4,8 @@
  * interfaces (or adopts what a previous daemon left attached), owns the
  * flow-table controller, runs the statistics thread, and serves the
  * control ops table_add, table_del, table_list, flows, flows_ended,
- * flows_end, dp_stats and flow_status.
+ * flows_end, dp_stats and flow_status; with opts.ipfix, exports every ended
+ * flow to an IPFIX collector (flow_status shows the exporter's counters).
  */
 #ifndef IPOP_FLOWD_H
 #define IPOP_FLOWD_H
@@ -22,6 +23,10 @@ struct flowd_opts {
 	unsigned int stats_interval_s;
 	unsigned int idle_timeout_s, active_timeout_s; /* 0: never */
 	bool keep_attached;
+	/* IPFIX export of ended flows (flow/ipfix.h): HOST:PORT[/udp|/tcp], or NULL */
+	const char *ipfix;
+	unsigned int ipfix_domain;	/* observation domain ID */
+	unsigned int ipfix_interval_ms; /* longest a record waits (default 1000) */
 };
 
 /* Fill unset fields from a config's "flows" object (CLI options win). -EINVAL with err. */

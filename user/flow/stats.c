@@ -325,6 +325,8 @@ static void ended_add(struct stats *s, const struct flow_key *k, const struct fl
 	if (s->ring_n < s->cfg.ended_max)
 		s->ring_n++;
 	s->ended_count[reason]++;
+	if (s->cfg.end_sink)
+		s->cfg.end_sink(s->cfg.end_sink_ctx, e);
 }
 
 /*

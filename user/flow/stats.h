@@ -51,12 +51,21 @@
 #define STATS_ENDED_MAX_DEFAULT	  1024
 #define STATS_EWMA_ALPHA_DEFAULT  0.3
 
+struct stats_ended;
+
 struct stats_cfg {
 	unsigned int interval_ms;      /* 0 = default 1000 */
 	unsigned int idle_timeout_s;   /* 0 = never expire on idle */
 	unsigned int active_timeout_s; /* 0 = never */
 	unsigned int ended_max;	       /* recently ended flows kept; 0 = default 1024 */
 	double ewma_alpha;	       /* weight of the newest interval, (0, 1]; 0 = default 0.3 */
+	/*
+	 * Optional end sink (the IPFIX exporter): called for every flow that
+	 * ends, whatever the reason, with the record that enters the ended
+	 * ring; under the statistics lock, so it must not block.
+	 */
+	void (*end_sink)(void *ctx, const struct stats_ended *e);
+	void *end_sink_ctx;
 };
 
 /* Map fds, owned by the caller; they must outlive the struct stats. */
