@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "daemon/flowd.h"
 #include "flow/ipfix.h"
 
 #define MS(x) ((uint64_t)(x)*1000000ull)
@@ -539,13 +540,15 @@ static int listen_on(int type, char *port, size_t plen)
 	return fd;
 }
 
-static struct ipfix *exporter(int transport, const char *port, unsigned int queue_max)
+static struct ipfix *exporter_tm(int transport, const char *port, unsigned int queue_max,
+				 unsigned int template_msgs)
 {
 	struct ipfix_cfg c = { .transport = transport,
 			       .domain = 7,
 			       .queue_max = queue_max,
 			       .export_interval_ms = 20,
-			       .backoff_max_ms = 200 };
+			       .backoff_max_ms = 200,
+			       .template_msgs = template_msgs };
 	char err[256];
 	struct ipfix *x;
 
@@ -555,6 +558,25 @@ static struct ipfix *exporter(int transport, const char *port, unsigned int queu
 	cr_assert_not_null(x, "ipfix_new: %s", err);
 	cr_assert_eq(ipfix_start(x), 0);
 	return x;
+}
+
+static struct ipfix *exporter(int transport, const char *port, unsigned int queue_max)
+{
+	return exporter_tm(transport, port, queue_max, 0);
+}
+
+/*
+ * Counters once records_sent reached n: the thread counts a message after
+ * send() returns, which can be after the collector has read it (bounded).
+ */
+static void counters_at(struct ipfix *x, uint64_t n, struct ipfix_counters *c)
+{
+	for (int i = 0; i < 300; i++) {
+		ipfix_counters(x, c);
+		if (c->records_sent >= n)
+			return;
+		usleep(10000);
+	}
 }
 
 static void feed(struct ipfix *x, int from, int n)
@@ -638,7 +660,7 @@ Test(ipfix, export_udp)
 
 	feed(x, 0, 300);
 	collect(fd, false, dec, 300, seen);
-	ipfix_counters(x, &c);
+	counters_at(x, 300, &c);
 	cr_assert_eq(c.records_queued, 300);
 	cr_assert_eq(c.records_sent, 300);
 	cr_assert_eq(c.records_dropped + c.records_lost, 0);
@@ -672,7 +694,7 @@ Test(ipfix, export_tcp_collector_closes)
 	cr_assert_eq(poll(&p, 1, 3000), 1, "no reconnection");
 	cfd = accept(lfd, NULL, NULL);
 	collect(cfd, true, dec, 300, seen);
-	ipfix_counters(x, &c);
+	counters_at(x, 500, &c);
 	cr_assert_eq(c.records_sent, 500);
 	cr_assert_eq(c.connects, 2);
 	cr_assert_eq(c.templates_sent, 2, "once per connection");
@@ -722,4 +744,65 @@ Test(ipfix, unresolvable_collector)
 	snprintf(c.port, sizeof(c.port), "4739");
 	cr_assert_null(ipfix_new(&c, err, sizeof(err)));
 	cr_assert(strstr(err, "collector.invalid"), "error names the host: %s", err);
+}
+
+/* UDP: templates again every template_msgs messages (a collector that started late learns them). */
+Test(ipfix, export_udp_template_every_n_messages)
+{
+	char port[16];
+	int fd = listen_on(SOCK_DGRAM, port, sizeof(port));
+	struct ipfix *x = exporter_tm(IPFIX_UDP, port, 1000, 3);
+	static uint8_t buf[65536];
+	int data_msgs = 0, tmpl_msgs = 0, since = 0, worst = 0;
+
+	feed(x, 0, 400);
+	for (int guard = 0; guard < 400; guard++) {
+		size_t n = read_msg(fd, false, buf, sizeof(buf), 1000);
+
+		if (!n)
+			break;
+		if (rd16(buf + 16) == 2) { /* first set: a template set */
+			tmpl_msgs++;
+			since = 0;
+		} else {
+			data_msgs++;
+			since++;
+			worst = since > worst ? since : worst;
+		}
+	}
+	cr_assert_gt(data_msgs, 10);
+	cr_assert_leq(worst, 3, "%d data messages without templates in between", worst);
+	cr_assert_geq(tmpl_msgs, data_msgs / 3);
+	ipfix_free(x);
+	close(fd);
+}
+
+/* The config's "flows" object: ipfix, ipfix_domain, ipfix_interval_ms; the command line wins. */
+Test(ipfix, flows_config_keys)
+{
+	struct flowd_opts o;
+	char err[256];
+	json_error_t je;
+	json_t *j = json_loads("{\"ipfix\": \"127.0.0.1:4739/tcp\", \"ipfix_domain\": 9, "
+			       "\"ipfix_interval_ms\": 250}",
+			       0, &je);
+
+	memset(&o, 0, sizeof(o));
+	cr_assert_eq(flowd_opts_from_json(&o, j, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(o.ipfix, "127.0.0.1:4739/tcp");
+	cr_assert_eq(o.ipfix_domain, 9);
+	cr_assert_eq(o.ipfix_interval_ms, 250);
+	memset(&o, 0, sizeof(o));
+	o.ipfix = "10.0.0.1:2055";
+	cr_assert_eq(flowd_opts_from_json(&o, j, err, sizeof(err)), 0);
+	cr_assert_str_eq(o.ipfix, "10.0.0.1:2055", "the command line wins");
+	json_decref(j);
+	j = json_loads("{\"ipfix\": 4739}", 0, &je);
+	memset(&o, 0, sizeof(o));
+	cr_assert_eq(flowd_opts_from_json(&o, j, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "flows.ipfix"), "%s", err);
+	json_decref(j);
+	j = json_loads("{\"ipfix_domain\": -1}", 0, &je);
+	cr_assert_eq(flowd_opts_from_json(&o, j, err, sizeof(err)), -EINVAL);
+	json_decref(j);
 }
