@@ -138,7 +138,7 @@ trap '[ -n "${FAILED:-}" ] || echo "bench: failed (line $LINENO): $BASH_COMMAND"
 preflight()
 {
 	[ "$(id -u)" -eq 0 ] || die "run as root"
-	for f in "$IPOP" "$PKTGEN" "$BENCH_PROG" "$BARE" "$BUILD/ipop_flow.bpf.o" \
+	for f in "$IPOP" "$PKTGEN" "$BENCH_PROG" "$BARE" "$BUILD/ipop_flow.bpf.o" "$BUILD/tools/bench_ipfix" \
 		"$BUILD/ipop_flow_percpu.bpf.o"; do
 		[ -f "$f" ] || die "missing $f (run 'make bench')"
 	done
@@ -511,6 +511,18 @@ main()
 		[ -z "${XCHECK[softflowd]:-}" ] || echo "- softflowd reads through libpcap (TPACKET_V3, no timeout): frames reach it a ring block at a time, and those of the last, unfilled block wait for more traffic, so its count trails what was received."
 		echo
 		echo "Backlog (softnet) drops during the runs: $(($(softnet_drops) - sn0)). ICMP port-unreachable replies sent (rate-limited): $((icmp1 - icmp0)). ksoftirqd/$CPU ran $((KSOFT * 10)) ms during the measured runs (charged to no configuration), against $((BUSYTOT / 1000000)) ms charged in all. Failed sendmmsg calls: $SENDERR."
+		echo
+		echo "## IPFIX exporter (tests/tools/bench_ipfix.c)"
+		echo
+		echo "100,000 flows end per second (one statistics pass a second hands them over at once) for 5 s; the exporter encodes them with libfixbuf and sends them to a socket on loopback. CPU: the process's CPU time minus the feeding and draining threads' own, over the wall time."
+		echo
+		echo "| run | records/s sent | exporter CPU | per record | |"
+		echo "|---|---:|---:|---:|---|"
+	} >>"$OUT"
+	echo "bench_ipfix ..." >&2
+	"$BUILD/tools/bench_ipfix" --rate 100000 --seconds 5 --md "$OUT" >/dev/null
+	"$BUILD/tools/bench_ipfix" --rate 100000 --seconds 5 --tcp --md "$OUT" >/dev/null
+	{
 		echo
 		echo "Runtime $((SECONDS - t0)) s. Reproduce: \`make bench\` (root)."
 	} >>"$OUT"
