@@ -42,6 +42,8 @@ fuzz() {
 fuzz icc tests/fuzz/fuzz_icc.c user/core/icc.c user/core/id.c
 fuzz overlay tests/fuzz/fuzz_overlay.c user/modules/topology_wire.c user/modules/smm_wire.c \
 	user/core/icc.c user/core/id.c
+fuzz modparam tests/fuzz/fuzz_modparam.c user/core/modparam.c user/core/node.c user/core/icc.c \
+	user/core/id.c -ljansson
 fuzz ipfix_target tests/fuzz/fuzz_ipfix_target.c user/flow/ipfix_target.c
 echo "fuzz: $pass passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]

@@ -74,7 +74,6 @@ static int flows_ext_start(struct daemon *d)
 		fprintf(stderr, "ipop-bpf daemon: %s\n", err);
 		return ret;
 	}
-	flowd_register_ops();
 	return flowd_start(&flow_opts);
 }
 
@@ -88,7 +87,10 @@ static const struct daemon_ext flows_ext = {
 	.name = "flows",
 	.start = flows_ext_start,
 	.stop = flows_ext_stop,
+	.ctl_ops = flowd_ctl_ops,
 };
+
+static const struct daemon_ext top_ext = { .name = "top", .ctl_ops = top_ctl_ops };
 
 static void daemon_defaults(void *cfg)
 {
@@ -104,7 +106,7 @@ static int daemon_cmd_run(void *cfg)
 			       "(flow accounting)");
 	flow_opts = o->f;
 	daemon_register_ext(&flows_ext);
-	top_register_ops();
+	daemon_register_ext(&top_ext);
 	if (export_daemon_setup(&o->x)) /* after flows: started after it, stopped before */
 		return 1;
 	return daemon_run(&o->d) ? 1 : 0;

@@ -1,91 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The structured overlay on the control socket and the CLI: ops "smm_send"
- * and "topology", and `ipop-bpf smm send|topology`.
+ * `ipop-bpf smm send|topology`: the control ops smm_send (modules/smm_ctl.c)
+ * and topology (modules/topology_ctl.c) of a running daemon.
  */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
-#include "modules/smm.h"
-#include "modules/topology.h"
 
 #define SMM_CTL_TIMEOUT_MS 5000
-
-/* "FROM-TO": two node IDs (32 hex digits each). */
-static int parse_range(const char *s, struct node_id *from, struct node_id *to)
-{
-	char a[ID_HEX_LEN + 1];
-
-	if (strlen(s) != 2 * ID_HEX_LEN + 1 || s[ID_HEX_LEN] != '-')
-		return -EINVAL;
-	memcpy(a, s, ID_HEX_LEN);
-	a[ID_HEX_LEN] = '\0';
-	return id_parse(a, from->b) || id_parse(s + ID_HEX_LEN + 1, to->b) ? -EINVAL : 0;
-}
-
-static json_t *op_smm_send(struct daemon *d, json_t *req, char *err, size_t errlen)
-{
-	struct node *n = daemon_node(d);
-	struct module *smm = node_module(n, SMM_NAME);
-	const char *dmm = json_string_value(json_object_get(req, "module"));
-	json_t *payload = json_object_get(req, "payload"), *idv = json_object_get(req, "id");
-	json_t *range = json_object_get(req, "range");
-	struct node_id from = n->id, to = n->id;
-	char idhex[ID_HEX_LEN + 1];
-	struct msg_id id;
-	int sent;
-
-	if (!dmm || !json_is_string(payload) || (idv && !json_is_string(idv)) ||
-	    (range && !json_is_string(range))) {
-		snprintf(err, errlen, "'module' and 'payload' must be strings");
-		return NULL;
-	}
-	if (range && parse_range(json_string_value(range), &from, &to)) {
-		snprintf(err, errlen, "'range' must be FROM-TO (two 32-hex-digit IDs)");
-		return NULL;
-	}
-	if (idv && id_parse(json_string_value(idv), id.b)) {
-		snprintf(err, errlen, "'id' must be 32 hex digits");
-		return NULL;
-	}
-	if (!smm) {
-		snprintf(err, errlen, "module smm is not loaded");
-		return NULL;
-	}
-	if (!idv)
-		randombytes_buf(id.b, sizeof(id.b));
-	sent = smm_send(smm, &id, json_string_value(payload), json_string_length(payload), &from,
-			&to, dmm);
-	if (sent < 0) {
-		snprintf(err, errlen, "smm_send: %s", strerror(-sent));
-		return NULL;
-	}
-	id_fmt(id.b, idhex);
-	return json_pack("{s:b, s:s, s:i}", "ok", 1, "id", idhex, "sent", sent);
-}
-
-static json_t *op_topology(struct daemon *d, json_t *req, char *err, size_t errlen)
-{
-	struct module *t = node_module(daemon_node(d), TOPOLOGY_NAME);
-
-	(void)req;
-	if (!t) {
-		snprintf(err, errlen, "module topology is not loaded");
-		return NULL;
-	}
-	return topology_state_json(t);
-}
-
-void smm_register_ops(void)
-{
-	ctl_register_op("smm_send", op_smm_send);
-	ctl_register_op("topology", op_topology);
-}
 
 /* ---- ipop-bpf smm ---- */
 

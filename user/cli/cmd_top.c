@@ -429,10 +429,10 @@ static json_t *op_flows_top(struct daemon *d, json_t *req, char *err, size_t err
 	return rep;
 }
 
-void top_register_ops(void)
-{
-	ctl_register_op("flows_top", op_flows_top); /* -EEXIST on a second call: fine */
-}
+const struct ctl_op top_ctl_ops[] = {
+	{ "flows_top", op_flows_top },
+	{ NULL, NULL },
+};
 
 const struct cli_cmd cmd_top = {
 	.name = "top",

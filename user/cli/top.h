@@ -11,9 +11,11 @@
 #ifndef IPOP_TOP_H
 #define IPOP_TOP_H
 
+#include "daemon/ctl.h"
+
 #define TOP_LIMIT_MAX 2000
 
-/* Register flows_top (before daemon_run); idempotent. */
-void top_register_ops(void);
+/* The op flows_top (the daemon's "top" extension, cmd_daemon.c). */
+extern const struct ctl_op top_ctl_ops[];
 
 #endif /* IPOP_TOP_H */

@@ -506,18 +506,14 @@ static json_t *op_flow_status(struct daemon *d, json_t *req, char *err, size_t e
 		ipfix_json());
 }
 
-void flowd_register_ops(void)
-{
-	static const struct {
-		const char *name;
-		ctl_op_fn fn;
-	} ops[] = {
-		{ "table_add", op_table_add },	   { "table_del", op_table_del },
-		{ "table_list", op_table_list },   { "flows", op_flows },
-		{ "flows_ended", op_flows_ended }, { "flows_end", op_flows_end },
-		{ "dp_stats", op_dp_stats },	   { "flow_status", op_flow_status },
-	};
-
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		ctl_register_op(ops[i].name, ops[i].fn); /* -EEXIST on a second call: fine */
-}
+const struct ctl_op flowd_ctl_ops[] = {
+	{ "table_add", op_table_add },
+	{ "table_del", op_table_del },
+	{ "table_list", op_table_list },
+	{ "flows", op_flows },
+	{ "flows_ended", op_flows_ended },
+	{ "flows_end", op_flows_end },
+	{ "dp_stats", op_dp_stats },
+	{ "flow_status", op_flow_status },
+	{ NULL, NULL },
+};

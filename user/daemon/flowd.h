@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "daemon/ctl.h"
 
 struct flowd_opts {
 	const char *pin_path;
@@ -41,7 +42,7 @@ void flowd_stop(void);
 struct stats *flowd_stats(void);
 const char *flowd_pin_path(void);
 
-/* Register the control ops (idempotent); they answer "not running" until flowd_start. */
-void flowd_register_ops(void);
+/* The control ops of the flow side; they answer "not running" until flowd_start. */
+extern const struct ctl_op flowd_ctl_ops[];
 
 #endif /* IPOP_FLOWD_H */
