@@ -139,6 +139,15 @@ compare() { # compare FILE LABEL PORT_OFFSET
 	ok "[$2] ICMP, ICMPv6, UDP, UDPv6 exact; TCP $tcp IP bytes for 300000 of payload"
 }
 
+# ---- a collector name that does not resolve: a clear error at start, nothing left attached ----
+rc=0
+timeout 20 nsenter --net=/run/netns/$A "$IPOP" daemon --iface va$T --pin-path "$PIN" \
+	--ctl-socket "$SOCK" --ipfix collector.invalid:4739/tcp >"$WORK/bad.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "daemon with an unresolvable collector: exit $rc"
+grep -q 'collector.invalid' "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "error does not name the collector"; }
+[ -z "$(nsx $A tc filter show dev va$T egress)" ] || fail "egress filter left after the failed start"
+ok "unresolvable collector: $(grep -m1 collector.invalid "$WORK/bad.log")"
+
 # ---- UDP transport ----
 mkdir "$WORK/udp" "$WORK/tcp"
 bg nf1 nfcapd -b 127.0.0.1 -p $P_UDP -w "$WORK/udp" -t 3600

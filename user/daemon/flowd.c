@@ -145,22 +145,21 @@ static void close_maps(void)
 
 /* ---- IPFIX export: the statistics thread's end sink ---- */
 
-static int ipfix_open(const struct flowd_opts *o, struct stats_cfg *sc)
+/* The exporter and the sink in sc; -errno with the reason in err. */
+static int ipfix_open(const struct flowd_opts *o, struct stats_cfg *sc, char *err, size_t errlen)
 {
 	struct ipfix_cfg ic = { .domain = o->ipfix_domain,
 				.export_interval_ms = o->ipfix_interval_ms };
-	char err[600];
-	int rc = ipfix_parse_target(&ic, o->ipfix, err, sizeof(err));
+	int rc = ipfix_parse_target(&ic, o->ipfix, err, errlen);
 
 	if (!rc) {
-		fd_state.ipfix = ipfix_new(&ic, err, sizeof(err));
+		fd_state.ipfix = ipfix_new(&ic, err, errlen);
 		rc = fd_state.ipfix ? ipfix_start(fd_state.ipfix) : -errno;
 		if (rc && fd_state.ipfix)
-			snprintf(err, sizeof(err), "cannot start the IPFIX thread: %s",
-				 strerror(-rc));
+			snprintf(err, errlen, "cannot start the IPFIX thread: %s", strerror(-rc));
 	}
 	if (rc)
-		return cli_err("%s", err), rc;
+		return rc;
 	sc->end_sink = ipfix_sink;
 	sc->end_sink_ctx = fd_state.ipfix;
 	return 0;
@@ -233,8 +232,15 @@ int flowd_start(const struct flowd_opts *o)
 		sc.interval_ms = o->stats_interval_s * 1000;
 	sc.idle_timeout_s = o->idle_timeout_s;
 	sc.active_timeout_s = o->active_timeout_s;
-	if (o->ipfix && (err = ipfix_open(o, &sc)))
-		goto fail;
+	if (o->ipfix) {
+		char why[600];
+
+		err = ipfix_open(o, &sc, why, sizeof(why));
+		if (err) {
+			cli_err("%s", why);
+			goto fail;
+		}
+	}
 	fd_state.stats = stats_new(&sc, &fd_state.maps);
 	if (!fd_state.stats) {
 		err = -errno;
