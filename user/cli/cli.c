@@ -47,6 +47,13 @@ int cli_err(const char *fmt, ...)
 	return 1;
 }
 
+int cli_fail(int ret, const char *msg)
+{
+	if (ret >= 0)
+		return 0;
+	return msg && msg[0] ? cli_err("%s", msg) : cli_err("%s", strerror(-ret));
+}
+
 static void enum_list(const struct cli_opt *o, char *buf, size_t len)
 {
 	size_t n = 0;

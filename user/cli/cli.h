@@ -124,4 +124,13 @@ int cli_main_prog(const struct cli_prog *prog, int argc, char **argv);
  */
 int cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Room for one error message filled by library code. */
+#define CLI_MSG_MAX 512
+
+/*
+ * The exit code of a library call: 0 when ret >= 0; else report msg (or,
+ * when the library left it empty, strerror(-ret)) with cli_err and return 1.
+ */
+int cli_fail(int ret, const char *msg);
+
 #endif /* IPOP_CLI_H */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "cli/ctl_client.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
 
@@ -80,10 +81,7 @@ static int smm_cmd_run(void *cfg)
 {
 	struct smm_cli *o = cfg;
 	bool send = !strcmp(o->pos.v[0], "send");
-	json_t *req, *reply = NULL;
-	char err[512];
-	const char *e;
-	int ret;
+	json_t *req, *reply;
 
 	if (!send && strcmp(o->pos.v[0], "topology"))
 		return cli_err("unknown action '%s' (expected 'send' or 'topology')", o->pos.v[0]);
@@ -92,21 +90,18 @@ static int smm_cmd_run(void *cfg)
 	req = smm_request(o, send);
 	if (!req)
 		return cli_err("bad arguments");
-	ret = ctl_request(o->ctl_socket, req, &reply, SMM_CTL_TIMEOUT_MS, err, sizeof(err));
+	reply = ctl_ask(o->ctl_socket, req, SMM_CTL_TIMEOUT_MS, CTL_ASK_REPORT, NULL, 0, NULL);
 	json_decref(req);
-	if (ret)
-		return cli_err("%s", err);
-	e = json_string_value(json_object_get(reply, "error"));
+	if (!reply)
+		return 1;
 	if (cli_json) {
 		json_dumpf(reply, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
-	} else if (!e) {
+	} else {
 		smm_print(reply, send);
 	}
-	if (e && !cli_json)
-		cli_err("%s", e);
 	json_decref(reply);
-	return e ? 1 : 0;
+	return 0;
 }
 
 const struct cli_cmd cmd_smm = {

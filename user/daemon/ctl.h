@@ -66,8 +66,4 @@ const struct ctl_entry *ctl_table_find(const struct ctl_table *t, const char *na
 /* Answer one request line through d's table: a reply object (new reference). */
 json_t *ctl_dispatch(struct daemon *d, const char *line, size_t len);
 
-/* Client side: send one request, wait (up to timeout_ms) for one reply line. */
-int ctl_request(const char *path, json_t *req, json_t **reply, int timeout_ms, char *err,
-		size_t errlen);
-
 #endif /* IPOP_FW_CTL_H */

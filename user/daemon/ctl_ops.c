@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The daemon's own control ops, and the control socket client. */
+/* The daemon's own control ops (the control socket client is cli/ctl_client.c). */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "daemon/ctl.h"
 #include "daemon/ctl_ops.h"
@@ -73,82 +69,3 @@ const struct ctl_op daemon_ctl_ops[] = {
 	{ "ping", op_ping },	       { "stats", op_stats }, { "neighbours", op_neighbours },
 	{ "icc_blast", op_icc_blast }, { NULL, NULL },
 };
-
-/* ---- client ---- */
-
-static int ctl_connect(const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: %s (is the daemon running?)", path, strerror(e));
-		if (fd >= 0)
-			close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-static int read_line(int fd, char *buf, size_t cap, int timeout_ms)
-{
-	size_t len = 0;
-
-	while (len < cap - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, buf + len, cap - 1 - len, 0);
-		if (n <= 0)
-			return n == 0 ? -ECONNRESET : -errno;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len)) {
-			buf[len] = '\0';
-			return (int)len;
-		}
-	}
-	return -EMSGSIZE;
-}
-
-int ctl_request(const char *path, json_t *req, json_t **reply, int timeout_ms, char *err,
-		size_t errlen)
-{
-	char *text = json_dumps(req, JSON_COMPACT), *buf = malloc(CTL_OUT_MAX);
-	json_error_t jerr;
-	int fd = ctl_connect(path, err, errlen), ret = 0;
-
-	if (fd < 0 || !text || !buf) {
-		ret = fd < 0 ? fd : -ENOMEM;
-		goto out;
-	}
-	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-		goto out;
-	}
-	ret = read_line(fd, buf, CTL_OUT_MAX, timeout_ms);
-	if (ret < 0) {
-		snprintf(err, errlen, "%s: no reply: %s", path, strerror(-ret));
-		goto out;
-	}
-	*reply = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
-	ret = *reply ? 0 : -EBADMSG;
-	if (ret)
-		snprintf(err, errlen, "%s: bad reply: %s", path, jerr.text);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(text);
-	free(buf);
-	return ret;
-}
