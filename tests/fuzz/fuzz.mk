@@ -3,7 +3,7 @@
 #   make fuzz-check              every fuzz target, bounded (~12 s each), as `make check` runs them
 FUZZ_CC    ?= clang
 FUZZ_SECS  ?= 0
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser \
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SRCS  := tests/fuzz/fuzz_icc.c user/core/icc.c user/core/id.c
 FUZZ_BIN   := $(BUILD)/fuzz-icc

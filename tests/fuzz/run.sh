@@ -15,7 +15,7 @@ mkdir -p "$BUILD"
 fuzz() {
 	local name=$1 bin=$BUILD/fuzz-$1 corpus
 	shift
-	if ! ${FUZZ_CC:-clang} -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser \
+	if ! ${FUZZ_CC:-clang} -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-o "$bin" "$@" $(pkg-config --cflags --libs libsodium) >"$BUILD/fuzz-$name.build" 2>&1; then
 		cat "$BUILD/fuzz-$name.build"
@@ -44,6 +44,7 @@ fuzz overlay tests/fuzz/fuzz_overlay.c user/modules/topology_wire.c user/modules
 	user/core/icc.c user/core/id.c
 fuzz modparam tests/fuzz/fuzz_modparam.c user/core/modparam.c user/core/node.c user/core/icc.c \
 	user/core/id.c -ljansson
+fuzz sr tests/fuzz/fuzz_sr.c user/vpn/sr_wire.c user/core/id.c
 fuzz ipfix_target tests/fuzz/fuzz_ipfix_target.c user/flow/ipfix_target.c
 echo "fuzz: $pass passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]
