@@ -12,7 +12,7 @@ BPFTOOL  ?= bpftool
 BUILD    := build
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
-PKGS      = libbpf libxdp jansson libsodium libpcap ncursesw
+PKGS      = libbpf libxdp jansson libsodium libpcap ncursesw libfixbuf
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

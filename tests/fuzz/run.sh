@@ -49,5 +49,6 @@ fuzz modparam tests/fuzz/fuzz_modparam.c user/core/modparam.c user/core/node.c u
 fuzz routing tests/fuzz/fuzz_routing.c user/modules/tlfm_wire.c user/modules/spdm_wire.c \
 	user/modules/srum_wire.c user/core/icc.c user/core/id.c
 fuzz sr tests/fuzz/fuzz_sr.c user/vpn/sr_wire.c user/core/id.c
+fuzz ipfix_target tests/fuzz/fuzz_ipfix_target.c user/flow/ipfix_target.c
 echo "fuzz: $pass passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]
