@@ -15,9 +15,10 @@ mkdir -p "$BUILD"
 fuzz() {
 	local name=$1 bin=$BUILD/fuzz-$1 corpus
 	shift
-	if ! ${FUZZ_CC:-clang} -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser \
+	if ! ${FUZZ_CC:-clang} -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o "$bin" "$@" $(pkg-config --cflags --libs libsodium) >"$BUILD/fuzz-$name.build" 2>&1; then
+		-o "$bin" "$@" $(pkg-config --cflags --libs libsodium jansson libbpf) \
+		>"$BUILD/fuzz-$name.build" 2>&1; then
 		cat "$BUILD/fuzz-$name.build"
 		echo "FAIL: fuzz-$name does not build"
 		failed=$((failed + 1))
@@ -42,5 +43,9 @@ fuzz() {
 fuzz icc tests/fuzz/fuzz_icc.c user/core/icc.c user/core/id.c
 fuzz overlay tests/fuzz/fuzz_overlay.c user/modules/topology_wire.c user/modules/smm_wire.c \
 	user/core/icc.c user/core/id.c
+# hardening: the datapath's packet parser, the rule parser, the daemon's
+# config loader, the CMM payload, the control socket (framing + op arguments)
+fuzz parse tests/fuzz/fuzz_parse.c
+fuzz rule tests/fuzz/fuzz_rule.c user/flow/rule.c user/flow/fmt.c
 echo "fuzz: $pass passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]
