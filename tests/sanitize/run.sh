@@ -2,15 +2,15 @@
 # Sanitizer suite for `make check` (called by tests/run-all.sh): builds the
 # userspace with ASan + UBSan (+ LSan) into $BUILD/asan (make asan-build),
 # runs the unit tests and the daemon integration test
-# tests/net/test_daemon_tables.sh with it, and fails on any sanitizer report
-# (each process writes its reports to $BUILD/asan/reports/*.PID; one file is
-# a failure even when the process that wrote it exited 0).
+# tests/net/test_daemon_tables.sh with it, and fails on any sanitizer report:
+# a step fails on a non-zero exit (-fno-sanitize-recover=all, abort_on_error)
+# and on a report in its output or in a daemon log it wrote, even if the
+# process that wrote it exited 0.
 # Prints "sanitize: N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
 ABUILD=$BUILD/asan
-REPORTS=$ABUILD/reports
 pass=0 failed=0
 
 start=$(date +%s)
@@ -21,39 +21,33 @@ if ! ${MAKE:-make} -j2 --no-print-directory asan-build BUILD="$BUILD" >"$BUILD/a
 	exit 1
 fi
 echo "asan-build: $(($(date +%s) - start))s"
-rm -rf "$REPORTS"
-mkdir -p "$REPORTS"
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:log_path=$REPORTS/asan"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$REPORTS/ubsan"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0"
+SIGNS='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer'
+mkdir -p "$BUILD/net-logs"
+stamp=$(mktemp /tmp/ipop-sanitize.XXXXXX)
+trap 'rm -f "$stamp"' EXIT
 
-# reports NAME: fail NAME if anything wrote a report since the last call
-reports() {
-	local f n=0
-	for f in "$REPORTS"/*; do
-		[ -e "$f" ] || continue
-		n=$((n + 1))
-		echo "--- $f"
-		head -n 40 "$f"
-		mv "$f" "$f.seen"
-	done
-	[ "$n" -eq 0 ] || echo "FAIL: $1: $n sanitizer report(s)"
-	return "$n"
-}
-
-# step NAME CMD...: run it; it passes if it exits 0 and nothing reported
+# step NAME CMD...: passes if it exits 0 and no report is in its output or
+# in a daemon log written since the step began
 step() {
-	local name=$1 out rc s0=$(date +%s)
+	local name=$1 out rc s0=$(date +%s) logs
 	shift
+	touch "$stamp"
 	out=$("$@" 2>&1)
 	rc=$?
-	if reports "$name" && [ "$rc" -eq 0 ]; then
+	logs=$(find "$BUILD/net-logs" -name 'daemon-*.log' -newer "$stamp" 2>/dev/null)
+	# shellcheck disable=SC2086
+	if [ "$rc" -eq 0 ] && ! printf '%s\n' "$out" | grep -Eq "$SIGNS" &&
+		! { [ -n "$logs" ] && grep -Eq "$SIGNS" $logs; }; then
 		pass=$((pass + 1))
 		echo "PASS $name ($(($(date +%s) - s0))s)"
 	else
 		failed=$((failed + 1))
-		echo "FAIL $name (rc $rc); last lines:"
-		printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /'
+		echo "FAIL $name (rc $rc, $(($(date +%s) - s0))s):"
+		{ printf '%s\n' "$out"; [ -n "$logs" ] && cat $logs; } |
+			grep -E -A12 "$SIGNS|^\[FAIL|^FAIL" | head -n 60 | sed 's/^/    /'
 	fi
 }
 
