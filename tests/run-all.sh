@@ -3,6 +3,7 @@
 #   unit  Criterion, userspace pieces        (build/unit-tests)
 #   bpf   Criterion, BPF_PROG_TEST_RUN        (build/bpf-tests)
 #   fuzz  short bounded libFuzzer runs        (tests/fuzz/run.sh, if present)
+#   sanitize  ASan+UBSan+LSan build: unit tests + a daemon test (tests/sanitize/run.sh)
 #   net   namespace integration tests         (tests/net/run.sh)
 set -u
 cd "$(dirname "$0")/.."
@@ -53,6 +54,7 @@ script() {
 criterion unit "$BUILD/unit-tests"
 criterion bpf "$BUILD/bpf-tests"
 [ -x tests/fuzz/run.sh ] && script fuzz tests/fuzz/run.sh
+[ -x tests/sanitize/run.sh ] && script sanitize tests/sanitize/run.sh
 script net tests/net/run.sh
 
 echo

@@ -27,14 +27,32 @@ fuzz() {
 	srcs[$name]="$*"
 }
 
+# obj SRC: compile SRC once per run (sources shared by targets are built
+# once); sets OBJ to the object file
+declare -A built
+CFLAGS_FUZZ="-g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf -fno-sanitize-recover=undefined"
+obj() {
+	OBJ=$BUILD/fuzz-obj/${1%.c}.o
+	if [ -z "${built[$1]:-}" ]; then
+		mkdir -p "$(dirname "$OBJ")"
+		# shellcheck disable=SC2086
+		${FUZZ_CC:-clang} $CFLAGS_FUZZ -fsanitize=fuzzer-no-link,address,undefined \
+			$(pkg-config --cflags libsodium jansson) -c "$1" -o "$OBJ" || return 1
+		built[$1]=1
+	fi
+}
+
 # run NAME SECS: build and run one target
 run() {
-	local name=$1 secs=$2 bin=$BUILD/fuzz-$1 corpus
+	local name=$1 secs=$2 bin=$BUILD/fuzz-$1 corpus objs=() src
+	for src in ${srcs[$name]}; do
+		obj "$src" 2>>"$BUILD/fuzz-$name.build" || { objs=(); break; }
+		objs+=("$OBJ")
+	done
 	# shellcheck disable=SC2086
-	if ! ${FUZZ_CC:-clang} -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o "$bin" ${srcs[$name]} $(pkg-config --cflags --libs libsodium jansson) \
-		>"$BUILD/fuzz-$name.build" 2>&1; then
+	if [ ${#objs[@]} -eq 0 ] || ! ${FUZZ_CC:-clang} $CFLAGS_FUZZ \
+		-fsanitize=fuzzer,address,undefined -o "$bin" "${objs[@]}" \
+		$(pkg-config --libs libsodium jansson) >>"$BUILD/fuzz-$name.build" 2>&1; then
 		cat "$BUILD/fuzz-$name.build"
 		echo "FAIL: fuzz-$name does not build"
 		failed=$((failed + 1))
@@ -74,6 +92,7 @@ fuzz cmm tests/fuzz/fuzz_cmm.c user/core/*.c user/modules/*.c
 fuzz ctl tests/fuzz/fuzz_ctl.c user/daemon/ctl.c user/daemon/loop.c user/flow/rule.c \
 	user/flow/fmt.c
 
+rm -rf "$BUILD/fuzz-obj" "$BUILD"/fuzz-*.build
 n=${#names[@]}
 secs=${FUZZ_CHECK_SECS:-$((n ? FUZZ_CHECK_TOTAL / n : 0))}
 [ "$secs" -ge 5 ] || secs=5
