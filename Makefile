@@ -37,12 +37,13 @@ USER_HDRS := $(shell find user -name '*.h')
 BINS := $(BUILD)/ipop-bpf $(BUILD)/ipop-sim
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+LIVE_SRCS := $(wildcard tests/live/*.c)
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS     := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 TEST_BPF  := $(patsubst tests/net/%.bpf.c,$(BUILD)/tools/%.bpf.o,$(wildcard tests/net/*.bpf.c))
 
-.PHONY: all deps demo check check-run test-unit test-bpf test-net test-fuzz bench bench-run \
+.PHONY: all deps demo check check-run test-unit test-live test-bpf test-net test-fuzz bench bench-run \
 	fuzz format format-check vmlinux clean
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -76,6 +77,10 @@ $(BUILD)/ipop-sim: $(BUILD)/obj/user/cli/sim_main.o $(BUILD)/libipop.a
 $(BUILD)/unit-tests: $(UNIT_SRCS) $(BUILD)/libipop.a
 	$(CC) $(CFLAGS) -Itests -o $@ $(UNIT_SRCS) $(BUILD)/libipop.a $(LDLIBS) -lcriterion
 
+# In-process daemons with their sockets: not unit tests.
+$(BUILD)/live-tests: $(LIVE_SRCS) $(BUILD)/libipop.a
+	$(CC) $(CFLAGS) -Itests -o $@ $(LIVE_SRCS) $(BUILD)/libipop.a $(LDLIBS) -lcriterion
+
 $(BUILD)/bpf-tests: $(BPFT_SRCS) $(BUILD)/libipop.a $(BUILD)/ipop_flow.bpf.o
 	$(CC) $(CFLAGS) -Itests -o $@ $(BPFT_SRCS) $(BUILD)/libipop.a $(LDLIBS) -lcriterion
 
@@ -104,11 +109,13 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(BUILD)/unit-tests $(BUILD)/bpf-tests $(TOOLS) $(TEST_BPF) format-check
+check-run: all $(BUILD)/unit-tests $(BUILD)/live-tests $(BUILD)/bpf-tests $(TOOLS) $(TEST_BPF) format-check
 	tests/run-all.sh
 
 test-unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
+test-live: $(BUILD)/live-tests
+	$(BUILD)/live-tests
 test-bpf: $(BUILD)/bpf-tests
 	$(BUILD)/bpf-tests
 test-net: all $(TOOLS) $(TEST_BPF)
@@ -123,6 +130,7 @@ bench-run: all $(TOOLS) $(BUILD)/ipop_flow_percpu.bpf.o $(BUILD)/icc-codec-bench
 		tests/bench/icc_bench.sh
 	SIM=$(BUILD)/ipop-sim tests/bench/smm_bench.sh
 	$(BUILD)/tools/bench_cls --md $(BUILD)/bench.md
+	BUILD=$(BUILD) tests/bench/vpn_bench.sh
 
 format:
 	clang-format -i $$(find bpf user tests -name '*.[ch]')

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Every test suite `make check` runs, in order; a closing summary line.
+#   layout-selftest  the include-direction check on made-up trees (tests/check_layout_test.sh)
+#   layout  the include-direction check on user/  (tests/check_layout.sh)
 #   unit  Criterion, userspace pieces        (build/unit-tests)
+#   live  Criterion, in-process daemons      (build/live-tests: sockets, a loopback port)
 #   bpf   Criterion, BPF_PROG_TEST_RUN        (build/bpf-tests)
 #   fuzz  short bounded libFuzzer runs        (tests/fuzz/run.sh, if present)
 #   sanitize  ASan+UBSan+LSan build: unit tests + a daemon test (tests/sanitize/run.sh)
@@ -51,7 +54,10 @@ script() {
 	[ "$rc" -eq 0 ] || bad_suites+=("$name")
 }
 
+script layout-selftest tests/check_layout_test.sh
+script layout tests/check_layout.sh
 criterion unit "$BUILD/unit-tests"
+criterion live "$BUILD/live-tests"
 criterion bpf "$BUILD/bpf-tests"
 [ -x tests/fuzz/run.sh ] && script fuzz tests/fuzz/run.sh
 [ -x tests/sanitize/run.sh ] && script sanitize tests/sanitize/run.sh

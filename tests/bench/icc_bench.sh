@@ -92,7 +92,7 @@ PY
 
 if [ -x "$SIM" ]; then
 	for g in chord ba; do
-		/usr/bin/time -f "%M" -o "$T/rss" "$SIM" --nodes 100000 --graph "$g" --json >"$T/sim.json" ||
+		/usr/bin/time -f "%M" -o "$T/rss" "$SIM" cmm --nodes 100000 --graph "$g" --json >"$T/sim.json" ||
 			continue
 		python3 - "$T/sim.json" "$T/rss" "$g" <<'PY'
 import json, sys

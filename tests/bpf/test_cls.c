@@ -140,11 +140,20 @@ Test(cls, highest_priority_of_overlapping_tables_wins)
 
 Test(cls, equal_priority_goes_to_the_older_table)
 {
+	/* both orders: the winner is the table added first, whatever its match */
 	__u32 a = tc_add("first prio 3 proto udp");
 	__u32 b = tc_add("second prio 3 dst 10.0.0.0/8");
 
 	tc_send(4, 17, "1.1.1.1", "10.0.0.1", 7, 8);
-	cr_assert_eq(tc_flow_table(7, 8), a < b ? a : b);
+	cr_assert_eq(tc_flow_table(7, 8), a, "the older table 'first' (%u), not 'second' (%u)", a,
+		     b);
+	tc_del("first");
+	tc_del("second");
+	b = tc_add("second2 prio 3 dst 10.0.0.0/8");
+	a = tc_add("first2 prio 3 proto udp");
+	tc_send(4, 17, "1.1.1.1", "10.0.0.2", 9, 10);
+	cr_assert_eq(tc_flow_table(9, 10), b, "the older table 'second2' (%u), not 'first2' (%u)",
+		     b, a);
 }
 
 Test(cls, equal_priority_tie_survives_mask_slot_reuse)

@@ -44,14 +44,19 @@ obj() {
 
 # run NAME SECS: build and run one target
 run() {
-	local name=$1 secs=$2 bin=$BUILD/fuzz-$1 corpus objs=() src
+	local name=$1 secs=$2 bin=$BUILD/fuzz-$1 corpus objs=() libs=() src
 	for src in ${srcs[$name]}; do
-		obj "$src" 2>>"$BUILD/fuzz-$name.build" || { objs=(); break; }
-		objs+=("$OBJ")
+		case $src in
+		-*) libs+=("$src") ;; # a link flag (-ljansson)
+		*)
+			obj "$src" 2>>"$BUILD/fuzz-$name.build" || { objs=(); break; }
+			objs+=("$OBJ")
+			;;
+		esac
 	done
 	# shellcheck disable=SC2086
 	if [ ${#objs[@]} -eq 0 ] || ! ${FUZZ_CC:-clang} $CFLAGS_FUZZ \
-		-fsanitize=fuzzer,address,undefined -o "$bin" "${objs[@]}" \
+		-fsanitize=fuzzer,address,undefined -o "$bin" "${objs[@]}" "${libs[@]}" \
 		$(pkg-config --libs libsodium jansson) >>"$BUILD/fuzz-$name.build" 2>&1; then
 		cat "$BUILD/fuzz-$name.build"
 		echo "FAIL: fuzz-$name does not build"
@@ -82,6 +87,9 @@ run() {
 fuzz icc tests/fuzz/fuzz_icc.c user/core/icc.c user/core/id.c
 fuzz overlay tests/fuzz/fuzz_overlay.c user/modules/topology_wire.c user/modules/smm_wire.c \
 	user/core/icc.c user/core/id.c
+fuzz modparam tests/fuzz/fuzz_modparam.c user/core/modparam.c user/core/node.c user/core/icc.c \
+	user/core/id.c -ljansson
+fuzz sr tests/fuzz/fuzz_sr.c user/vpn/sr_wire.c user/core/id.c
 # hardening: the datapath's packet parser, the flow-table rule parser, the
 # daemon's config loader, the CMM payload, the control socket (framing + op
 # arguments)

@@ -5,12 +5,13 @@
 
 #include "modules/cmm.h"
 #include "modules/echo.h"
-#include "sim/sim.h"
+#include "sim/scen_cmm.h"
 
-static struct sim *cmmt_sim(struct sim_cfg *c)
+static struct sim *cmmt_sim(struct sim_cfg *c, const struct sim_scenario_ops *ops,
+			    struct scen_cmm *sc)
 {
 	char err[256] = "";
-	struct sim *s = sim_new(c, NULL, err, sizeof(err));
+	struct sim *s = sim_new(c, NULL, ops, sc, err, sizeof(err));
 
 	cr_assert_not_null(s, "sim_new: %s", err);
 	return s;
@@ -36,15 +37,16 @@ static uint64_t cmmt_sum(struct sim *s, const char *mod, unsigned int c)
 Test(cmm, flood_delivers_exactly_once_with_repeats)
 {
 	struct sim_cfg c;
+	struct scen_cmm sc;
 	struct sim *s;
 
 	sim_cfg_defaults(&c);
+	scen_cmm_defaults(&sc);
 	c.graph.kind = GRAPH_WS;
 	c.graph.n = 300;
 	c.graph.degree = 6;
-	c.scenario = SCEN_FLOOD;
-	c.repeat = 3;
-	s = cmmt_sim(&c);
+	sc.repeat = 3;
+	s = cmmt_sim(&c, &scen_flood_ops, &sc);
 	sim_run(s);
 	for (uint32_t i = 0; i < sim_nnodes(s); i++) {
 		uint64_t got = cmmt_ctr(s, i, "flood", FLOOD_C_RECEIVED);
@@ -61,18 +63,19 @@ Test(cmm, flood_delivers_exactly_once_with_repeats)
 Test(cmm, lost_links_reach_exactly_the_connected_part)
 {
 	struct sim_cfg c;
+	struct scen_cmm sc;
 	struct sim *s;
 	uint64_t reach;
 
 	sim_cfg_defaults(&c);
+	scen_cmm_defaults(&sc);
 	c.graph.kind = GRAPH_ER;
 	c.graph.n = 2000;
 	c.graph.degree = 3;
 	c.link_fail = 0.3;
-	c.scenario = SCEN_FLOOD;
-	c.repeat = 2;
+	sc.repeat = 2;
 	c.seed = 7;
-	s = cmmt_sim(&c);
+	s = cmmt_sim(&c, &scen_flood_ops, &sc);
 	sim_run(s);
 	reach = 0;
 	for (uint32_t i = 0; i < sim_nnodes(s); i++) {
@@ -89,17 +92,18 @@ Test(cmm, lost_links_reach_exactly_the_connected_part)
 Test(cmm, random_loss_never_duplicates)
 {
 	struct sim_cfg c;
+	struct scen_cmm sc;
 	struct sim *s;
 
 	sim_cfg_defaults(&c);
+	scen_cmm_defaults(&sc);
 	c.graph.kind = GRAPH_BA;
 	c.graph.n = 1000;
 	c.graph.degree = 6;
 	c.loss = 0.3;
-	c.scenario = SCEN_FLOOD;
-	c.sources = 4;
-	c.repeat = 2;
-	s = cmmt_sim(&c);
+	sc.sources = 4;
+	sc.repeat = 2;
+	s = cmmt_sim(&c, &scen_flood_ops, &sc);
 	sim_run(s);
 	cr_assert_gt(sim_counts(s)->lost_loss, 0);
 	for (uint32_t i = 0; i < sim_nnodes(s); i++)
@@ -110,14 +114,16 @@ Test(cmm, random_loss_never_duplicates)
 Test(cmm, neighbours_scenario_counts)
 {
 	struct sim_cfg c;
+	struct scen_cmm sc;
 	struct sim *s;
 	uint64_t sent;
 
 	sim_cfg_defaults(&c);
+	scen_cmm_defaults(&sc);
 	c.graph.kind = GRAPH_RING;
 	c.graph.n = 100;
-	c.repeat = 2;
-	s = cmmt_sim(&c);
+	sc.repeat = 2;
+	s = cmmt_sim(&c, &scen_neighbours_ops, &sc);
 	sim_run(s);
 	sent = cmmt_sum(s, "cmm", CMM_C_SENT);
 	cr_assert_eq(sent, 100 * 2 * 2);
@@ -129,13 +135,14 @@ Test(cmm, neighbours_scenario_counts)
 
 static struct sim *cmmt_quiet_ring(void)
 {
+	static struct scen_cmm sc;
 	struct sim_cfg c;
 
 	sim_cfg_defaults(&c);
+	scen_cmm_defaults(&sc);
 	c.graph.kind = GRAPH_RING;
 	c.graph.n = 10;
-	c.scenario = SCEN_NONE;
-	return cmmt_sim(&c);
+	return cmmt_sim(&c, &scen_none_ops, &sc);
 }
 
 Test(cmm, skips_self_and_repeats)
@@ -203,31 +210,6 @@ Test(cmm, malformed_payload_is_counted)
 	cr_assert_eq(cmmt_ctr(s, 3, "cmm", CMM_C_DROP_MALFORMED), 3);
 	cr_assert_eq(cmmt_ctr(s, 3, "cmm", CMM_C_RECEIVED), 3);
 	sim_free(s);
-}
-
-Test(cmm, sim_is_deterministic_for_a_seed)
-{
-	struct sim_cfg c;
-	struct sim *a, *b;
-
-	sim_cfg_defaults(&c);
-	c.graph.kind = GRAPH_ER;
-	c.graph.n = 500;
-	c.loss = 0.2;
-	c.scenario = SCEN_FLOOD;
-	c.sources = 3;
-	a = cmmt_sim(&c);
-	b = cmmt_sim(&c);
-	sim_run(a);
-	sim_run(b);
-	cr_assert_eq(sim_counts(a)->events, sim_counts(b)->events);
-	cr_assert_eq(sim_counts(a)->lost_loss, sim_counts(b)->lost_loss);
-	cr_assert_eq(sim_now(a), sim_now(b));
-	for (uint32_t i = 0; i < 500; i++)
-		cr_assert_eq(cmmt_ctr(a, i, "cmm", CMM_C_RECEIVED),
-			     cmmt_ctr(b, i, "cmm", CMM_C_RECEIVED));
-	sim_free(a);
-	sim_free(b);
 }
 
 /* ---- CMM on a fake runtime: literal time, recorded sends ---- */
@@ -377,95 +359,4 @@ Test(cmm_fake, bad_params_fail_init)
 		cr_assert_eq(node_init(&n, &id, &fake_rt, NULL, &mc), -EINVAL, "%s", bad[i]);
 		json_decref(j);
 	}
-}
-
-/* ---- the simulator runtime itself: timers and link-down on a virtual clock ---- */
-
-struct simt_priv {
-	uint64_t fired_at[4];
-	int nfired, links_down;
-};
-
-static int simt_init(struct module *m, const json_t *params)
-{
-	(void)params;
-	rt_timer_arm(m, 1, 5000);
-	rt_timer_arm(m, 2, 7000);
-	rt_timer_arm(m, 3, 9000);
-	rt_timer_arm(m, 1, 6000); /* re-arm replaces */
-	rt_timer_cancel(m, 3);
-	return 0;
-}
-
-static int simt_timer(struct module *m, uint32_t id)
-{
-	struct simt_priv *p = m->priv;
-
-	if (p->nfired < 4)
-		p->fired_at[p->nfired++] = rt_now(m) * 10 + id;
-	if (id == 2 && p->nfired < 3)
-		rt_timer_arm(m, 4, 1);
-	return 0;
-}
-
-static int simt_link(struct module *m, const struct node_id *peer, bool up)
-{
-	struct simt_priv *p = m->priv;
-
-	(void)peer;
-	p->links_down += !up;
-	return 0;
-}
-
-static const struct module_ops simt_module = {
-	.name = "simt",
-	.priv_size = sizeof(struct simt_priv),
-	.init = simt_init,
-	.timer = simt_timer,
-	.link = simt_link,
-};
-
-Test(sim, timers_fire_in_virtual_time_and_links_go_down)
-{
-	struct sim_cfg c;
-	struct sim *s;
-	char err[256] = "";
-	json_t *mods;
-	struct simt_priv *p;
-	uint64_t down = 0;
-
-	module_unregister_all_extra();
-	cr_assert_eq(module_register(&simt_module), 0);
-	mods = json_loads("{\"cmm\": {}, \"simt\": {}}", 0, NULL);
-	sim_cfg_defaults(&c);
-	c.graph.kind = GRAPH_RING;
-	c.graph.n = 20;
-	c.scenario = SCEN_NONE;
-	c.node_fail = 0.3;
-	c.fail_at_ns = 100000;
-	c.detect_ns = 50000;
-	s = sim_new(&c, mods, err, sizeof(err));
-	json_decref(mods);
-	cr_assert_not_null(s, "%s", err);
-	sim_run(s);
-	p = node_module(sim_node(s, 0), "simt")->priv;
-	cr_assert_eq(p->nfired, 3);
-	cr_assert_eq(p->fired_at[0], 6000 * 10 + 1);
-	cr_assert_eq(p->fired_at[1], 7000 * 10 + 2);
-	cr_assert_eq(p->fired_at[2], 7001 * 10 + 4);
-	for (uint32_t i = 0; i < 20; i++) {
-		uint32_t want = 0;
-
-		p = node_module(sim_node(s, i), "simt")->priv;
-		if (sim_failed(s, i))
-			continue;
-		want += sim_failed(s, (i + 1) % 20);
-		want += sim_failed(s, (i + 19) % 20);
-		cr_assert_eq(p->links_down, (int)want, "node %u", i);
-		down += want;
-	}
-	cr_assert_gt(down, 0, "test needs some failed nodes");
-	cr_assert_eq(sim_now(s), 150000);
-	sim_free(s);
-	module_unregister_all_extra();
 }

@@ -8,7 +8,7 @@
 #include "modules/smm.h"
 #include "modules/topology.h"
 #include "sim/sim.h"
-#include "sim/smm_scen.h"
+#include "sim/scen_smm.h"
 
 /* Is x covered by exactly one part (or by self's own arc)? */
 static int covered_by(const struct smm_part *p, int n, ring_t x)
@@ -213,11 +213,11 @@ Test(smm_wire, hop_ids_differ_per_range)
 
 static json_t *run_smm(uint32_t n, uint32_t runs, double fail, bool repair)
 {
-	struct smm_args_pub a = {
+	struct scen_smm_args a = {
 		.nodes = n, .runs = runs, .successors = 4, .seed = 5, .fail = fail, .repair = repair
 	};
 	char err[256] = "";
-	json_t *r = sim_smm_run(&a, err, sizeof(err));
+	json_t *r = scen_smm_run(&a, err, sizeof(err));
 
 	cr_assert_not_null(r, "%s", err);
 	return r;

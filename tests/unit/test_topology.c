@@ -188,12 +188,11 @@ static struct sim *topo_sim(uint32_t n, uint64_t seed, double fail, uint64_t unt
 	c.graph.degree = 3;
 	c.graph.n = n;
 	c.seed = seed;
-	c.scenario = SCEN_NONE;
 	c.until_ns = until_ms * 1000000ULL;
 	c.node_fail = fail;
 	c.fail_at_ns = fail_ms * 1000000ULL;
 	c.detect_ns = 2000 * 1000000ULL;
-	s = sim_new(&c, mods, err, sizeof(err));
+	s = sim_new(&c, mods, NULL, NULL, err, sizeof(err));
 	json_decref(mods);
 	cr_assert_not_null(s, "sim_new: %s", err);
 	return s;
@@ -362,5 +361,28 @@ Test(topology, smm_range_reaches_exactly_the_nodes_inside, .timeout = 60)
 			     i >= 40 && i < 100 ? 1 : 0, "node %u", i);
 	cr_assert_gt(sum_ctr(s, SMM_NAME, SMM_C_TRANSIT), 0);
 	cr_assert_eq(sum_ctr(s, SMM_NAME, SMM_C_DUPLICATES), 0);
+	sim_free(s);
+}
+
+static int never_routes(void *ctx, struct node *n, struct node_id *out, int max)
+{
+	(void)ctx;
+	(void)n;
+	(void)out;
+	(void)max;
+	return 0;
+}
+
+/* Simulator hooks are per instance, set before init, and only on their own module. */
+Test(topology, hooks_are_per_instance_and_checked)
+{
+	struct sim *s = topo_sim(8, 3, 0, 100, 0);
+	struct node *n = sim_node(s, 0);
+	struct topology_oracle o = { never_routes, NULL };
+
+	cr_assert_eq(topology_set_oracle(node_module(n, TOPOLOGY_NAME), &o), -EBUSY);
+	cr_assert_eq(topology_set_oracle(node_module(n, CMM_NAME), &o), -EINVAL);
+	cr_assert_eq(smm_set_observer(node_module(n, TOPOLOGY_NAME), NULL, NULL), -EINVAL);
+	cr_assert_eq(smm_set_observer(node_module(n, SMM_NAME), NULL, NULL), 0);
 	sim_free(s);
 }

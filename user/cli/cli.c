@@ -13,6 +13,13 @@
 bool cli_json;
 static const char *cli_cmd_name;
 
+static const struct cli_prog ipop_bpf_prog = {
+	.name = "ipop-bpf",
+	.version = IPOP_VERSION,
+	.cmds = cli_commands,
+};
+static const struct cli_prog *cli_prog = &ipop_bpf_prog;
+
 int cli_err(const char *fmt, ...)
 {
 	char msg[1024];
@@ -34,10 +41,17 @@ int cli_err(const char *fmt, ...)
 		}
 		fputs("\"}\n", stdout);
 	} else {
-		fprintf(stderr, "ipop-bpf%s%s: %s\n", cli_cmd_name ? " " : "",
+		fprintf(stderr, "%s%s%s: %s\n", cli_prog->name, cli_cmd_name ? " " : "",
 			cli_cmd_name ? cli_cmd_name : "", msg);
 	}
 	return 1;
+}
+
+int cli_fail(int ret, const char *msg)
+{
+	if (ret >= 0)
+		return 0;
+	return msg && msg[0] ? cli_err("%s", msg) : cli_err("%s", strerror(-ret));
 }
 
 static void enum_list(const struct cli_opt *o, char *buf, size_t len)
@@ -69,7 +83,7 @@ void cli_usage(const struct cli_cmd *cmd, FILE *out)
 {
 	char syn[192];
 
-	fprintf(out, "Usage: ipop-bpf %s%s%s [options]\n\n%s\n\nOptions:\n", cmd->name,
+	fprintf(out, "Usage: %s %s%s%s [options]\n\n%s\n\nOptions:\n", cli_prog->name, cmd->name,
 		cmd->args ? " " : "", cmd->args ? cmd->args : "", cmd->summary);
 	for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
 		opt_synopsis(o, syn, sizeof(syn));
@@ -80,18 +94,51 @@ void cli_usage(const struct cli_cmd *cmd, FILE *out)
 		fprintf(out, "\n%s", cmd->help);
 }
 
-static int parse_uint(const char *s, unsigned int *out)
+static int parse_u64(const char *s, uint64_t *out)
 {
-	unsigned long v;
+	unsigned long long v;
 	char *end;
 
 	if (!*s || *s == '-' || *s == '+')
 		return -EINVAL;
 	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT_MAX)
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+static int set_num(const struct cli_opt *o, const char *arg, void *field)
+{
+	uint64_t u;
+	double d;
+	char *end;
+
+	if (o->type == OPT_DOUBLE) {
+		d = strtod(arg, &end);
+		if (end == arg || *end || !(d >= o->dmin && d <= o->dmax)) {
+			cli_err("invalid value '%s' for --%s (expected %g..%g)", arg, o->name,
+				o->dmin, o->dmax);
+			return -EINVAL;
+		}
+		*(double *)field = d;
+		return 0;
+	}
+	if (parse_u64(arg, &u) || u < o->min || (o->max && u > o->max) ||
+	    (o->type == OPT_UINT && u > UINT_MAX)) {
+		if (o->max)
+			cli_err("invalid value '%s' for --%s (expected %llu..%llu)", arg, o->name,
+				(unsigned long long)o->min, (unsigned long long)o->max);
+		else
+			cli_err("invalid value '%s' for --%s (expected an integer >= %llu)", arg,
+				o->name, (unsigned long long)o->min);
+		return -EINVAL;
+	}
+	if (o->type == OPT_UINT)
+		*(unsigned int *)field = (unsigned int)u;
+	else
+		*(uint64_t *)field = u;
 	return 0;
 }
 
@@ -99,7 +146,6 @@ static int set_opt(const struct cli_opt *o, const char *arg, void *cfg)
 {
 	char *field = (char *)cfg + o->offset;
 	char list[128];
-	unsigned int u;
 
 	switch (o->type) {
 	case OPT_FLAG:
@@ -113,17 +159,9 @@ static int set_opt(const struct cli_opt *o, const char *arg, void *cfg)
 		*(const char **)field = arg;
 		return 0;
 	case OPT_UINT:
-		if (parse_uint(arg, &u) || u < o->min || (o->max && u > o->max)) {
-			if (o->max)
-				cli_err("invalid value '%s' for --%s (expected %u..%u)", arg,
-					o->name, o->min, o->max);
-			else
-				cli_err("invalid value '%s' for --%s (expected an integer >= %u)",
-					arg, o->name, o->min);
-			return -EINVAL;
-		}
-		*(unsigned int *)field = u;
-		return 0;
+	case OPT_U64:
+	case OPT_DOUBLE:
+		return set_num(o, arg, field);
 	case OPT_ENUM:
 		for (int i = 0; o->enum_names[i]; i++) {
 			if (!strcmp(arg, o->enum_names[i])) {
@@ -198,11 +236,11 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *cfg)
 			if (optopt >= 1000 || optopt == 'h') /* a long flag given =VALUE */
 				cli_err("option '%s' takes no value", argv[optind - 1]);
 			else if (optopt)
-				cli_err("unknown option '-%c' (see 'ipop-bpf %s --help')", optopt,
-					cmd->name);
+				cli_err("unknown option '-%c' (see '%s %s --help')", optopt,
+					cli_prog->name, cmd->name);
 			else
-				cli_err("unknown option '%s' (see 'ipop-bpf %s --help')",
-					argv[optind - 1], cmd->name);
+				cli_err("unknown option '%s' (see '%s %s --help')",
+					argv[optind - 1], cli_prog->name, cmd->name);
 			return -EINVAL;
 		}
 		if (c == ':') {
@@ -222,14 +260,14 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *cfg)
 	for (; optind < argc; optind++) {
 		if (!pos || (cmd->max_pos >= 0 && pos->n >= cmd->max_pos) ||
 		    pos->n >= CLI_POS_MAX) {
-			cli_err("unexpected argument '%s' (see 'ipop-bpf %s --help')", argv[optind],
-				cmd->name);
+			cli_err("unexpected argument '%s' (see '%s %s --help')", argv[optind],
+				cli_prog->name, cmd->name);
 			return -EINVAL;
 		}
 		pos->v[pos->n++] = argv[optind];
 	}
 	if ((pos ? pos->n : 0) < cmd->min_pos) {
-		cli_err("missing %s (see 'ipop-bpf %s --help')", cmd->args, cmd->name);
+		cli_err("missing %s (see '%s %s --help')", cmd->args, cli_prog->name, cmd->name);
 		return -EINVAL;
 	}
 	return 0;
@@ -237,45 +275,38 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *cfg)
 
 static void main_usage(FILE *out)
 {
-	fprintf(out, "Usage: ipop-bpf COMMAND [options]\n\nCommands:\n");
-	for (int i = 0; cli_commands[i]; i++)
-		fprintf(out, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
-	fprintf(out, "\n'ipop-bpf COMMAND --help' shows a command's options.\n");
+	const struct cli_cmd *const *cmds = cli_prog->cmds;
+
+	fprintf(out, "Usage: %s COMMAND [options]\n\n", cli_prog->name);
+	if (cli_prog->summary)
+		fprintf(out, "%s\n\n", cli_prog->summary);
+	fprintf(out, "Commands:\n");
+	for (int i = 0; cmds[i]; i++)
+		fprintf(out, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
+	fprintf(out, "\n'%s COMMAND --help' shows a command's options.\n", cli_prog->name);
+}
+
+static const struct cli_cmd *prog_find(const struct cli_prog *p, const char *name)
+{
+	for (int i = 0; p->cmds[i]; i++)
+		if (!strcmp(p->cmds[i]->name, name))
+			return p->cmds[i];
+	return NULL;
 }
 
 const struct cli_cmd *cli_find(const char *name)
 {
-	for (int i = 0; cli_commands[i]; i++)
-		if (!strcmp(cli_commands[i]->name, name))
-			return cli_commands[i];
-	return NULL;
+	return prog_find(&ipop_bpf_prog, name);
 }
 
-int cli_main(int argc, char **argv)
+static int run_cmd(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	const struct cli_cmd *cmd;
-	void *cfg;
+	void *cfg = calloc(1, cmd->cfg_size);
 	int err;
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "help")) {
-		main_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("ipop-bpf %s\n", IPOP_VERSION);
-		return 0;
-	}
-	cmd = cli_find(argv[1]);
-	if (!cmd) {
-		fprintf(stderr, "ipop-bpf: unknown command '%s' (see 'ipop-bpf --help')\n",
-			argv[1]);
-		return 2;
-	}
-	cfg = calloc(1, cmd->cfg_size);
 	if (!cfg)
 		return cli_err("out of memory");
-	err = cli_parse(cmd, argc - 1, argv + 1, cfg);
+	err = cli_parse(cmd, argc, argv, cfg);
 	if (err) {
 		free(cfg);
 		return err > 0 ? 0 : 2;
@@ -283,4 +314,35 @@ int cli_main(int argc, char **argv)
 	err = cmd->run(cfg);
 	free(cfg);
 	return err;
+}
+
+int cli_main_prog(const struct cli_prog *prog, int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+
+	cli_prog = prog;
+	cli_cmd_name = NULL;
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		main_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("%s %s\n", prog->name, prog->version);
+		return 0;
+	}
+	if (argv[1][0] == '-' && prog->default_cmd)
+		return run_cmd(prog->default_cmd, argc, argv);
+	cmd = prog_find(prog, argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog->name, argv[1],
+			prog->name);
+		return 2;
+	}
+	return run_cmd(cmd, argc - 1, argv + 1);
+}
+
+int cli_main(int argc, char **argv)
+{
+	return cli_main_prog(&ipop_bpf_prog, argc, argv);
 }

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "cli/ctl_client.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
 #include "daemon/flowd.h"
 #include "flow/export.h"
-#include "cli/top.h"
 
 #define CTL_TIMEOUT_MS 5000
 
@@ -17,8 +17,11 @@
 struct daemon_cli {
 	struct daemon_opts d;
 	struct flowd_opts f;
+	struct cli_list ifaces; /* into f */
 	struct export_daemon_opts x;
 };
+
+_Static_assert(CLI_LIST_MAX <= FLOWD_IFACES_MAX, "every --iface fits the flow side");
 
 static const char *const hook_names[] = { "auto", "xdp", "tc", NULL };
 static const char *const mode_names[] = { "auto", "native", "skb", NULL };
@@ -28,7 +31,7 @@ static const struct cli_opt daemon_opts_tbl[] = {
 		    "JSON config: node ID, key file, listen, neighbours, modules, \"flows\""),
 	CLI_OPT_STR("ctl-socket", 0, struct daemon_cli, d.ctl_socket, "PATH",
 		    "control socket (default " DAEMON_CTL_SOCKET ")"),
-	CLI_OPT_LIST("iface", 'i', struct daemon_cli, f.ifaces, "IF",
+	CLI_OPT_LIST("iface", 'i', struct daemon_cli, ifaces, "IF",
 		     "attach flow accounting to IF (repeatable)"),
 	CLI_OPT_STR("pin-path", 'p', struct daemon_cli, f.pin_path, "DIR",
 		    "bpffs directory of the maps (default /sys/fs/bpf/ipop)"),
@@ -57,19 +60,23 @@ static const struct cli_opt daemon_opts_tbl[] = {
 
 static struct flowd_opts flow_opts;
 
+static void flows_notice(const char *msg)
+{
+	fprintf(stderr, "ipop-bpf daemon: %s\n", msg);
+}
+
 static int flows_ext_start(struct daemon *d)
 {
-	char err[256] = "";
+	char err[CLI_MSG_MAX] = "";
 	int ret;
 
 	ret = flowd_opts_from_json(&flow_opts, json_object_get(daemon_config(d), "flows"), err,
 				   sizeof(err));
-	if (ret) {
-		fprintf(stderr, "ipop-bpf daemon: %s\n", err);
-		return ret;
-	}
-	flowd_register_ops();
-	return flowd_start(&flow_opts);
+	if (!ret)
+		ret = flowd_start(&flow_opts, err, sizeof(err));
+	if (ret)
+		cli_fail(ret, err);
+	return ret;
 }
 
 static void flows_ext_stop(struct daemon *d)
@@ -82,6 +89,7 @@ static const struct daemon_ext flows_ext = {
 	.name = "flows",
 	.start = flows_ext_start,
 	.stop = flows_ext_stop,
+	.ctl_ops = flowd_ctl_ops,
 };
 
 static void daemon_defaults(void *cfg)
@@ -92,14 +100,19 @@ static void daemon_defaults(void *cfg)
 static int daemon_cmd_run(void *cfg)
 {
 	struct daemon_cli *o = cfg;
+	char err[CLI_MSG_MAX] = "";
 
-	if (!o->d.config && !o->f.ifaces.n)
+	if (!o->d.config && !o->ifaces.n)
 		return cli_err("nothing to run: give --config FILE (overlay) and/or --iface IF "
 			       "(flow accounting)");
 	flow_opts = o->f;
+	flow_opts.notice = flows_notice;
+	flow_opts.n_ifaces = o->ifaces.n;
+	for (int i = 0; i < o->ifaces.n; i++)
+		flow_opts.ifaces[i] = o->ifaces.v[i];
 	daemon_register_ext(&flows_ext);
-	top_register_ops();
-	if (export_daemon_setup(&o->x)) /* after flows: started after it, stopped before */
+	/* after flows: started after it, stopped before */
+	if (cli_fail(export_daemon_setup(&o->x, err, sizeof(err)), err))
 		return 1;
 	return daemon_run(&o->d) ? 1 : 0;
 }
@@ -164,10 +177,7 @@ static json_t *cmm_request(const struct cmm_opts *o)
 static int cmm_cmd_run(void *cfg)
 {
 	struct cmm_opts *o = cfg;
-	json_t *req, *reply = NULL;
-	char err[512];
-	const char *e;
-	int ret;
+	json_t *req, *reply;
 
 	if (strcmp(o->pos.v[0], "send"))
 		return cli_err("unknown action '%s' (expected 'send')", o->pos.v[0]);
@@ -176,23 +186,20 @@ static int cmm_cmd_run(void *cfg)
 	req = cmm_request(o);
 	if (!req)
 		return cli_err("bad arguments");
-	ret = ctl_request(o->ctl_socket, req, &reply, CTL_TIMEOUT_MS, err, sizeof(err));
+	reply = ctl_ask(o->ctl_socket, req, CTL_TIMEOUT_MS, CTL_ASK_REPORT, NULL, 0, NULL);
 	json_decref(req);
-	if (ret)
-		return cli_err("%s", err);
-	e = json_string_value(json_object_get(reply, "error"));
+	if (!reply)
+		return 1;
 	if (cli_json) {
 		json_dumpf(reply, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
-	} else if (!e) {
+	} else {
 		printf("sent %lld message(s), id %s\n",
 		       (long long)json_integer_value(json_object_get(reply, "sent")),
 		       json_string_value(json_object_get(reply, "id")));
 	}
-	if (e && !cli_json)
-		cli_err("%s", e);
 	json_decref(reply);
-	return e ? 1 : 0;
+	return 0;
 }
 
 const struct cli_cmd cmd_cmm = {

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "flow/export.h"
-#include "daemon/ctl.h"
+#include "cli/ctl_client.h"
 #include "daemon/daemon.h"
+#include "flow/export.h"
 #include "flow/pins.h"
 #include "flow/stats.h"
 
@@ -53,21 +53,13 @@ static void export_defaults(void *cfg)
 /* The daemon's module counters, or NULL when none answers (not an error). */
 static json_t *daemon_modules(const char *sock)
 {
-	json_t *req = json_pack("{s:s}", "op", "stats"), *rep = NULL;
-	char err[256];
+	json_t *req, *rep;
 
-	if (access(sock, F_OK) ||
-	    ctl_request(sock, req, &rep, EXPORT_CTL_TIMEOUT_MS, err, sizeof(err)))
-		rep = NULL;
+	if (access(sock, F_OK))
+		return NULL;
+	req = json_pack("{s:s}", "op", "stats");
+	rep = ctl_ask(sock, req, EXPORT_CTL_TIMEOUT_MS, 0, NULL, 0, NULL);
 	json_decref(req);
-	if (rep && !json_is_object(rep)) {
-		json_decref(rep);
-		rep = NULL;
-	}
-	if (rep && json_object_get(rep, "error")) {
-		json_decref(rep);
-		rep = NULL;
-	}
 	return rep;
 }
 

@@ -40,8 +40,9 @@ static int load_run(void *cfg)
 			       .mode = c->mode,
 			       .flow_entries = c->flow_entries,
 			       .force = c->force };
+	char msg[CLI_MSG_MAX] = "";
 
-	return loader_attach(&o) ? 1 : 0;
+	return cli_fail(loader_attach(&o, msg, sizeof(msg)), msg);
 }
 
 static const struct cli_opt load_opts[] = {
@@ -85,11 +86,13 @@ static void unload_defaults(void *cfg)
 static int unload_run(void *cfg)
 {
 	struct unload_cfg *c = cfg;
+	char msg[CLI_MSG_MAX] = "";
 
 	if (c->all == (c->pos.n == 1))
 		return cli_err("give either IFNAME or --all");
-	return loader_detach(c->pin_path, c->pos.n ? c->pos.v[0] : NULL, c->all, c->keep_pins) ? 1
-											       : 0;
+	return cli_fail(loader_detach(c->pin_path, c->pos.n ? c->pos.v[0] : NULL, c->all,
+				      c->keep_pins, msg, sizeof(msg)),
+			msg);
 }
 
 static const struct cli_opt unload_opts[] = {

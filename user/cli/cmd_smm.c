@@ -1,91 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The structured overlay on the control socket and the CLI: ops "smm_send"
- * and "topology", and `ipop-bpf smm send|topology`.
+ * `ipop-bpf smm send|topology`: the control ops smm_send (modules/smm_ctl.c)
+ * and topology (modules/topology_ctl.c) of a running daemon.
  */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "cli/ctl_client.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
-#include "modules/smm.h"
-#include "modules/topology.h"
 
 #define SMM_CTL_TIMEOUT_MS 5000
-
-/* "FROM-TO": two node IDs (32 hex digits each). */
-static int parse_range(const char *s, struct node_id *from, struct node_id *to)
-{
-	char a[ID_HEX_LEN + 1];
-
-	if (strlen(s) != 2 * ID_HEX_LEN + 1 || s[ID_HEX_LEN] != '-')
-		return -EINVAL;
-	memcpy(a, s, ID_HEX_LEN);
-	a[ID_HEX_LEN] = '\0';
-	return id_parse(a, from->b) || id_parse(s + ID_HEX_LEN + 1, to->b) ? -EINVAL : 0;
-}
-
-static json_t *op_smm_send(struct daemon *d, json_t *req, char *err, size_t errlen)
-{
-	struct node *n = daemon_node(d);
-	struct module *smm = node_module(n, SMM_NAME);
-	const char *dmm = json_string_value(json_object_get(req, "module"));
-	json_t *payload = json_object_get(req, "payload"), *idv = json_object_get(req, "id");
-	json_t *range = json_object_get(req, "range");
-	struct node_id from = n->id, to = n->id;
-	char idhex[ID_HEX_LEN + 1];
-	struct msg_id id;
-	int sent;
-
-	if (!dmm || !json_is_string(payload) || (idv && !json_is_string(idv)) ||
-	    (range && !json_is_string(range))) {
-		snprintf(err, errlen, "'module' and 'payload' must be strings");
-		return NULL;
-	}
-	if (range && parse_range(json_string_value(range), &from, &to)) {
-		snprintf(err, errlen, "'range' must be FROM-TO (two 32-hex-digit IDs)");
-		return NULL;
-	}
-	if (idv && id_parse(json_string_value(idv), id.b)) {
-		snprintf(err, errlen, "'id' must be 32 hex digits");
-		return NULL;
-	}
-	if (!smm) {
-		snprintf(err, errlen, "module smm is not loaded");
-		return NULL;
-	}
-	if (!idv)
-		randombytes_buf(id.b, sizeof(id.b));
-	sent = smm_send(smm, &id, json_string_value(payload), json_string_length(payload), &from,
-			&to, dmm);
-	if (sent < 0) {
-		snprintf(err, errlen, "smm_send: %s", strerror(-sent));
-		return NULL;
-	}
-	id_fmt(id.b, idhex);
-	return json_pack("{s:b, s:s, s:i}", "ok", 1, "id", idhex, "sent", sent);
-}
-
-static json_t *op_topology(struct daemon *d, json_t *req, char *err, size_t errlen)
-{
-	struct module *t = node_module(daemon_node(d), TOPOLOGY_NAME);
-
-	(void)req;
-	if (!t) {
-		snprintf(err, errlen, "module topology is not loaded");
-		return NULL;
-	}
-	return topology_state_json(t);
-}
-
-void smm_register_ops(void)
-{
-	ctl_register_op("smm_send", op_smm_send);
-	ctl_register_op("topology", op_topology);
-}
 
 /* ---- ipop-bpf smm ---- */
 
@@ -154,10 +81,7 @@ static int smm_cmd_run(void *cfg)
 {
 	struct smm_cli *o = cfg;
 	bool send = !strcmp(o->pos.v[0], "send");
-	json_t *req, *reply = NULL;
-	char err[512];
-	const char *e;
-	int ret;
+	json_t *req, *reply;
 
 	if (!send && strcmp(o->pos.v[0], "topology"))
 		return cli_err("unknown action '%s' (expected 'send' or 'topology')", o->pos.v[0]);
@@ -166,21 +90,18 @@ static int smm_cmd_run(void *cfg)
 	req = smm_request(o, send);
 	if (!req)
 		return cli_err("bad arguments");
-	ret = ctl_request(o->ctl_socket, req, &reply, SMM_CTL_TIMEOUT_MS, err, sizeof(err));
+	reply = ctl_ask(o->ctl_socket, req, SMM_CTL_TIMEOUT_MS, CTL_ASK_REPORT, NULL, 0, NULL);
 	json_decref(req);
-	if (ret)
-		return cli_err("%s", err);
-	e = json_string_value(json_object_get(reply, "error"));
+	if (!reply)
+		return 1;
 	if (cli_json) {
 		json_dumpf(reply, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
-	} else if (!e) {
+	} else {
 		smm_print(reply, send);
 	}
-	if (e && !cli_json)
-		cli_err("%s", e);
 	json_decref(reply);
-	return e ? 1 : 0;
+	return 0;
 }
 
 const struct cli_cmd cmd_smm = {

@@ -18,12 +18,11 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "flow/fmt.h"
-#include "daemon/ctl.h"
+#include "cli/ctl_client.h"
+#include "cli/flow_cells.h"
 #include "daemon/daemon.h"
 #include "daemon/flowd.h"
-#include "flow/stats.h"
-#include "cli/top.h"
+#include "flow/fmt.h"
 
 #define TOP_CTL_TIMEOUT_MS 2000
 #define TOP_ROWS_MAX	   4096
@@ -49,7 +48,7 @@ static const struct cli_opt top_opts_tbl[] = {
 	CLI_OPT_ENUM("sort", 's', struct top_cfg, sort, top_sort_names,
 		     "initial order (keys r, p, b change it)"),
 	CLI_OPT_UINT("limit", 'l', struct top_cfg, limit, "N",
-		     "--once: at most N flows (default and most: 2000)", 0, TOP_LIMIT_MAX),
+		     "--once: at most N flows (default and most: 2000)", 0, FLOWD_TOP_LIMIT_MAX),
 	CLI_OPT_END,
 };
 
@@ -59,92 +58,56 @@ static void top_defaults(void *cfg)
 }
 
 struct trow {
-	char ifname[IF_NAMESIZE], dir[8], src[64], dst[64], proto[24];
+	char ifname[IF_NAMESIZE], dir[8];
+	char src[FMT_ADDR_LEN + 8], dst[FMT_ADDR_LEN + 8], proto[24];
 	double rate_bps, idle_s;
 	unsigned long long packets, bytes;
 };
 
 struct tframe {
-	struct trow *rows;
-	size_t n, total; /* rows fetched, live flows in the daemon */
-	char err[300];	 /* the daemon stopped answering: shown instead of the rows */
+	int sort;	   /* enum top_sort: what the rows are sorted by (on the daemon) */
+	struct trow *rows; /* in the daemon's order */
+	size_t n, total;   /* rows fetched, live flows in the daemon */
+	char err[300];	   /* the daemon stopped answering: shown instead of the rows */
 };
-
-static int jint(json_t *o, const char *k)
-{
-	return (int)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
-/* "10.0.0.1:80", "[fd00::1]:80", or the bare address when the protocol has no ports */
-static void endpoint(char *buf, size_t len, const char *addr, int port, bool ports)
-{
-	if (!*addr)
-		snprintf(buf, len, "-");
-	else if (!ports)
-		snprintf(buf, len, "%s", addr);
-	else
-		snprintf(buf, len, strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, port);
-}
 
 static void row_from_json(struct trow *r, json_t *f)
 {
-	int proto = jint(f, "proto"), sport = jint(f, "sport"), dport = jint(f, "dport");
-	bool ip = strcmp(jstr(f, "l3"), "other") != 0;
-	bool ports = ip && (proto == 6 || proto == 17 || proto == 132 || proto == 136);
-	char pname[16];
+	struct flow_cells c;
 
-	snprintf(r->ifname, sizeof(r->ifname), "%s", jstr(f, "ifname"));
+	flow_cells(&c, f);
+	snprintf(r->ifname, sizeof(r->ifname), "%s", flow_jstr(f, "ifname"));
 	for (char *p = r->ifname; *p; p++) /* no escape sequence reaches the terminal */
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = '?';
-	snprintf(r->dir, sizeof(r->dir), "%s", jstr(f, "direction"));
-	endpoint(r->src, sizeof(r->src), jstr(f, "src"), sport, ports);
-	endpoint(r->dst, sizeof(r->dst), jstr(f, "dst"), dport, ports);
-	fmt_proto(pname, sizeof(pname), proto);
-	if (!ip)
-		snprintf(r->proto, sizeof(r->proto), "eth 0x%04x", jint(f, "ethertype"));
-	else if (proto == 1 || proto == 58) /* type/code */
-		snprintf(r->proto, sizeof(r->proto), "%s %d/%d", pname, sport, dport);
-	else
-		snprintf(r->proto, sizeof(r->proto), "%s", pname);
+	snprintf(r->dir, sizeof(r->dir), "%s", flow_jstr(f, "direction"));
+	snprintf(r->src, sizeof(r->src), "%s", c.src);
+	snprintf(r->dst, sizeof(r->dst), "%s", c.dst);
+	snprintf(r->proto, sizeof(r->proto), "%s", c.proto);
 	r->rate_bps = json_number_value(json_object_get(f, "rate_mbps")) * 1e6;
 	r->idle_s = json_number_value(json_object_get(f, "idle_s"));
 	r->packets = json_integer_value(json_object_get(f, "packets"));
 	r->bytes = json_integer_value(json_object_get(f, "bytes"));
 }
 
-static int sort_key;
-
 /*
- * Ask the daemon for its `limit` first flows in sort_key order. 0; -1 when
- * no daemon answers, -2 when it answers with an error; f->err says why.
+ * Ask the daemon for its `limit` first flows in f->sort order (the daemon
+ * sorts: stats_flows_sort). 0, or enum ctl_ask_status; f->err says why.
  */
 static int top_fetch(const char *sock, struct tframe *f, size_t limit)
 {
 	json_t *req = json_pack("{s:s, s:s, s:I}", "op", "flows_top", "sort",
-				top_sort_names[sort_key], "limit", (json_int_t)limit),
-	       *rep = NULL, *arr, *j;
+				top_sort_names[f->sort], "limit", (json_int_t)limit),
+	       *rep, *arr, *j;
 	size_t i;
-	int e;
+	int st;
 
 	f->n = f->total = 0;
 	f->err[0] = 0;
-	e = ctl_request(sock, req, &rep, TOP_CTL_TIMEOUT_MS, f->err, sizeof(f->err));
+	rep = ctl_ask(sock, req, TOP_CTL_TIMEOUT_MS, 0, f->err, sizeof(f->err), &st);
 	json_decref(req);
-	if (e)
-		return -1;
-	if (json_is_string(json_object_get(rep, "error"))) {
-		snprintf(f->err, sizeof(f->err), "%s", jstr(rep, "error"));
-		json_decref(rep);
-		return -2;
-	}
+	if (!rep)
+		return st;
 	arr = json_object_get(rep, "flows");
 	f->total = json_integer_value(json_object_get(rep, "total"));
 	free(f->rows);
@@ -158,23 +121,6 @@ static int top_fetch(const char *sock, struct tframe *f, size_t limit)
 		row_from_json(&f->rows[f->n++], j);
 	json_decref(rep);
 	return 0;
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-	const struct trow *x = a, *y = b;
-	double kx = sort_key == TOP_SORT_PACKETS ? (double)x->packets
-		    : sort_key == TOP_SORT_BYTES ? (double)x->bytes
-						 : x->rate_bps;
-	double ky = sort_key == TOP_SORT_PACKETS ? (double)y->packets
-		    : sort_key == TOP_SORT_BYTES ? (double)y->bytes
-						 : y->rate_bps;
-
-	if (kx != ky)
-		return kx < ky ? 1 : -1;
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
-	return strcmp(x->src, y->src);
 }
 
 /* Column widths: the widest cell of each text column (at least the header). */
@@ -224,7 +170,6 @@ static void top_draw(FILE *out, struct tframe *f, bool tty, int lines, int cols)
 	char line[512], now[16];
 	time_t t = time(NULL);
 
-	qsort(f->rows, f->n, sizeof(*f->rows), row_cmp);
 	if (tty && lines > 3 && shown > (size_t)(lines - 3))
 		shown = lines - 3;
 	measure(f, shown, &w);
@@ -232,7 +177,7 @@ static void top_draw(FILE *out, struct tframe *f, bool tty, int lines, int cols)
 	if (tty)
 		fputs("\033[H", out);
 	snprintf(line, sizeof(line), "ipop-bpf top - %s - %zu flows, sorted by %s%s", now, n,
-		 top_sort_names[sort_key], tty ? " (r/p/b: sort, q: quit)" : "");
+		 top_sort_names[f->sort], tty ? " (r/p/b: sort, q: quit)" : "");
 	if (tty && cols > 0 && (size_t)cols < sizeof(line))
 		line[cols] = 0;
 	fprintf(out, "%s%s", line, eol);
@@ -277,11 +222,11 @@ static void term_size(int *lines, int *cols)
 	}
 }
 
-/* Wait up to ms for a key and act on it; true when the order changed. */
-static bool top_keys(int ms)
+/* Wait up to ms for a key and act on it; true when the order (*sort) changed. */
+static bool top_keys(int ms, int *sort)
 {
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-	int old = sort_key;
+	int old = *sort;
 	char c;
 
 	if (poll(&p, 1, ms) <= 0 || read(STDIN_FILENO, &c, 1) != 1)
@@ -289,12 +234,12 @@ static bool top_keys(int ms)
 	if (c == 'q' || c == 'Q')
 		top_quit = 1;
 	else if (c == 'r')
-		sort_key = TOP_SORT_RATE;
+		*sort = TOP_SORT_RATE;
 	else if (c == 'p')
-		sort_key = TOP_SORT_PACKETS;
+		*sort = TOP_SORT_PACKETS;
 	else if (c == 'b')
-		sort_key = TOP_SORT_BYTES;
-	return sort_key != old;
+		*sort = TOP_SORT_BYTES;
+	return *sort != old;
 }
 
 static int top_live(const struct top_cfg *c, struct tframe *f, int interval_ms)
@@ -324,7 +269,7 @@ static int top_live(const struct top_cfg *c, struct tframe *f, int interval_ms)
 		top_draw(stdout, f, true, lines, cols);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		/* until the next refresh: keys, and a new frame on a resize */
-		while (!top_quit && left > 0 && !top_keys(left)) {
+		while (!top_quit && left > 0 && !top_keys(left, &f->sort)) {
 			if (top_resized) {
 				top_resized = 0;
 				break;
@@ -353,10 +298,10 @@ static int top_run(void *cfg)
 		if (end == c->interval || *end || !(s >= 0.1 && s <= 3600))
 			return cli_err("bad --interval '%s' (seconds, 0.1..3600)", c->interval);
 	}
-	sort_key = c->sort;
-	ret = top_fetch(c->ctl_socket, &f, c->once && c->limit ? c->limit : TOP_LIMIT_MAX);
+	f.sort = c->sort;
+	ret = top_fetch(c->ctl_socket, &f, c->once && c->limit ? c->limit : FLOWD_TOP_LIMIT_MAX);
 	if (ret) {
-		if (ret == -1)
+		if (ret == CTL_ASK_NO_ANSWER)
 			cli_err("no daemon answers on %s (%s); start one with 'ipop-bpf daemon "
 				"--iface IF'",
 				c->ctl_socket, f.err);
@@ -373,65 +318,6 @@ static int top_run(void *cfg)
 	}
 	free(f.rows);
 	return ret;
-}
-
-/* ---- the daemon side: the control op flows_top (top.h) ---- */
-
-static int op_sort;
-
-static double flow_key_of(const struct stats_flow *f)
-{
-	return op_sort == TOP_SORT_PACKETS ? (double)f->val.packets
-	       : op_sort == TOP_SORT_BYTES ? (double)f->val.bytes
-					   : f->rate_mbps;
-}
-
-static int flow_cmp(const void *a, const void *b)
-{
-	const struct stats_flow *x = *(const struct stats_flow *const *)a;
-	const struct stats_flow *y = *(const struct stats_flow *const *)b;
-	double kx = flow_key_of(x), ky = flow_key_of(y);
-
-	if (kx != ky)
-		return kx < ky ? 1 : -1;
-	return x->val.bytes < y->val.bytes ? 1 : x->val.bytes > y->val.bytes ? -1 : 0;
-}
-
-static json_t *op_flows_top(struct daemon *d, json_t *req, char *err, size_t errlen)
-{
-	const char *sort = json_string_value(json_object_get(req, "sort"));
-	json_t *lim = json_object_get(req, "limit"), *arr, *rep;
-	struct stats *st = flowd_stats();
-	struct stats_snapshot *snap;
-	size_t limit = 100;
-	int k;
-
-	(void)d;
-	for (k = 0; sort && top_sort_names[k] && strcmp(top_sort_names[k], sort); k++)
-		;
-	if (sort && !top_sort_names[k])
-		return snprintf(err, errlen, "\"sort\" must be rate, packets or bytes"), NULL;
-	if (lim && (!json_is_integer(lim) || json_integer_value(lim) < 1))
-		return snprintf(err, errlen, "\"limit\" must be a positive integer"), NULL;
-	if (lim)
-		limit = json_integer_value(lim) < TOP_LIMIT_MAX ? json_integer_value(lim)
-								: TOP_LIMIT_MAX;
-	if (!st || !(snap = stats_snapshot_get(st)))
-		return snprintf(err, errlen, "flow accounting is not running"), NULL;
-	op_sort = sort ? k : TOP_SORT_RATE;
-	arr = stats_snapshot_json_flows_by(snap, limit, flow_cmp); /* loop thread only */
-	rep = arr ? json_pack("{s:o, s:I, s:I}", "flows", arr, "total", (json_int_t)snap->n_flows,
-			      "taken_ns", (json_int_t)snap->taken_ns)
-		  : NULL;
-	stats_snapshot_put(snap);
-	if (!rep)
-		snprintf(err, errlen, "out of memory");
-	return rep;
-}
-
-void top_register_ops(void)
-{
-	ctl_register_op("flows_top", op_flows_top); /* -EEXIST on a second call: fine */
 }
 
 const struct cli_cmd cmd_top = {

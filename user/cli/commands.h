@@ -4,10 +4,7 @@
 #define IPOP_COMMANDS_H
 
 #include "cli/cli.h"
-
-#ifndef IPOP_VERSION
-#define IPOP_VERSION "0.1.0"
-#endif
+#include "flow/version.h"
 
 extern const struct cli_cmd *const cli_commands[];
 const struct cli_cmd *cli_find(const char *name);

@@ -105,6 +105,18 @@ struct rt_ops {
 		      const void *data, size_t len, const uint8_t sig[RT_SIG_LEN]);
 };
 
+/*
+ * A module's control op (served by the daemon on its control socket): the
+ * handler gets the module instance on the daemon's node and the request
+ * object; it returns a reply (new reference) or NULL with err filled.
+ */
+typedef json_t *(*module_ctl_fn)(struct module *m, json_t *req, char *err, size_t errlen);
+
+struct module_ctl_op {
+	const char *name;
+	module_ctl_fn fn;
+};
+
 struct module_ops {
 	const char *name;
 	size_t priv_size;
@@ -116,6 +128,8 @@ struct module_ops {
 	int (*stop)(struct module *m);
 	/* Optional: a neighbour link went up or down. */
 	int (*link)(struct module *m, const struct node_id *peer, bool up);
+	/* Optional: control ops, ending with {NULL, NULL}; names unique daemon-wide. */
+	const struct module_ctl_op *ctl_ops;
 };
 
 struct module {

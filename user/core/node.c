@@ -46,11 +46,10 @@ static void node_layout(struct node *n, const struct modcfg *mc, char *mem)
 	}
 }
 
-int node_init(struct node *n, const struct node_id *id, const struct rt_ops *rt, void *rt_ctx,
-	      const struct modcfg *mc)
+int node_alloc(struct node *n, const struct node_id *id, const struct rt_ops *rt, void *rt_ctx,
+	       const struct modcfg *mc)
 {
 	char *mem = calloc(1, node_alloc_size(mc) + 1);
-	int i, err = 0;
 
 	if (!mem)
 		return -ENOMEM;
@@ -58,6 +57,20 @@ int node_init(struct node *n, const struct node_id *id, const struct rt_ops *rt,
 	n->rt = rt;
 	n->rt_ctx = rt_ctx;
 	node_layout(n, mc, mem);
+	return 0;
+}
+
+void node_discard(struct node *n)
+{
+	free(n->mods);
+	n->mods = NULL;
+	n->nmods = 0;
+}
+
+int node_start(struct node *n, const struct modcfg *mc)
+{
+	int i, err = 0;
+
 	for (i = 0; i < mc->n; i++) {
 		struct module *m = &n->mods[i];
 
@@ -70,10 +83,16 @@ int node_init(struct node *n, const struct node_id *id, const struct rt_ops *rt,
 	while (--i >= 0)
 		if (n->mods[i].ops->stop)
 			n->mods[i].ops->stop(&n->mods[i]);
-	free(mem);
-	n->mods = NULL;
-	n->nmods = 0;
+	node_discard(n);
 	return err;
+}
+
+int node_init(struct node *n, const struct node_id *id, const struct rt_ops *rt, void *rt_ctx,
+	      const struct modcfg *mc)
+{
+	int err = node_alloc(n, id, rt, rt_ctx, mc);
+
+	return err ?: node_start(n, mc);
 }
 
 void node_stop(struct node *n)

@@ -8,8 +8,12 @@
 
 #include "core/module.h"
 
-/* Registry: built-in modules plus any added at run time (tests, plug-ins). */
+/*
+ * Registry (modules/registry.c): the one table of built-in modules, plus any
+ * added at run time (tests, plug-ins). module_at walks both (NULL past the end).
+ */
 const struct module_ops *module_find(const char *name);
+const struct module_ops *module_at(unsigned int i);
 int module_register(const struct module_ops *ops);
 void module_unregister_all_extra(void);
 
@@ -32,6 +36,17 @@ int modcfg_load(const json_t *modules, struct modcfg *out, char *err, size_t err
 /* Allocate and init the modules of mc in order; on error, undo. */
 int node_init(struct node *n, const struct node_id *id, const struct rt_ops *rt, void *rt_ctx,
 	      const struct modcfg *mc);
+/*
+ * node_init in two steps, for a runtime that sets per-instance hooks (e.g. a
+ * simulator scenario's) between them: node_alloc lays out the instances with
+ * zeroed state and runs no init; node_start runs the inits in order and, on
+ * error, stops the started ones and frees the node. node_discard frees an
+ * allocated node that was never started.
+ */
+int node_alloc(struct node *n, const struct node_id *id, const struct rt_ops *rt, void *rt_ctx,
+	       const struct modcfg *mc);
+int node_start(struct node *n, const struct modcfg *mc);
+void node_discard(struct node *n);
 void node_stop(struct node *n);
 struct module *node_module(struct node *n, const char *name);
 int node_module_idx(const struct node *n, const char *name);

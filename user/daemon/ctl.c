@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "daemon/ctl.h"
-#include "daemon/ctl_ops.h"
 #include "daemon/daemon_int.h"
 
 struct ctl_client {
@@ -33,31 +32,56 @@ struct ctl_server {
 	int nclients;
 };
 
-#define OPS_MAX 64
-static struct {
-	const char *name;
-	ctl_op_fn fn;
-} ctl_ops[OPS_MAX];
-static int nops;
-
-int ctl_register_op(const char *name, ctl_op_fn fn)
+int ctl_table_add(struct ctl_table *t, const struct ctl_entry *e, char *err, size_t errlen)
 {
-	for (int i = 0; i < nops; i++)
-		if (!strcmp(ctl_ops[i].name, name))
-			return -EEXIST;
-	if (nops == OPS_MAX)
+	const struct ctl_entry *old = ctl_table_find(t, e->name);
+
+	if (old) {
+		snprintf(err, errlen, "control op '%s' defined twice (%s and %s)", e->name,
+			 old->from, e->from);
+		return -EEXIST;
+	}
+	if (t->n == CTL_OPS_MAX) {
+		snprintf(err, errlen, "too many control ops (max %d)", CTL_OPS_MAX);
 		return -ENOSPC;
-	ctl_ops[nops].name = name;
-	ctl_ops[nops++].fn = fn;
+	}
+	t->e[t->n++] = *e;
 	return 0;
 }
 
-static ctl_op_fn ctl_find_op(const char *name)
+int ctl_table_add_ops(struct ctl_table *t, const char *from, const struct ctl_op *ops, char *err,
+		      size_t errlen)
 {
-	ctl_builtin_ops_register();
-	for (int i = 0; i < nops; i++)
-		if (!strcmp(ctl_ops[i].name, name))
-			return ctl_ops[i].fn;
+	for (; ops && ops->name; ops++) {
+		struct ctl_entry e = { .name = ops->name, .from = from, .fn = ops->fn };
+		int ret = ctl_table_add(t, &e, err, errlen);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int ctl_table_add_module(struct ctl_table *t, const struct module_ops *ops, char *err,
+			 size_t errlen)
+{
+	for (const struct module_ctl_op *o = ops->ctl_ops; o && o->name; o++) {
+		struct ctl_entry e = {
+			.name = o->name, .from = ops->name, .mod = ops, .mfn = o->fn
+		};
+		int ret = ctl_table_add(t, &e, err, errlen);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+const struct ctl_entry *ctl_table_find(const struct ctl_table *t, const char *name)
+{
+	for (int i = 0; i < t->n; i++)
+		if (!strcmp(t->e[i].name, name))
+			return &t->e[i];
 	return NULL;
 }
 
@@ -116,13 +140,28 @@ static json_t *ctl_error(const char *msg)
 	return json_pack("{s:s}", "error", msg);
 }
 
-static json_t *dispatch(struct daemon *d, const char *line, size_t len)
+static json_t *ctl_call(struct daemon *d, const struct ctl_entry *e, json_t *req, char *err,
+			size_t errlen)
+{
+	struct module *m;
+
+	if (e->fn)
+		return e->fn(d, req, err, errlen);
+	m = node_module(&d->node, e->mod->name);
+	if (!m) {
+		snprintf(err, errlen, "module %s is not loaded", e->mod->name);
+		return NULL;
+	}
+	return e->mfn(m, req, err, errlen);
+}
+
+json_t *ctl_dispatch(struct daemon *d, const char *line, size_t len)
 {
 	char err[256] = "";
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *reply;
+	const struct ctl_entry *e;
 	const char *op;
-	ctl_op_fn fn;
 
 	if (!req)
 		return ctl_error("malformed JSON");
@@ -131,13 +170,13 @@ static json_t *dispatch(struct daemon *d, const char *line, size_t len)
 		json_decref(req);
 		return ctl_error("request must be an object with a string \"op\"");
 	}
-	fn = ctl_find_op(op);
-	if (!fn) {
+	e = ctl_table_find(&d->ctl_ops, op);
+	if (!e) {
 		snprintf(err, sizeof(err), "unknown op '%.64s'", op);
 		json_decref(req);
 		return ctl_error(err);
 	}
-	reply = fn(d, req, err, sizeof(err));
+	reply = ctl_call(d, e, req, err, sizeof(err));
 	json_decref(req);
 	return reply ? reply : ctl_error(err[0] ? err : "failed");
 }
@@ -152,7 +191,7 @@ static void client_lines(struct ctl_server *s, struct ctl_client *c)
 		size_t len = (size_t)(nl - (c->in + start));
 
 		if (len > 0)
-			client_reply(s, c, dispatch(s->d, c->in + start, len));
+			client_reply(s, c, ctl_dispatch(s->d, c->in + start, len));
 		start += len + 1;
 	}
 	memmove(c->in, c->in + start, c->inlen - start);

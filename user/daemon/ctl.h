@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "core/module.h"
+
 #define CTL_LINE_MAX	(4 * 1024 * 1024) /* a table_add of ~80,000 tables fits */
 #define CTL_CLIENTS_MAX 64
 #define CTL_OUT_MAX	(1 << 20)
@@ -31,11 +33,37 @@ struct ctl_op {
 	ctl_op_fn fn;
 };
 
-/* Add an op to the dispatch table (before daemon_run). -EEXIST, -ENOSPC. */
-int ctl_register_op(const char *name, ctl_op_fn fn);
+/*
+ * The daemon's dispatch table, built once when it starts (daemon.c,
+ * ctl_assemble) from its own ops, each extension's ops and each known
+ * module's control ops; a name given twice is an error there. A module's
+ * op runs on that module's instance on the daemon's node, or answers
+ * "module X is not loaded".
+ */
+struct ctl_entry {
+	const char *name;
+	const char *from; /* its provider, for messages: "daemon", an extension, a module */
+	ctl_op_fn fn;	  /* a daemon or extension op, or */
+	const struct module_ops *mod; /* a module's op (mfn) */
+	module_ctl_fn mfn;
+};
 
-/* Client side: send one request, wait (up to timeout_ms) for one reply line. */
-int ctl_request(const char *path, json_t *req, json_t **reply, int timeout_ms, char *err,
-		size_t errlen);
+#define CTL_OPS_MAX 128
+struct ctl_table {
+	int n;
+	struct ctl_entry e[CTL_OPS_MAX];
+};
+
+/* Add one op. -EEXIST (err names both providers) or -ENOSPC. */
+int ctl_table_add(struct ctl_table *t, const struct ctl_entry *e, char *err, size_t errlen);
+/* Add a provider's {NULL, NULL}-terminated table (ops may be NULL). */
+int ctl_table_add_ops(struct ctl_table *t, const char *from, const struct ctl_op *ops, char *err,
+		      size_t errlen);
+/* Add a module's control ops (ops->ctl_ops may be NULL). */
+int ctl_table_add_module(struct ctl_table *t, const struct module_ops *ops, char *err,
+			 size_t errlen);
+const struct ctl_entry *ctl_table_find(const struct ctl_table *t, const char *name);
+/* Answer one request line through d's table: a reply object (new reference). */
+json_t *ctl_dispatch(struct daemon *d, const char *line, size_t len);
 
 #endif /* IPOP_FW_CTL_H */

@@ -1,22 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Built-in control ops and the control socket client. */
+/* The daemon's own control ops (the control socket client is cli/ctl_client.c). */
 #include <errno.h>
-#include <poll.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "daemon/ctl.h"
 #include "daemon/ctl_ops.h"
 #include "daemon/daemon.h"
-#include "modules/cmm.h"
-#include "modules/smm.h"
-
-#define CMM_SEND_MAX_TO 256
 
 static json_t *op_ping(struct daemon *d, json_t *req, char *err, size_t errlen)
 {
@@ -43,74 +34,6 @@ static json_t *op_neighbours(struct daemon *d, json_t *req, char *err, size_t er
 	(void)err;
 	(void)errlen;
 	return json_pack("{s:o}", "neighbours", daemon_neighbours_json(d));
-}
-
-/* "to": ["id", ...] or "id,id,..." */
-static int parse_to(json_t *v, struct node_id *to, int max, char *err, size_t errlen)
-{
-	char buf[CMM_SEND_MAX_TO * (ID_HEX_LEN + 1) + 1], *tok, *save = NULL;
-	json_t *e;
-	size_t i;
-	int n = 0;
-
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, e) {
-			if (n == max || !json_is_string(e) ||
-			    id_parse(json_string_value(e), to[n].b))
-				goto bad;
-			n++;
-		}
-		return n ? n : -EINVAL;
-	}
-	if (!json_is_string(v) || json_string_length(v) >= sizeof(buf))
-		goto bad;
-	strcpy(buf, json_string_value(v));
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (n == max || id_parse(tok, to[n].b))
-			goto bad;
-		n++;
-	}
-	if (n)
-		return n;
-bad:
-	snprintf(err, errlen, "'to' must be 1..%d node IDs (32 hex digits)", max);
-	return -EINVAL;
-}
-
-static json_t *op_cmm_send(struct daemon *d, json_t *req, char *err, size_t errlen)
-{
-	struct node_id to[CMM_SEND_MAX_TO];
-	const char *dmm = json_string_value(json_object_get(req, "module"));
-	json_t *payload = json_object_get(req, "payload"), *idv = json_object_get(req, "id");
-	struct module *cmm = node_module(daemon_node(d), CMM_NAME);
-	char idhex[ID_HEX_LEN + 1];
-	struct msg_id id;
-	int n = parse_to(json_object_get(req, "to"), to, CMM_SEND_MAX_TO, err, errlen), sent;
-
-	if (n < 0)
-		return NULL;
-	if (!dmm || !json_is_string(payload) || (idv && !json_is_string(idv))) {
-		snprintf(err, errlen, "'module' and 'payload' must be strings");
-		return NULL;
-	}
-	if (!cmm) {
-		snprintf(err, errlen, "module cmm is not loaded");
-		return NULL;
-	}
-	if (idv && id_parse(json_string_value(idv), id.b)) {
-		snprintf(err, errlen, "'id' must be 32 hex digits");
-		return NULL;
-	}
-	if (!idv)
-		randombytes_buf(id.b, sizeof(id.b));
-	sent = cmm_send(cmm, &id, json_string_value(payload), json_string_length(payload), to, n,
-			dmm);
-	if (sent < 0) {
-		snprintf(err, errlen, "cmm_send: %s", strerror(-sent));
-		return NULL;
-	}
-	id_fmt(id.b, idhex);
-	return json_pack("{s:b, s:s, s:i}", "ok", 1, "id", idhex, "sent", sent);
 }
 
 static json_t *op_icc_blast(struct daemon *d, json_t *req, char *err, size_t errlen)
@@ -141,96 +64,8 @@ static json_t *op_icc_blast(struct daemon *d, json_t *req, char *err, size_t err
 			 (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
 }
 
-void ctl_builtin_ops_register(void)
-{
-	static bool done;
-
-	if (done)
-		return;
-	done = true;
-	ctl_register_op("ping", op_ping);
-	ctl_register_op("stats", op_stats);
-	ctl_register_op("neighbours", op_neighbours);
-	ctl_register_op("cmm_send", op_cmm_send);
-	ctl_register_op("icc_blast", op_icc_blast);
-	smm_register_ops();
-}
-
-/* ---- client ---- */
-
-static int ctl_connect(const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: %s (is the daemon running?)", path, strerror(e));
-		if (fd >= 0)
-			close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-static int read_line(int fd, char *buf, size_t cap, int timeout_ms)
-{
-	size_t len = 0;
-
-	while (len < cap - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, buf + len, cap - 1 - len, 0);
-		if (n <= 0)
-			return n == 0 ? -ECONNRESET : -errno;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len)) {
-			buf[len] = '\0';
-			return (int)len;
-		}
-	}
-	return -EMSGSIZE;
-}
-
-int ctl_request(const char *path, json_t *req, json_t **reply, int timeout_ms, char *err,
-		size_t errlen)
-{
-	char *text = json_dumps(req, JSON_COMPACT), *buf = malloc(CTL_OUT_MAX);
-	json_error_t jerr;
-	int fd = ctl_connect(path, err, errlen), ret = 0;
-
-	if (fd < 0 || !text || !buf) {
-		ret = fd < 0 ? fd : -ENOMEM;
-		goto out;
-	}
-	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-		goto out;
-	}
-	ret = read_line(fd, buf, CTL_OUT_MAX, timeout_ms);
-	if (ret < 0) {
-		snprintf(err, errlen, "%s: no reply: %s", path, strerror(-ret));
-		goto out;
-	}
-	*reply = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
-	ret = *reply ? 0 : -EBADMSG;
-	if (ret)
-		snprintf(err, errlen, "%s: bad reply: %s", path, jerr.text);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(text);
-	free(buf);
-	return ret;
-}
+/* The daemon's own ops; the rest come from the flow side and the modules (ctl_assemble). */
+const struct ctl_op daemon_ctl_ops[] = {
+	{ "ping", op_ping },	       { "stats", op_stats }, { "neighbours", op_neighbours },
+	{ "icc_blast", op_icc_blast }, { NULL, NULL },
+};

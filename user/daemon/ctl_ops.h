@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The built-in control ops: ping, stats, neighbours, cmm_send, icc_blast. */
+/* The daemon's own control ops: ping, stats, neighbours, icc_blast. */
 #ifndef IPOP_FW_CTL_OPS_H
 #define IPOP_FW_CTL_OPS_H
 
-/* Idempotent; called before the first dispatch. */
-void ctl_builtin_ops_register(void);
+#include "daemon/ctl.h"
+
+extern const struct ctl_op daemon_ctl_ops[];
 
 #endif /* IPOP_FW_CTL_OPS_H */

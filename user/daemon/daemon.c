@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/ctl.h"
+#include "daemon/ctl_ops.h"
 #include "daemon/daemon_int.h"
 
 #define LOG_PER_SEC 50
@@ -364,6 +365,26 @@ const json_t *daemon_config(struct daemon *d)
 	return d->cfg.root;
 }
 
+/*
+ * The composition root of the control socket: every op the daemon serves,
+ * from one table of providers, in order: the daemon's own, each extension's
+ * (the flow side's when it runs), each known module's (run on its instance
+ * if the module is loaded). A name given twice stops the daemon here.
+ */
+int ctl_assemble(struct daemon *d, char *err, size_t errlen)
+{
+	const struct module_ops *mo;
+	int ret;
+
+	d->ctl_ops.n = 0;
+	ret = ctl_table_add_ops(&d->ctl_ops, "daemon", daemon_ctl_ops, err, errlen);
+	for (int i = 0; !ret && i < nexts; i++)
+		ret = ctl_table_add_ops(&d->ctl_ops, exts[i]->name, exts[i]->ctl_ops, err, errlen);
+	for (unsigned int i = 0; !ret && (mo = module_at(i)); i++)
+		ret = ctl_table_add_module(&d->ctl_ops, mo, err, errlen);
+	return ret;
+}
+
 static int exts_start(struct daemon *d, char *err, size_t errlen)
 {
 	for (; d->exts_started < nexts; d->exts_started++) {
@@ -481,6 +502,9 @@ static int daemon_setup(struct daemon *d, const struct daemon_opts *o, char *err
 			return ret;
 	}
 	ctl = o->ctl_socket ? o->ctl_socket : d->cfg.ctl_socket;
+	ret = ctl_assemble(d, err, errlen);
+	if (ret)
+		return ret;
 	ret = daemon_fds_open(d);
 	if (ret) {
 		snprintf(err, errlen, "setting up the event loop: %s", strerror(-ret));

@@ -5,7 +5,9 @@
  * link up/down, module timers on a timerfd, and the control socket.
  *
  * Other code extends it through the loop (register fds and periodic timers)
- * and the control socket (ctl_register_op in ctl.h).
+ * and extensions (struct daemon_ext), which may bring control ops. The
+ * daemon assembles its control ops when it starts: its own, each
+ * extension's, each known module's (module_ops.ctl_ops).
  */
 #ifndef IPOP_FW_DAEMON_H
 #define IPOP_FW_DAEMON_H
@@ -73,13 +75,17 @@ void daemon_stop(struct daemon *d);
 /*
  * Extensions: code that lives in the daemon (flow statistics, datapath
  * loaders...) registers before daemon_run. start() runs after the modules,
- * sockets and control socket are up (it may add fds, timers and ctl ops);
- * stop() runs in reverse order before teardown. start returns 0 or -errno.
+ * sockets and control socket are up (it may add fds and timers); stop()
+ * runs in reverse order before teardown. start returns 0 or -errno.
+ * ctl_ops (optional, ending with {NULL, NULL}) join the daemon's control
+ * ops; a name another provider has too stops the daemon at start.
  */
+struct ctl_op;
 struct daemon_ext {
 	const char *name;
 	int (*start)(struct daemon *d);
 	void (*stop)(struct daemon *d);
+	const struct ctl_op *ctl_ops;
 };
 
 int daemon_register_ext(const struct daemon_ext *ext);

@@ -3,6 +3,7 @@
 #ifndef IPOP_FW_DAEMON_INT_H
 #define IPOP_FW_DAEMON_INT_H
 
+#include "daemon/ctl.h"
 #include "daemon/daemon.h"
 
 struct loop_fd {
@@ -53,6 +54,7 @@ struct daemon {
 	struct mod_timer *timers;
 	int ntimers, tcap;
 	struct ctl_server *ctl;
+	struct ctl_table ctl_ops; /* built at start (ctl_assemble) */
 	struct daemon_dp_ops dp;
 	int exts_started;
 	uint64_t log_window;
@@ -77,6 +79,9 @@ int icc_io_self_addr(struct daemon *d, struct rt_addr *out);
 /* Rate-limited daemon log (per-packet paths use this). */
 void daemon_log(struct daemon *d, enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The dispatch table from the daemon's, the extensions' and the modules' ops. */
+int ctl_assemble(struct daemon *d, char *err, size_t errlen);
 
 /* ctl.c */
 int ctl_server_start(struct daemon *d, const char *path, struct ctl_server **out);

@@ -15,12 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/commands.h"
-#include "flow/export.h"
-#include "daemon/flowd.h"
 #include "daemon/daemon.h"
+#include "daemon/flowd.h"
+#include "flow/errmsg.h"
+#include "flow/export.h"
 #include "flow/stats.h"
+#include "flow/version.h"
 
 struct exporter {
 	struct exporter_cfg cfg;
@@ -217,7 +217,8 @@ static const struct daemon_ext export_ext = {
 	.stop = export_ext_stop,
 };
 
-static int export_opts_check(const struct export_daemon_opts *x, unsigned int *interval_ms)
+static int export_opts_check(const struct export_daemon_opts *x, unsigned int *interval_ms,
+			     char *msg, size_t msglen)
 {
 	struct stat st;
 	double s = EXPORT_INTERVAL_MS_DEFAULT / 1000.0;
@@ -226,23 +227,30 @@ static int export_opts_check(const struct export_daemon_opts *x, unsigned int *i
 	if (x->interval) {
 		s = strtod(x->interval, &end);
 		if (end == x->interval || *end || !(s >= 0.05 && s <= 86400))
-			return cli_err("bad --export-interval '%s' (seconds, 0.05..86400)",
-				       x->interval);
+			return errmsg(msg, msglen, -EINVAL,
+				      "bad --export-interval '%s' (seconds, 0.05..86400)",
+				      x->interval);
 	}
 	*interval_ms = (unsigned int)(s * 1000 + 0.5);
 	if (!x->dir)
-		return x->interval ? cli_err("--export-interval needs --textfile-dir") : 0;
+		return x->interval ? errmsg(msg, msglen, -EINVAL,
+					    "--export-interval needs --textfile-dir")
+				   : 0;
 	if (stat(x->dir, &st) || !S_ISDIR(st.st_mode) || access(x->dir, W_OK | X_OK))
-		return cli_err("--textfile-dir '%s': not a writable directory", x->dir);
+		return errmsg(msg, msglen, -EINVAL, "--textfile-dir '%s': not a writable directory",
+			      x->dir);
 	return 0;
 }
 
-int export_daemon_setup(const struct export_daemon_opts *o)
+int export_daemon_setup(const struct export_daemon_opts *o, char *msg, size_t msglen)
 {
-	if (export_opts_check(o, &export_state.interval_ms))
-		return 1;
+	int err = export_opts_check(o, &export_state.interval_ms, msg, msglen);
+
+	if (err)
+		return err;
 	export_state.o = *o;
-	if (o->dir && daemon_register_ext(&export_ext))
-		return cli_err("cannot register the exporter");
+	err = o->dir ? daemon_register_ext(&export_ext) : 0;
+	if (err)
+		return errmsg(msg, msglen, err, "cannot register the exporter");
 	return 0;
 }

@@ -7,9 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flow/clsctl.h"
-#include "daemon/flowd.h"
 #include "daemon/ctl.h"
+#include "daemon/flowd.h"
+#include "flow/clsctl.h"
+#include "flow/errmsg.h"
+#include "flow/ifnames.h"
 #include "flow/loader.h"
 #include "flow/pins.h"
 #include "flow/rule.h"
@@ -23,8 +25,9 @@ static struct flowd {
 	struct cls *cls;
 	struct stats *stats;
 	struct stats_maps maps;
-	bool attached[CLI_LIST_MAX]; /* by us or adopted: ours to detach */
-} fd_state = { .maps = { -1, -1, -1, -1 } };
+	int ifaces_fd;			 /* the pinned ifaces map, for flow labels */
+	bool attached[FLOWD_IFACES_MAX]; /* by us or adopted: ours to detach */
+} fd_state = { .maps = { -1, -1, -1, -1 }, .ifaces_fd = -1 };
 
 static uint64_t mono_ns(void)
 {
@@ -66,16 +69,16 @@ int flowd_opts_from_json(struct flowd_opts *o, json_t *flows, char *err, size_t 
 	v = json_object_get(flows, "interfaces");
 	if (v && !json_is_array(v))
 		return snprintf(err, errlen, "config: flows.interfaces must be an array"), -EINVAL;
-	if (v && o->ifaces.n == 0) {
+	if (v && o->n_ifaces == 0) {
 		json_t *s;
 
 		json_array_foreach(v, i, s) {
-			if (!json_is_string(s) || o->ifaces.n == CLI_LIST_MAX)
+			if (!json_is_string(s) || o->n_ifaces == FLOWD_IFACES_MAX)
 				return snprintf(err, errlen,
 						"config: flows.interfaces: at most %d names",
-						CLI_LIST_MAX),
+						FLOWD_IFACES_MAX),
 				       -EINVAL;
-			o->ifaces.v[o->ifaces.n++] = json_string_value(s);
+			o->ifaces[o->n_ifaces++] = json_string_value(s);
 		}
 	}
 	e = e ?: json_uint(flows, "stats_interval_s", &o->stats_interval_s, err, errlen);
@@ -86,7 +89,7 @@ int flowd_opts_from_json(struct flowd_opts *o, json_t *flows, char *err, size_t 
 }
 
 /* Attach one interface, or adopt what a previous daemon left attached. */
-static int attach_or_adopt(const struct flowd_opts *o, const char *ifname)
+static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char *msg, size_t msglen)
 {
 	struct load_opts lo = { .ifname = ifname,
 				.pin_path = o->pin_path,
@@ -97,25 +100,29 @@ static int attach_or_adopt(const struct flowd_opts *o, const char *ifname)
 	int ifindex = if_nametoindex(ifname);
 
 	if (!ifindex)
-		return cli_err("unknown interface '%s'", ifname), -ENODEV;
+		return errmsg(msg, msglen, -ENODEV, "unknown interface '%s'", ifname);
 	if (!loader_lookup(o->pin_path, ifindex, &info)) {
 		if (loader_still_attached(ifindex, &info)) {
-			fprintf(stderr, "ipop-bpf daemon: %s already attached (%s): adopting it\n",
-				ifname, loader_hook_name(info.ingress_hook));
+			char note[128];
+
+			snprintf(note, sizeof(note), "%s already attached (%s): adopting it",
+				 ifname, loader_hook_name(info.ingress_hook));
+			if (o->notice)
+				o->notice(note);
 			return 0;
 		}
 		/* a stale record: someone removed our programs; start over */
-		loader_detach(o->pin_path, ifname, false, true);
+		loader_detach(o->pin_path, ifname, false, true, NULL, 0);
 	}
-	return loader_attach(&lo);
+	return loader_attach(&lo, msg, msglen);
 }
 
 static void detach_ours(void)
 {
-	for (int i = 0; i < fd_state.o.ifaces.n; i++) {
+	for (int i = 0; i < fd_state.o.n_ifaces; i++) {
 		if (!fd_state.attached[i])
 			continue;
-		loader_detach(fd_state.o.pin_path, fd_state.o.ifaces.v[i], false, true);
+		loader_detach(fd_state.o.pin_path, fd_state.o.ifaces[i], false, true, NULL, 0);
 		fd_state.attached[i] = false;
 	}
 }
@@ -123,7 +130,7 @@ static void detach_ours(void)
 static void close_maps(void)
 {
 	int *fds[] = { &fd_state.maps.flows, &fd_state.maps.dp_stats, &fd_state.maps.table_stats,
-		       &fd_state.maps.tables };
+		       &fd_state.maps.tables, &fd_state.ifaces_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -132,7 +139,7 @@ static void close_maps(void)
 	}
 }
 
-int flowd_start(const struct flowd_opts *o)
+int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 {
 	struct stats_cfg sc;
 	int err = 0;
@@ -140,8 +147,10 @@ int flowd_start(const struct flowd_opts *o)
 	fd_state.o = *o;
 	if (!fd_state.o.pin_path)
 		fd_state.o.pin_path = IPOP_PIN_PATH_DEFAULT;
-	for (int i = 0; i < o->ifaces.n && !err; i++) {
-		err = attach_or_adopt(&fd_state.o, o->ifaces.v[i]);
+	if (o->n_ifaces < 0 || o->n_ifaces > FLOWD_IFACES_MAX)
+		return errmsg(msg, msglen, -EINVAL, "at most %d interfaces", FLOWD_IFACES_MAX);
+	for (int i = 0; i < o->n_ifaces && !err; i++) {
+		err = attach_or_adopt(&fd_state.o, o->ifaces[i], msg, msglen);
 		fd_state.attached[i] = !err;
 	}
 	if (err)
@@ -152,19 +161,19 @@ int flowd_start(const struct flowd_opts *o)
 	fd_state.maps.tables = pins_open_map(fd_state.o.pin_path, "tables");
 	if (fd_state.maps.flows < 0 || fd_state.maps.dp_stats < 0 ||
 	    fd_state.maps.table_stats < 0 || fd_state.maps.tables < 0) {
-		if (!o->ifaces.n) {
+		if (!o->n_ifaces) {
 			/* nothing to account: the overlay side may still run */
 			close_maps();
 			return 0;
 		}
-		cli_err("cannot open the maps pinned under %s", fd_state.o.pin_path);
-		err = -ENOENT;
+		err = errmsg(msg, msglen, -ENOENT, "cannot open the maps pinned under %s",
+			     fd_state.o.pin_path);
 		goto fail;
 	}
 	err = cls_open(&fd_state.cls, fd_state.o.pin_path);
 	if (err) {
-		cli_err("cannot recover flow tables from %s: %s", fd_state.o.pin_path,
-			strerror(-err));
+		errmsg(msg, msglen, err, "cannot recover flow tables from %s: %s",
+		       fd_state.o.pin_path, strerror(-err));
 		goto fail;
 	}
 	stats_cfg_defaults(&sc);
@@ -174,14 +183,15 @@ int flowd_start(const struct flowd_opts *o)
 	sc.active_timeout_s = o->active_timeout_s;
 	fd_state.stats = stats_new(&sc, &fd_state.maps);
 	if (!fd_state.stats) {
-		err = -errno;
-		cli_err("statistics: %s", strerror(errno));
+		err = errmsg(msg, msglen, -errno, "statistics: %s", strerror(errno));
 		goto fail;
 	}
+	fd_state.ifaces_fd =
+		pins_open_map(fd_state.o.pin_path, "ifaces"); /* -1: labels by kernel */
 	stats_pass(fd_state.stats, mono_ns()); /* readers never see "no snapshot yet" */
 	err = stats_start(fd_state.stats);
 	if (err) {
-		cli_err("cannot start the statistics thread: %s", strerror(-err));
+		errmsg(msg, msglen, err, "cannot start the statistics thread: %s", strerror(-err));
 		goto fail;
 	}
 	fd_state.running = true;
@@ -365,11 +375,14 @@ static size_t req_limit(json_t *req)
 	return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : 0;
 }
 
+/* A snapshot view: the snapshot, the limit and the interface names (ifnames.h). */
+typedef json_t *(*view_fn)(const struct stats_snapshot *s, size_t limit, struct ifnames *names);
+
 /* flows, flows_ended, dp_stats: straight from the snapshot */
-static json_t *snap_view(json_t *req, char *err, size_t errlen, const char *key,
-			 json_t *(*view)(const struct stats_snapshot *, size_t))
+static json_t *snap_view(json_t *req, char *err, size_t errlen, const char *key, view_fn view)
 {
 	struct stats_snapshot *snap;
+	struct ifnames names;
 	json_t *j;
 
 	if (!fd_state.running)
@@ -377,16 +390,23 @@ static json_t *snap_view(json_t *req, char *err, size_t errlen, const char *key,
 	snap = stats_snapshot_get(fd_state.stats);
 	if (!snap)
 		return snprintf(err, errlen, "no statistics yet"), NULL;
-	j = view(snap, req_limit(req));
+	ifnames_init(&names);
+	ifnames_load(&names, fd_state.ifaces_fd);
+	j = view(snap, req_limit(req), &names);
 	j = json_pack("{s:o, s:I}", key, j, "taken_ns", (json_int_t)snap->taken_ns);
 	stats_snapshot_put(snap);
 	return j;
 }
 
+static json_t *flows_view(const struct stats_snapshot *s, size_t limit, struct ifnames *names)
+{
+	return stats_snapshot_json_flows(s, limit, STATS_SORT_BYTES, names);
+}
+
 static json_t *op_flows(struct daemon *d, json_t *req, char *err, size_t errlen)
 {
 	(void)d;
-	return snap_view(req, err, errlen, "flows", stats_snapshot_json_flows);
+	return snap_view(req, err, errlen, "flows", flows_view);
 }
 
 static json_t *op_flows_ended(struct daemon *d, json_t *req, char *err, size_t errlen)
@@ -395,9 +415,10 @@ static json_t *op_flows_ended(struct daemon *d, json_t *req, char *err, size_t e
 	return snap_view(req, err, errlen, "ended", stats_snapshot_json_ended);
 }
 
-static json_t *dp_view(const struct stats_snapshot *s, size_t limit)
+static json_t *dp_view(const struct stats_snapshot *s, size_t limit, struct ifnames *names)
 {
 	(void)limit;
+	(void)names;
 	return stats_snapshot_json_dp(s);
 }
 
@@ -429,8 +450,8 @@ static json_t *op_flow_status(struct daemon *d, json_t *req, char *err, size_t e
 	(void)req;
 	(void)err;
 	(void)errlen;
-	for (int i = 0; i < fd_state.o.ifaces.n; i++)
-		json_array_append_new(ifs, json_string(fd_state.o.ifaces.v[i]));
+	for (int i = 0; i < fd_state.o.n_ifaces; i++)
+		json_array_append_new(ifs, json_string(fd_state.o.ifaces[i]));
 	return json_pack("{s:b, s:s?, s:o, s:i, s:i, s:i, s:I, s:I}", "running", fd_state.running,
 			 "pin_path", fd_state.o.pin_path, "interfaces", ifs, "stats_interval_s",
 			 fd_state.o.stats_interval_s ? fd_state.o.stats_interval_s : 1,
@@ -440,18 +461,42 @@ static json_t *op_flow_status(struct daemon *d, json_t *req, char *err, size_t e
 			 (json_int_t)(fd_state.cls ? cls_mask_count(fd_state.cls) : 0));
 }
 
-void flowd_register_ops(void)
+/* The daemon side of `ipop-bpf top` and `ipop-bpf flows`: sorted and cut here. */
+static json_t *op_flows_top(struct daemon *d, json_t *req, char *err, size_t errlen)
 {
-	static const struct {
-		const char *name;
-		ctl_op_fn fn;
-	} ops[] = {
-		{ "table_add", op_table_add },	   { "table_del", op_table_del },
-		{ "table_list", op_table_list },   { "flows", op_flows },
-		{ "flows_ended", op_flows_ended }, { "flows_end", op_flows_end },
-		{ "dp_stats", op_dp_stats },	   { "flow_status", op_flow_status },
-	};
+	const char *sort = json_string_value(json_object_get(req, "sort"));
+	json_t *lim = json_object_get(req, "limit"), *arr, *rep;
+	int how = sort ? stats_sort_parse(sort) : STATS_SORT_RATE;
+	struct stats_snapshot *snap;
+	struct ifnames names;
+	size_t limit = 100;
 
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		ctl_register_op(ops[i].name, ops[i].fn); /* -EEXIST on a second call: fine */
+	(void)d;
+	if (how < 0)
+		return snprintf(err, errlen, "\"sort\" must be rate, packets or bytes"), NULL;
+	if (lim && (!json_is_integer(lim) || json_integer_value(lim) < 1))
+		return snprintf(err, errlen, "\"limit\" must be a positive integer"), NULL;
+	if (lim)
+		limit = json_integer_value(lim) < FLOWD_TOP_LIMIT_MAX ? json_integer_value(lim)
+								      : FLOWD_TOP_LIMIT_MAX;
+	if (!fd_state.running || !(snap = stats_snapshot_get(fd_state.stats)))
+		return snprintf(err, errlen, "flow accounting is not running"), NULL;
+	ifnames_init(&names);
+	ifnames_load(&names, fd_state.ifaces_fd);
+	arr = stats_snapshot_json_flows(snap, limit, how, &names);
+	rep = arr ? json_pack("{s:o, s:I, s:I}", "flows", arr, "total", (json_int_t)snap->n_flows,
+			      "taken_ns", (json_int_t)snap->taken_ns)
+		  : NULL;
+	stats_snapshot_put(snap);
+	if (!rep)
+		snprintf(err, errlen, "out of memory");
+	return rep;
 }
+
+const struct ctl_op flowd_ctl_ops[] = {
+	{ "table_add", op_table_add },	   { "table_del", op_table_del },
+	{ "table_list", op_table_list },   { "flows", op_flows },
+	{ "flows_top", op_flows_top },	   { "flows_ended", op_flows_ended },
+	{ "flows_end", op_flows_end },	   { "dp_stats", op_dp_stats },
+	{ "flow_status", op_flow_status }, { NULL, NULL },
+};

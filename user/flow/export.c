@@ -10,7 +10,9 @@
 
 #include "flow/export.h"
 #include "flow/fmt.h"
+#include "flow/ifnames.h"
 #include "flow/loader.h"
+#include "flow/mapread.h"
 #include "flow/pins.h"
 #include "flow/stats.h"
 
@@ -129,16 +131,6 @@ static void render_tables(FILE *f, const struct stats_snapshot *s)
 				s->tables[i].idle_s);
 }
 
-static const char *ifname_of(const struct export_input *in, __u32 ifindex, char *buf)
-{
-	for (size_t i = 0; i < in->n_ifaces; i++)
-		if (in->ifaces[i].ifindex == ifindex)
-			return in->ifaces[i].ifname;
-	if (!if_indextoname(ifindex, buf))
-		snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
-	return buf;
-}
-
 static void render_ifaces(FILE *f, const struct export_input *in)
 {
 	family(f, "ipop_interface_info", "gauge",
@@ -200,12 +192,12 @@ static int frow_cmp_rate(const void *a, const void *b)
 	return frow_cmp_labels(a, b);
 }
 
-static void frow_fill(struct frow *r, const struct export_input *in, const struct stats_flow *fl)
+static void frow_fill(struct frow *r, struct ifnames *names, const struct stats_flow *fl)
 {
 	const struct flow_key *k = &fl->key;
 	char buf[IF_NAMESIZE];
 
-	snprintf(r->ifname, sizeof(r->ifname), "%s", ifname_of(in, k->ifindex, buf));
+	snprintf(r->ifname, sizeof(r->ifname), "%s", ifnames_get(names, k->ifindex, buf));
 	snprintf(r->dir, sizeof(r->dir), "%s", fmt_dir(k->dir));
 	fmt_addr(r->src, sizeof(r->src), k->l3, k->src);
 	fmt_addr(r->dst, sizeof(r->dst), k->l3, k->dst);
@@ -226,6 +218,7 @@ static ssize_t top_flows(const struct export_input *in, struct frow **out)
 {
 	const struct stats_snapshot *s = in->snap;
 	size_t n = s ? s->n_flows : 0, m = 0;
+	struct ifnames names;
 	struct frow *r;
 
 	*out = NULL;
@@ -234,8 +227,11 @@ static ssize_t top_flows(const struct export_input *in, struct frow **out)
 	r = calloc(n, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	ifnames_init(&names); /* the loader's records first: see ifnames.h */
+	for (size_t i = 0; i < in->n_ifaces; i++)
+		ifnames_record(&names, in->ifaces[i].ifindex, in->ifaces[i].ifname);
 	for (size_t i = 0; i < n; i++)
-		frow_fill(&r[i], in, &s->flows[i]);
+		frow_fill(&r[i], &names, &s->flows[i]);
 	qsort(r, n, sizeof(*r), frow_cmp_labels);
 	for (size_t i = 0; i < n; i++) {
 		if (m && !frow_cmp_labels(&r[m - 1], &r[i])) {
@@ -425,49 +421,58 @@ static int iface_cmp(const void *a, const void *b)
 		      ((const struct export_iface *)b)->ifname);
 }
 
+struct ifaces_ctx {
+	struct export_iface *v;
+	int n;
+};
+
+static int ifaces_batch(void *ctx, const void *keys, const void *vals, __u32 cnt)
+{
+	const struct iface_info *info = vals;
+	const __u32 *key = keys;
+	struct ifaces_ctx *c = ctx;
+
+	for (__u32 i = 0; i < cnt && c->n < IPOP_IFACE_MAX; i++) {
+		struct export_iface *e = &c->v[c->n++];
+
+		e->ifindex = key[i];
+		snprintf(e->ifname, sizeof(e->ifname), "%.*s", IF_NAMESIZE - 1, info[i].ifname);
+		e->ingress_hook = info[i].ingress_hook;
+	}
+	return 0;
+}
+
 int export_read_ifaces(const char *pin_path, struct export_iface **out)
 {
-	int fd = pins_open_map(pin_path, "ifaces"), n = 0, cap = 0;
-	struct export_iface *v = NULL;
-	struct iface_info info;
-	__u32 key, next, *prev = NULL;
+	int fd = pins_open_map(pin_path, "ifaces"), err;
+	__u32 keys[32];
+	struct iface_info vals[32];
+	struct ifaces_ctx c = { calloc(IPOP_IFACE_MAX, sizeof(*c.v)), 0 };
+	struct mapread r = { .fd = fd,
+			     .key_size = sizeof(keys[0]),
+			     .val_size = sizeof(vals[0]),
+			     .keys = keys,
+			     .vals = vals,
+			     .batch = 32,
+			     .max = IPOP_IFACE_MAX,
+			     .fn = ifaces_batch,
+			     .ctx = &c };
 
 	*out = NULL;
-	if (fd < 0)
-		return fd;
-	/*
-	 * An entry removed under us makes get_next_key start over from the first
-	 * key: skip keys already taken (and bound the walk), or a series repeats.
-	 */
-	for (int steps = 0; steps < 4 * IPOP_IFACE_MAX && !bpf_map_get_next_key(fd, prev, &next);
-	     steps++) {
-		bool dup = false;
-
-		key = next;
-		prev = &key;
-		for (int i = 0; i < n; i++)
-			dup |= v[i].ifindex == key;
-		if (dup || bpf_map_lookup_elem(fd, &key, &info))
-			continue; /* seen, or removed meanwhile */
-		if (n == cap) {
-			struct export_iface *nv = realloc(v, (cap + 8) * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				close(fd);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap += 8;
-		}
-		v[n].ifindex = key;
-		snprintf(v[n].ifname, sizeof(v[n].ifname), "%.*s", (int)sizeof(info.ifname),
-			 info.ifname);
-		v[n++].ingress_hook = info.ingress_hook;
+	if (fd < 0 || !c.v) {
+		free(c.v);
+		if (fd >= 0)
+			close(fd);
+		return fd < 0 ? fd : -ENOMEM;
 	}
+	err = mapread_all(&r);
 	close(fd);
-	if (n)
-		qsort(v, n, sizeof(*v), iface_cmp);
-	*out = v;
-	return n;
+	if (err && !c.n) {
+		free(c.v);
+		return err;
+	}
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), iface_cmp);
+	*out = c.v;
+	return c.n;
 }

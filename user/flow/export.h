@@ -95,10 +95,11 @@ struct export_daemon_opts {
 };
 
 /*
- * Check the options (1 after one line on stderr) and, with a dir, register
+ * Check the options (-EINVAL with one line in msg) and, with a dir, register
  * the exporter as a daemon extension: started after the flow side, it runs
  * the thread and a loop timer that hands over the module counters.
+ * (daemon/export_daemon.c)
  */
-int export_daemon_setup(const struct export_daemon_opts *o);
+int export_daemon_setup(const struct export_daemon_opts *o, char *msg, size_t msglen);
 
 #endif /* IPOP_EXPORT_H */

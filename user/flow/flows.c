@@ -1,382 +1,62 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* `ipop-bpf flows`: the pinned flow map as a table or JSON, no daemon needed. */
+/* Reading the flow map into an array. */
 #include <errno.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <bpf/bpf.h>
 
-#include "cli/commands.h"
 #include "flow/flows.h"
-#include "flow/fmt.h"
-#include "flow/pins.h"
-#include "daemon/ctl.h"
-#include "daemon/daemon.h"
+#include "flow/mapread.h"
 
 #define BATCH 256
 
-static ssize_t read_iter(int fd, struct flow_rec **out)
-{
-	struct flow_key key, *prev = NULL;
-	struct flow_rec *r = NULL, *t;
-	size_t n = 0, cap = 0;
+struct collect {
+	struct flow_rec *r;
+	size_t n, cap;
+};
 
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			t = realloc(r, cap * sizeof(*r));
-			if (!t)
-				return free(r), -ENOMEM;
-			r = t;
-		}
-		r[n].key = key;
-		if (!bpf_map_lookup_elem(fd, &key, &r[n].val))
-			n++; /* else: evicted under us */
-		prev = &r[n ? n - 1 : 0].key;
-		if (!n)
-			prev = NULL; /* restart: nothing stable to continue from */
-		key = r[n ? n - 1 : 0].key;
+static int collect(void *ctx, const void *keys, const void *vals, __u32 cnt)
+{
+	const struct flow_key *k = keys;
+	const struct flow_value *v = vals;
+	struct collect *c = ctx;
+	struct flow_rec *t;
+
+	if (c->n + cnt > c->cap) {
+		size_t cap = (c->n + cnt) * 2;
+
+		t = realloc(c->r, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		c->r = t;
+		c->cap = cap;
 	}
-	*out = r;
-	return n;
+	for (__u32 i = 0; i < cnt; i++, c->n++) {
+		c->r[c->n].key = k[i];
+		c->r[c->n].val = v[i];
+	}
+	return 0;
 }
 
 ssize_t flows_read(int fd, struct flow_rec **out)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct flow_key keys[BATCH];
 	struct flow_value vals[BATCH];
-	struct flow_rec *r = NULL, *t;
-	size_t n = 0, cap = 0;
-	__u32 in = 0, outb = 0, cnt;
-	bool first = true;
-	int err;
+	struct collect c = { 0 };
+	struct mapread r = { .fd = fd,
+			     .key_size = sizeof(keys[0]),
+			     .val_size = sizeof(vals[0]),
+			     .keys = keys,
+			     .vals = vals,
+			     .batch = BATCH,
+			     .fn = collect,
+			     .ctx = &c };
+	int err = mapread_all(&r);
 
 	*out = NULL;
-	for (;;) {
-		cnt = BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &outb, keys, vals, &cnt, &opts);
-		err = err ? -errno : 0;
-		if (err && err != -ENOENT) {
-			free(r);
-			if (first && (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP))
-				return read_iter(fd, out);
-			return err;
-		}
-		if (n + cnt > cap) {
-			cap = (n + cnt) * 2;
-			t = realloc(r, cap * sizeof(*r));
-			if (!t)
-				return free(r), -ENOMEM;
-			r = t;
-		}
-		for (__u32 i = 0; i < cnt; i++, n++) {
-			r[n].key = keys[i];
-			r[n].val = vals[i];
-		}
-		if (err == -ENOENT)
-			break;
-		in = outb;
-		first = false;
+	if (err) {
+		free(c.r);
+		return err;
 	}
-	*out = r;
-	return n;
+	*out = c.r;
+	return c.n;
 }
-
-static int cmp_bytes(const void *a, const void *b)
-{
-	const struct flow_rec *x = a, *y = b;
-
-	if (x->val.bytes != y->val.bytes)
-		return x->val.bytes < y->val.bytes ? 1 : -1;
-	return x->val.packets < y->val.packets ? 1 : x->val.packets > y->val.packets ? -1 : 0;
-}
-
-static int cmp_packets(const void *a, const void *b)
-{
-	const struct flow_rec *x = a, *y = b;
-
-	if (x->val.packets != y->val.packets)
-		return x->val.packets < y->val.packets ? 1 : -1;
-	return x->val.bytes < y->val.bytes ? 1 : x->val.bytes > y->val.bytes ? -1 : 0;
-}
-
-void flows_sort(struct flow_rec *r, size_t n, int how)
-{
-	qsort(r, n, sizeof(*r), how == FLOWS_SORT_PACKETS ? cmp_packets : cmp_bytes);
-}
-
-/* ifindex -> name: the loader's record first (it survives a deleted device), then the kernel. */
-static const char *ifname_of(int ifaces_fd, __u32 ifindex, char *buf)
-{
-	struct iface_info info;
-
-	if (ifaces_fd >= 0 && !bpf_map_lookup_elem(ifaces_fd, &ifindex, &info)) {
-		snprintf(buf, IF_NAMESIZE, "%s", info.ifname);
-		return buf;
-	}
-	if (if_indextoname(ifindex, buf))
-		return buf;
-	snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
-	return buf;
-}
-
-struct row {
-	char src[FMT_ADDR_LEN + 8], dst[FMT_ADDR_LEN + 8], proto[24], rate[16], idle[16];
-	const char *ifname, *dir;
-};
-
-static json_int_t jint(json_t *f, const char *k)
-{
-	return json_integer_value(json_object_get(f, k));
-}
-
-static const char *jstr(json_t *f, const char *k)
-{
-	const char *s = json_string_value(json_object_get(f, k));
-
-	return s ? s : "";
-}
-
-static void endpoint(char *buf, size_t len, json_t *f, const char *addr, const char *port)
-{
-	int proto = jint(f, "proto");
-	bool ports = proto == 6 || proto == 17 || proto == 132 || proto == 136;
-	const char *a = jstr(f, addr);
-
-	if (!*a)
-		snprintf(buf, len, "-");
-	else if (!ports || json_is_true(json_object_get(f, "fragment")))
-		snprintf(buf, len, "%s", a);
-	else
-		snprintf(buf, len, strchr(a, ':') ? "[%s]:%lld" : "%s:%lld", a,
-			 (long long)jint(f, port));
-}
-
-static void make_row(struct row *r, json_t *f)
-{
-	__u8 proto = jint(f, "proto");
-	json_t *rate = json_object_get(f, "rate_mbps"), *idle = json_object_get(f, "idle_s");
-
-	r->ifname = jstr(f, "ifname");
-	r->dir = jstr(f, "direction");
-	endpoint(r->src, sizeof(r->src), f, "src", "sport");
-	endpoint(r->dst, sizeof(r->dst), f, "dst", "dport");
-	if (!*jstr(f, "src")) {
-		snprintf(r->proto, sizeof(r->proto), "eth 0x%04llx",
-			 (long long)jint(f, "ethertype"));
-	} else {
-		fmt_proto(r->proto, sizeof(r->proto), proto);
-		if (proto == 1 || proto == 58)
-			snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto),
-				 " %lld/%lld", (long long)jint(f, "sport"),
-				 (long long)jint(f, "dport"));
-		if (json_is_true(json_object_get(f, "fragment")))
-			snprintf(r->proto + strlen(r->proto), sizeof(r->proto) - strlen(r->proto),
-				 " frag");
-	}
-	snprintf(r->rate, sizeof(r->rate), "%.3f", json_number_value(rate));
-	snprintf(r->idle, sizeof(r->idle), "%.1f", json_number_value(idle));
-}
-
-static int width(int cur, const char *s)
-{
-	int n = strlen(s);
-
-	return n > cur ? n : cur;
-}
-
-/* The table people read, from the same JSON objects --json prints. */
-static void print_table(json_t *flows, bool rates)
-{
-	size_t n = json_array_size(flows);
-	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
-	int wi = 5, ws = 3, wd = 3, wp = 5;
-	char pk[16], by[16], fl[12];
-	bool ended = n && json_object_get(json_array_get(flows, 0), "reason");
-
-	if (!rows)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		make_row(&rows[i], json_array_get(flows, i));
-		wi = width(wi, rows[i].ifname);
-		ws = width(ws, rows[i].src);
-		wd = width(wd, rows[i].dst);
-		wp = width(wp, rows[i].proto);
-	}
-	printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %s", wi, "IFACE", "DIR", ws, "SRC", wd, "DST", wp,
-	       "PROTO", "PACKETS", "BYTES", rates ? "TCP " : "TCP\n");
-	if (rates)
-		printf("%10s %8s%s\n", "MBPS", "IDLE_S", ended ? " REASON" : "");
-	for (size_t i = 0; i < n; i++) {
-		json_t *f = json_array_get(flows, i);
-
-		printf(rates ? "%-*s %-7s %-*s %-*s %-*s %8s %8s %-4s"
-			     : "%-*s %-7s %-*s %-*s %-*s %8s %8s %s",
-		       wi, rows[i].ifname, rows[i].dir, ws, rows[i].src, wd, rows[i].dst, wp,
-		       rows[i].proto, fmt_si(pk, sizeof(pk), jint(f, "packets")),
-		       fmt_si(by, sizeof(by), jint(f, "bytes")),
-		       fmt_tcp_flags(fl, sizeof(fl), jint(f, "tcp_flags")));
-		if (rates)
-			printf("%10s %8s", rows[i].rate, rows[i].idle);
-		if (ended)
-			printf(" %s", jstr(f, "reason"));
-		printf("\n");
-	}
-	free(rows);
-}
-
-struct flows_cfg {
-	const char *pin_path;
-	const char *ctl_socket;
-	int sort;
-	unsigned int limit;
-	bool json, no_daemon, ended;
-};
-
-static void flows_defaults(void *cfg)
-{
-	/* pin_path stays NULL unless given: then any daemon's pins are the ones wanted */
-	((struct flows_cfg *)cfg)->ctl_socket = DAEMON_CTL_SOCKET;
-}
-
-/* The pinned map, read directly: every flow as JSON, largest first by `how`. */
-static int flows_local(const char *pin_path, int how, json_t **out)
-{
-	struct flow_rec *r = NULL;
-	char ifname[IF_NAMESIZE];
-	int fd, ifd;
-	ssize_t n;
-
-	fd = pins_open_map(pin_path, "flows");
-	if (fd < 0)
-		return cli_err("cannot open %s/flows: %s%s", pin_path, strerror(-fd),
-			       fd == -ENOENT ? " (is ipop-bpf loaded? see 'ipop-bpf load')" : "");
-	ifd = pins_open_map(pin_path, "ifaces");
-	n = flows_read(fd, &r);
-	close(fd);
-	if (n < 0) {
-		if (ifd >= 0)
-			close(ifd);
-		return cli_err("cannot read %s/flows: %s", pin_path, strerror(-n));
-	}
-	flows_sort(r, n, how);
-	*out = json_array();
-	for (ssize_t i = 0; i < n; i++)
-		json_array_append_new(*out,
-				      fmt_flow_json(&r[i].key, &r[i].val,
-						    ifname_of(ifd, r[i].key.ifindex, ifname)));
-	free(r);
-	if (ifd >= 0)
-		close(ifd);
-	return 0;
-}
-
-/* The daemon's snapshot (with rates and idle times), if a daemon serves pin_path. */
-/*
- * At most this many flows come from the daemon (control op flows_top sorts
- * and cuts them there, so a reply fits the control socket); --no-daemon
- * reads every flow from the pinned map.
- */
-#define FLOWS_DAEMON_MAX 2000
-
-static json_t *flows_daemon(const struct flows_cfg *c, size_t *total)
-{
-	json_t *req = json_pack("{s:s}", "op", "flow_status"), *rep = NULL, *flows = NULL;
-	char err[256];
-	const char *pin;
-
-	if (c->no_daemon || ctl_request(c->ctl_socket, req, &rep, 2000, err, sizeof(err)))
-		goto out;
-	pin = json_string_value(json_object_get(rep, "pin_path"));
-	if (!json_is_true(json_object_get(rep, "running")) || !pin ||
-	    (c->pin_path && strcmp(pin, c->pin_path)))
-		goto out;
-	json_decref(req);
-	json_decref(rep);
-	rep = NULL;
-	if (c->ended)
-		req = json_pack("{s:s}", "op", "flows_ended");
-	else
-		req = json_pack("{s:s, s:s, s:i}", "op", "flows_top", "sort",
-				c->sort == FLOWS_SORT_PACKETS ? "packets" : "bytes", "limit",
-				c->limit && c->limit < FLOWS_DAEMON_MAX ? (int)c->limit
-									: FLOWS_DAEMON_MAX);
-	if (ctl_request(c->ctl_socket, req, &rep, 5000, err, sizeof(err)))
-		goto out;
-	flows = json_incref(json_object_get(rep, c->ended ? "ended" : "flows"));
-	*total = json_array_size(flows);
-	if (json_is_integer(json_object_get(rep, "total")))
-		*total = json_integer_value(json_object_get(rep, "total"));
-out:
-	json_decref(req);
-	json_decref(rep);
-	return json_is_array(flows) ? flows : (json_decref(flows), NULL);
-}
-
-static int flows_run(void *cfg)
-{
-	struct flows_cfg *c = cfg;
-	size_t n, k, total = 0;
-	json_t *all = flows_daemon(c, &total), *shown;
-	bool rates = all != NULL;
-	int ret = 0;
-
-	/* both sources come sorted: the daemon's flows_top, or flows_sort() here */
-	if (!all && c->ended)
-		return cli_err("--ended needs a running daemon (no answer on %s)", c->ctl_socket);
-	if (!all && flows_local(c->pin_path ? c->pin_path : IPOP_PIN_PATH_DEFAULT, c->sort, &all))
-		return 1;
-	n = json_array_size(all);
-	if (total < n)
-		total = n;
-	k = c->limit && c->limit < n ? c->limit : n;
-	shown = json_array();
-	for (size_t i = 0; i < k; i++)
-		json_array_append(shown, json_array_get(all, i));
-	if (c->json) {
-		json_t *root = json_pack("{s:o}", "flows", shown);
-
-		ret = fmt_json_print(root) ? 1 : 0;
-		json_decref(root);
-	} else {
-		print_table(shown, rates);
-		if (k < total)
-			printf("(%zu more; %s)\n", total - k,
-			       k < n || !rates ? "--limit 0 shows all"
-					       : "--no-daemon reads them all");
-		json_decref(shown);
-	}
-	json_decref(all);
-	return ret;
-}
-
-static const char *const sort_names[] = { "bytes", "packets", NULL };
-
-static const struct cli_opt flows_opts[] = {
-	CLI_OPT_FLAG("json", 'j', struct flows_cfg, json, "print JSON: {\"flows\": [...]}"),
-	CLI_OPT_STR("pin-path", 'p', struct flows_cfg, pin_path, "DIR",
-		    "bpffs directory of the maps (default " IPOP_PIN_PATH_DEFAULT ")"),
-	CLI_OPT_ENUM("sort", 's', struct flows_cfg, sort, sort_names,
-		     "order, largest first (default bytes)"),
-	CLI_OPT_UINT("limit", 'n', struct flows_cfg, limit, "N", "show at most N flows (0 = all)",
-		     0, 0),
-	CLI_OPT_STR("ctl-socket", 0, struct flows_cfg, ctl_socket, "PATH",
-		    "daemon control socket, for rates and idle times (default " DAEMON_CTL_SOCKET
-		    ")"),
-	CLI_OPT_FLAG("ended", 'e', struct flows_cfg, ended,
-		     "recently ended flows with their end reason (daemon only)"),
-	CLI_OPT_FLAG("no-daemon", 0, struct flows_cfg, no_daemon,
-		     "read the pinned map even when a daemon runs"),
-	CLI_OPT_END,
-};
-
-const struct cli_cmd cmd_flows = {
-	.name = "flows",
-	.summary = "List the flows counted in the pinned flow map",
-	.opts = flows_opts,
-	.cfg_size = sizeof(struct flows_cfg),
-	.defaults = flows_defaults,
-	.run = flows_run,
-};

@@ -4,6 +4,7 @@
 #define IPOP_FLOWS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "flow.h"
 
 struct flow_rec {
@@ -12,16 +13,10 @@ struct flow_rec {
 };
 
 /*
- * Read every entry of a flow map fd into a malloc'd array (batch lookups
- * where the kernel has them). Returns the count or -errno.
+ * Read every entry of a flow map fd into a malloc'd array (mapread_all:
+ * batch lookups where the kernel has them). Returns the count or -errno;
+ * *out is NULL on an error (and may be NULL for an empty map).
  */
 ssize_t flows_read(int map_fd, struct flow_rec **out);
-
-enum flows_sort {
-	FLOWS_SORT_BYTES = 0,
-	FLOWS_SORT_PACKETS,
-};
-
-void flows_sort(struct flow_rec *r, size_t n, int how);
 
 #endif /* IPOP_FLOWS_H */

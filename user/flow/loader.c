@@ -23,7 +23,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "cli/cli.h"
+#include "flow/errmsg.h"
 #include "flow/loader.h"
 #include "flow/pins.h"
 #include "ipop_flow.skel.h"
@@ -133,6 +133,8 @@ struct attach_state {
 	bool pinned_before[16];
 	bool xdp_attached, tc_in_attached, tc_eg_attached, created_clsact;
 	struct iface_info info;
+	char *msg; /* the caller's error message buffer */
+	size_t msglen;
 };
 
 static int check_free(struct attach_state *s)
@@ -148,14 +150,14 @@ static int check_free(struct attach_state *s)
 		return 0;
 	prog_name_of(id, name, sizeof(name));
 	if (!strcmp(name, "ipop_xdp"))
-		return cli_err("%s already has an ipop-bpf XDP program (id %u) from another pin "
-			       "path; unload it first",
-			       o->ifname, id),
-		       -EBUSY;
-	return cli_err("%s already has an XDP program that is not ours (id %u, '%s'); "
-		       "use --force to replace it",
-		       o->ifname, id, name),
-	       -EBUSY;
+		return errmsg(s->msg, s->msglen, -EBUSY,
+			      "%s already has an ipop-bpf XDP program (id %u) from another pin "
+			      "path; unload it first",
+			      o->ifname, id);
+	return errmsg(s->msg, s->msglen, -EBUSY,
+		      "%s already has an XDP program that is not ours (id %u, '%s'); "
+		      "use --force to replace it",
+		      o->ifname, id, name);
 }
 
 /* Size the flow map: what is pinned wins; a conflicting --flow-entries is an error. */
@@ -172,12 +174,13 @@ static int size_flow_map(struct attach_state *s)
 
 		close(fd);
 		if (err)
-			return cli_err("cannot read pinned flow map: %s", strerror(errno)), -errno;
+			return errmsg(s->msg, s->msglen, -errno, "cannot read pinned flow map: %s",
+				      strerror(errno));
 		if (want && want != info.max_entries)
-			return cli_err("--flow-entries %u differs from the pinned flow map's %u "
-				       "(unload --all first to resize)",
-				       want, info.max_entries),
-			       -EINVAL;
+			return errmsg(s->msg, s->msglen, -EINVAL,
+				      "--flow-entries %u differs from the pinned flow map's %u "
+				      "(unload --all first to resize)",
+				      want, info.max_entries);
 		want = info.max_entries;
 	}
 	if (!want)
@@ -192,7 +195,8 @@ static int open_and_load(struct attach_state *s)
 
 	s->skel = ipop_flow_bpf__open();
 	if (!s->skel)
-		return cli_err("cannot open the BPF object: %s", strerror(errno)), -errno;
+		return errmsg(s->msg, s->msglen, -errno, "cannot open the BPF object: %s",
+			      strerror(errno));
 	err = size_flow_map(s);
 	if (err)
 		return err;
@@ -203,16 +207,18 @@ static int open_and_load(struct attach_state *s)
 		s->pinned_before[i] = !access(path, F_OK);
 		err = bpf_map__set_pin_path(m, path);
 		if (err)
-			return cli_err("pin path '%s': %s", path, strerror(-err)), err;
+			return errmsg(s->msg, s->msglen, err, "pin path '%s': %s", path,
+				      strerror(-err));
 	}
 	err = ipop_flow_bpf__load(s->skel);
 	if (err) {
 		if (err == -EPERM)
-			return cli_err("permission denied loading BPF programs (run as root)"), err;
-		return cli_err("cannot load the BPF programs (pinned maps under %s incompatible?): "
-			       "%s",
-			       s->o->pin_path, strerror(-err)),
-		       err;
+			return errmsg(s->msg, s->msglen, err,
+				      "permission denied loading BPF programs (run as root)");
+		return errmsg(s->msg, s->msglen, err,
+			      "cannot load the BPF programs (pinned maps under %s incompatible?): "
+			      "%s",
+			      s->o->pin_path, strerror(-err));
 	}
 	return 0;
 }
@@ -237,9 +243,9 @@ static int attach_xdp(struct attach_state *s)
 		else if (ao.old_prog_fd >= 0)
 			close(ao.old_prog_fd);
 		if (err)
-			return cli_err("cannot replace the XDP program on %s: %s", o->ifname,
-				       strerror(-err)),
-			       err;
+			return errmsg(s->msg, s->msglen, err,
+				      "cannot replace the XDP program on %s: %s", o->ifname,
+				      strerror(-err));
 		s->xdp_attached = true;
 		return 0;
 	}
@@ -247,14 +253,13 @@ static int attach_xdp(struct attach_state *s)
 	err = libxdp_get_error(s->xprog);
 	if (err) {
 		s->xprog = NULL;
-		return cli_err("libxdp: %s", strerror(-err)), err;
+		return errmsg(s->msg, s->msglen, err, "libxdp: %s", strerror(-err));
 	}
 	err = xdp_program__attach(s->xprog, s->ifindex, s->xmode, 0);
 	if (err)
-		return cli_err("cannot attach XDP (%s mode) to %s: %s",
-			       s->xmode == XDP_MODE_SKB ? "skb" : "native", o->ifname,
-			       strerror(-err)),
-		       err;
+		return errmsg(s->msg, s->msglen, err, "cannot attach XDP (%s mode) to %s: %s",
+			      s->xmode == XDP_MODE_SKB ? "skb" : "native", o->ifname,
+			      strerror(-err));
 	s->xdp_attached = true;
 	return 0;
 }
@@ -271,21 +276,21 @@ static int attach_tc(struct attach_state *s, enum bpf_tc_attach_point where,
 	if (!err)
 		s->created_clsact = true;
 	else if (err != -EEXIST)
-		return cli_err("cannot create clsact on %s: %s", s->o->ifname, strerror(-err)), err;
+		return errmsg(s->msg, s->msglen, err, "cannot create clsact on %s: %s",
+			      s->o->ifname, strerror(-err));
 	/* no BPF_TC_F_REPLACE: a filter of ours already there means a stale load */
 	err = bpf_tc_attach(&hook, &opts);
 	if (err == -EEXIST)
-		return cli_err("%s already has a TC %s filter at handle 0x%x (ours, stale, or "
-			       "another "
-			       "tool's); unload or remove it first",
-			       s->o->ifname, where == BPF_TC_INGRESS ? "ingress" : "egress",
-			       IPOP_TC_HANDLE),
-		       err;
+		return errmsg(s->msg, s->msglen, err,
+			      "%s already has a TC %s filter at handle 0x%x (ours, stale, or "
+			      "another "
+			      "tool's); unload or remove it first",
+			      s->o->ifname, where == BPF_TC_INGRESS ? "ingress" : "egress",
+			      IPOP_TC_HANDLE);
 	if (err)
-		return cli_err("cannot attach TC %s on %s: %s",
-			       where == BPF_TC_INGRESS ? "ingress" : "egress", s->o->ifname,
-			       strerror(-err)),
-		       err;
+		return errmsg(s->msg, s->msglen, err, "cannot attach TC %s on %s: %s",
+			      where == BPF_TC_INGRESS ? "ingress" : "egress", s->o->ifname,
+			      strerror(-err));
 	*attached = true;
 	return 0;
 }
@@ -366,13 +371,12 @@ static int record(struct attach_state *s)
 	err = bpf_map__update_elem(s->skel->maps.ifaces, &s->ifindex, sizeof(s->ifindex), &s->info,
 				   sizeof(s->info), BPF_NOEXIST);
 	if (err)
-		return cli_err("cannot record %s in the interface map: %s", s->o->ifname,
-			       strerror(-err)),
-		       err;
+		return errmsg(s->msg, s->msglen, err, "cannot record %s in the interface map: %s",
+			      s->o->ifname, strerror(-err));
 	return 0;
 }
 
-static int already_loaded(const struct load_opts *o, int ifindex)
+static int already_loaded(const struct load_opts *o, int ifindex, char *msg, size_t msglen)
 {
 	struct iface_info info;
 	int fd, err;
@@ -383,42 +387,44 @@ static int already_loaded(const struct load_opts *o, int ifindex)
 	err = bpf_map_lookup_elem(fd, &ifindex, &info);
 	close(fd);
 	if (!err)
-		return cli_err("ipop-bpf is already loaded on %s (hook %s); unload it first",
-			       o->ifname, loader_hook_name(info.ingress_hook)),
-		       -EEXIST;
+		return errmsg(msg, msglen, -EEXIST,
+			      "ipop-bpf is already loaded on %s (hook %s); unload it first",
+			      o->ifname, loader_hook_name(info.ingress_hook));
 	return 0;
 }
 
-int loader_attach(const struct load_opts *o)
+int loader_attach(const struct load_opts *o, char *msg, size_t msglen)
 {
-	struct attach_state s = { .o = o, .replaced_fd = -1 };
+	struct attach_state s = { .o = o, .replaced_fd = -1, .msg = msg, .msglen = msglen };
 	int hook = o->hook, lock = -1, err;
 
 	loader_quiet();
 	s.ifindex = if_nametoindex(o->ifname);
 	if (!s.ifindex)
-		return cli_err("unknown interface '%s'", o->ifname), -ENODEV;
+		return errmsg(msg, msglen, -ENODEV, "unknown interface '%s'", o->ifname);
 	if (geteuid() != 0)
-		return cli_err("loading needs root (CAP_BPF and CAP_NET_ADMIN)"), -EPERM;
+		return errmsg(msg, msglen, -EPERM,
+			      "loading needs root (CAP_BPF and CAP_NET_ADMIN)");
 	if (!is_ethernet(o->ifname))
-		return cli_err("%s is not an Ethernet device (the parser starts at an Ethernet "
-			       "header: use a TAP, not a TUN)",
-			       o->ifname),
-		       -EOPNOTSUPP;
+		return errmsg(msg, msglen, -EOPNOTSUPP,
+			      "%s is not an Ethernet device (the parser starts at an Ethernet "
+			      "header: use a TAP, not a TUN)",
+			      o->ifname);
 	if (hook == HOOK_AUTO)
 		hook = o->mode != MODE_AUTO ? HOOK_XDP : loader_default_hook(o->ifname);
 	if (hook == HOOK_TC && o->mode != MODE_AUTO)
-		return cli_err("--mode applies to --ingress-hook xdp only"), -EINVAL;
+		return errmsg(msg, msglen, -EINVAL, "--mode applies to --ingress-hook xdp only");
 	s.info.ingress_hook = hook == HOOK_TC	    ? IFACE_HOOK_TC
 			      : o->mode == MODE_SKB ? IFACE_HOOK_XDP_SKB
 						    : IFACE_HOOK_XDP_NATIVE;
-	err = pins_prepare(o->pin_path, 1);
+	err = pins_prepare(o->pin_path, 1, msg, msglen);
 	if (err)
 		return err;
 	lock = pins_lock(o->pin_path);
 	if (lock < 0)
-		return cli_err("cannot lock %s: %s", o->pin_path, strerror(-lock)), lock;
-	err = already_loaded(o, s.ifindex);
+		return errmsg(msg, msglen, lock, "cannot lock %s: %s", o->pin_path,
+			      strerror(-lock));
+	err = already_loaded(o, s.ifindex, msg, msglen);
 	if (!err)
 		err = check_free(&s);
 	if (!err)
@@ -444,7 +450,8 @@ int loader_attach(const struct load_opts *o)
 	return err;
 }
 
-static int detach_one(int ifaces_fd, int ifindex, const struct iface_info *info)
+static int detach_one(int ifaces_fd, int ifindex, const struct iface_info *info, char *msg,
+		      size_t msglen)
 {
 	char name[IF_NAMESIZE];
 
@@ -463,16 +470,16 @@ static int detach_one(int ifaces_fd, int ifindex, const struct iface_info *info)
 				err = xdp_program__detach(p, ifindex, m, 0);
 			xdp_program__close(err ? NULL : p);
 			if (err)
-				return cli_err("cannot detach XDP from %s: %s", name,
-					       strerror(-err)),
-				       err;
+				return errmsg(msg, msglen, err, "cannot detach XDP from %s: %s",
+					      name, strerror(-err));
 		}
 		tc_detach(ifindex, BPF_TC_EGRESS);
 		if (info->created_clsact)
 			tc_destroy_clsact(ifindex);
 	}
 	if (bpf_map_delete_elem(ifaces_fd, &ifindex))
-		return cli_err("cannot forget ifindex %d: %s", ifindex, strerror(errno)), -errno;
+		return errmsg(msg, msglen, -errno, "cannot forget ifindex %d: %s", ifindex,
+			      strerror(errno));
 	return 0;
 }
 
@@ -516,7 +523,8 @@ static bool map_empty(int fd)
 	return bpf_map_get_next_key(fd, NULL, &key) != 0;
 }
 
-int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_pins)
+int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_pins, char *msg,
+		  size_t msglen)
 {
 	struct iface_info info;
 	int fd, lock, err = 0, ifindex;
@@ -524,33 +532,35 @@ int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_
 
 	loader_quiet();
 	if (geteuid() != 0)
-		return cli_err("unloading needs root (CAP_BPF and CAP_NET_ADMIN)"), -EPERM;
-	err = pins_prepare(pin_path, 0);
+		return errmsg(msg, msglen, -EPERM,
+			      "unloading needs root (CAP_BPF and CAP_NET_ADMIN)");
+	err = pins_prepare(pin_path, 0, msg, msglen);
 	if (err)
 		return err;
 	fd = pins_open_map(pin_path, "ifaces");
 	if (fd < 0)
-		return cli_err("nothing is loaded (no maps pinned under %s)", pin_path), fd;
+		return errmsg(msg, msglen, fd, "nothing is loaded (no maps pinned under %s)",
+			      pin_path);
 	lock = pins_lock(pin_path);
 	if (lock < 0) {
 		close(fd);
-		return cli_err("cannot lock %s: %s", pin_path, strerror(-lock)), lock;
+		return errmsg(msg, msglen, lock, "cannot lock %s: %s", pin_path, strerror(-lock));
 	}
 	if (all) {
 		while (!err && !bpf_map_get_next_key(fd, NULL, &next)) {
 			key = next;
 			if (bpf_map_lookup_elem(fd, &key, &info))
 				break;
-			err = detach_one(fd, key, &info);
+			err = detach_one(fd, key, &info, msg, msglen);
 		}
 	} else {
 		ifindex = if_nametoindex(ifname);
 		if (!ifindex)
-			err = (cli_err("unknown interface '%s'", ifname), -ENODEV);
+			err = errmsg(msg, msglen, -ENODEV, "unknown interface '%s'", ifname);
 		else if (bpf_map_lookup_elem(fd, &ifindex, &info))
-			err = (cli_err("ipop-bpf is not loaded on %s", ifname), -ENOENT);
+			err = errmsg(msg, msglen, -ENOENT, "ipop-bpf is not loaded on %s", ifname);
 		else
-			err = detach_one(fd, ifindex, &info);
+			err = detach_one(fd, ifindex, &info, msg, msglen);
 	}
 	if (!err && !keep_pins && map_empty(fd))
 		pins_remove_all(pin_path);

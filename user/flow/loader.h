@@ -31,11 +31,16 @@ struct load_opts {
 #define IPOP_TC_HANDLE 0x1b0f
 #define IPOP_TC_PRIO   0xc0de
 
-/* All-or-nothing: on error nothing from this call stays attached or pinned. */
-int loader_attach(const struct load_opts *o);
+/*
+ * All-or-nothing: on error nothing from this call stays attached or pinned.
+ * 0, or -errno with one line naming the problem in msg (as for every call
+ * below that takes msg).
+ */
+int loader_attach(const struct load_opts *o, char *msg, size_t msglen);
 
 /* Detach from one interface (ifname) or all; remove pins after the last unless keep_pins. */
-int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_pins);
+int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_pins, char *msg,
+		  size_t msglen);
 
 /* The ingress hook `auto` picks for ifname. */
 int loader_default_hook(const char *ifname);

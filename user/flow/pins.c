@@ -12,7 +12,7 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 
-#include "cli/cli.h"
+#include "flow/errmsg.h"
 #include "flow/pins.h"
 
 const char *const pins_map_names[] = { "flows",	      "dp_stats",  "ifaces",
@@ -35,7 +35,7 @@ static int is_bpffs(const char *path)
 	return st.f_type == BPF_FS_MAGIC;
 }
 
-static int mount_bpffs_if_missing(const char *dir)
+static int mount_bpffs_if_missing(const char *dir, char *msg, size_t msglen)
 {
 	size_t rl = strlen(IPOP_BPFFS_ROOT);
 	int r;
@@ -48,27 +48,28 @@ static int mount_bpffs_if_missing(const char *dir)
 	if (mount("bpf", IPOP_BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 		int err = -errno;
 
-		cli_err("cannot mount bpffs on %s: %s", IPOP_BPFFS_ROOT, strerror(errno));
+		errmsg(msg, msglen, 0, "cannot mount bpffs on %s: %s", IPOP_BPFFS_ROOT,
+		       strerror(errno));
 		return err;
 	}
 	return 0;
 }
 
-int pins_prepare(const char *dir, int create)
+int pins_prepare(const char *dir, int create, char *msg, size_t msglen)
 {
 	char parent[PATH_MAX];
 	char *slash;
 	int r;
 
 	if (dir[0] != '/')
-		return cli_err("pin path '%s' must be absolute", dir), -EINVAL;
-	r = mount_bpffs_if_missing(dir);
+		return errmsg(msg, msglen, -EINVAL, "pin path '%s' must be absolute", dir);
+	r = mount_bpffs_if_missing(dir, msg, msglen);
 	if (r)
 		return r;
 	r = is_bpffs(dir);
 	if (r == -ENOENT) {
 		if (snprintf(parent, sizeof(parent), "%s", dir) >= (int)sizeof(parent))
-			return cli_err("pin path '%s' is too long", dir), -ENAMETOOLONG;
+			return errmsg(msg, msglen, -ENAMETOOLONG, "pin path '%s' is too long", dir);
 		slash = strrchr(parent, '/');
 		if (slash == parent)
 			slash[1] = 0;
@@ -76,21 +77,22 @@ int pins_prepare(const char *dir, int create)
 			*slash = 0;
 		r = is_bpffs(parent);
 		if (r < 0) {
-			cli_err("pin path '%s': %s: %s", dir, parent, strerror(-r));
+			errmsg(msg, msglen, 0, "pin path '%s': %s: %s", dir, parent, strerror(-r));
 			return r;
 		}
 	}
 	if (r < 0) {
-		cli_err("pin path '%s': %s", dir, strerror(-r));
+		errmsg(msg, msglen, 0, "pin path '%s': %s", dir, strerror(-r));
 		return r;
 	}
 	if (r == 0) {
-		cli_err("pin path '%s' is not on a bpffs (mount -t bpf bpf DIR)", dir);
+		errmsg(msg, msglen, 0, "pin path '%s' is not on a bpffs (mount -t bpf bpf DIR)",
+		       dir);
 		return -EINVAL;
 	}
 	if (create && mkdir(dir, 0700) && errno != EEXIST) {
 		r = -errno;
-		cli_err("cannot create pin path '%s': %s", dir, strerror(errno));
+		errmsg(msg, msglen, 0, "cannot create pin path '%s': %s", dir, strerror(errno));
 		return r;
 	}
 	return 0;

@@ -14,10 +14,10 @@ extern const char *const pins_map_names[];
 /*
  * Make sure DIR can hold pins: mount bpffs on /sys/fs/bpf when it is missing
  * and DIR is below it, then check that DIR (or the directory that would hold
- * it) is on a bpffs. With create, mkdir DIR. Returns 0 or -errno after
- * printing one line naming the problem.
+ * it) is on a bpffs. With create, mkdir DIR. Returns 0, or -errno with one
+ * line naming the problem in msg.
  */
-int pins_prepare(const char *dir, int create);
+int pins_prepare(const char *dir, int create, char *msg, size_t msglen);
 
 /* snprintf DIR/name into buf; -ENAMETOOLONG when it does not fit. */
 int pins_path(char *buf, size_t len, const char *dir, const char *name);

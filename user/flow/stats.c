@@ -25,58 +25,9 @@
 
 #include "flow/flows.h"
 #include "flow/fmt.h"
+#include "flow/mapread.h"
 #include "flow/stats.h"
-
-#define NS_PER_S      1000000000ull
-#define MIN_WINDOW_NS 1000000ull /* a rate is never taken over less than 1 ms */
-#define TSTATS_BATCH  4096
-#define TABLES_BATCH  256
-#define FLOWS_BATCH   1024
-#define HUGE_SZ	      (2u << 20)
-
-#ifndef ENOTSUPP
-#define ENOTSUPP 524 /* the kernel's internal "not supported", as BPF returns it */
-#endif
-
-struct stats {
-	struct stats_cfg cfg;
-	struct stats_maps maps;
-	__u32 flows_max;
-	__u32 tstats_max;
-	int ncpus;
-
-	size_t flows_cap; /* entries of every snapshot's flow array */
-
-	pthread_mutex_t lock; /* everything from here to snap_lock */
-	bool no_lookup_delete;
-	__u64 seq;
-	/*
-	 * Open addressing over pub->flows (slot = i + 1, 0 = empty) and one mark
-	 * per pub->flows entry (ended by us, or seen by the running pass). The
-	 * next pass builds its own in the spares; sizes are fixed by flows_cap.
-	 */
-	__u32 *idx, *idx_spare;
-	size_t idx_mask;
-	size_t cursor; /* pub->flows entry the next lookup tries first */
-	__u8 *mark, *mark_spare;
-	struct stats_flow *flows_spare; /* from a snapshot nobody held any more */
-	struct flow_key *bkeys;		/* one batch of the flow map */
-	struct flow_value *bvals;
-	struct stats_ended *ring;
-	size_t ring_head, ring_n;
-	__u64 ended_count[STATS_END_MAX];
-	__u64 *percpu;			/* one dp_stats value per CPU */
-	struct cls_table_stats *tstats; /* the table_stats array, read in batches */
-
-	pthread_mutex_t snap_lock; /* pub: written under both locks, read under either */
-	struct stats_snapshot *pub;
-
-	pthread_mutex_t thr_lock;
-	pthread_cond_t thr_cond;
-	pthread_t thr;
-	bool running, stop;
-	int last_err; /* atomic */
-};
+#include "flow/stats_int.h"
 
 static const char *const reason_names[STATS_END_MAX] = {
 	[STATS_END_IDLE] = "idle",
@@ -202,6 +153,8 @@ static void release(struct stats *s)
 	free(s->ring);
 	free(s->percpu);
 	free(s->tstats);
+	free(s->tkeys);
+	free(s->tvals);
 	free(s);
 }
 
@@ -226,8 +179,10 @@ static int alloc_buffers(struct stats *s)
 	s->ring = calloc(s->cfg.ended_max, sizeof(*s->ring));
 	s->percpu = calloc(s->ncpus, sizeof(*s->percpu));
 	s->tstats = calloc(s->tstats_max ? s->tstats_max : 1, sizeof(*s->tstats));
+	s->tkeys = calloc(TSTATS_BATCH, sizeof(*s->tkeys));
+	s->tvals = calloc(TSTATS_BATCH, sizeof(*s->tvals));
 	if (!s->idx || !s->idx_spare || !s->mark || !s->mark_spare || !s->bkeys || !s->bvals ||
-	    !s->ring || !s->percpu || !s->tstats)
+	    !s->ring || !s->percpu || !s->tstats || !s->tkeys || !s->tvals)
 		return -ENOMEM;
 	return 0;
 }
@@ -395,34 +350,6 @@ int stats_end_flows(struct stats *s, const struct flow_key *match, uint64_t now)
 	return ended;
 }
 
-/* ---- rates ---- */
-
-static double idle_of(uint64_t now, uint64_t last)
-{
-	return now > last ? (double)(now - last) / NS_PER_S : 0;
-}
-
-static void rate_of(uint64_t dbytes, uint64_t dpkts, uint64_t window, double *mbps, double *pps)
-{
-	if (window < MIN_WINDOW_NS)
-		window = MIN_WINDOW_NS;
-	*mbps = dbytes * 8.0 * 1e3 / window;
-	*pps = dpkts * 1e9 / window;
-}
-
-/* The window of something the previous pass did not see; see stats.h. */
-static uint64_t new_window(const struct stats_snapshot *prev, uint64_t first, uint64_t now)
-{
-	if (prev && first >= prev->taken_ns)
-		return now - prev->taken_ns;
-	return now > first ? now - first : 0;
-}
-
-static double ewma(const struct stats *s, double avg, double rate)
-{
-	return s->cfg.ewma_alpha * rate + (1 - s->cfg.ewma_alpha) * avg;
-}
-
 static bool same_flow(const struct flow_value *old, const struct flow_value *cur)
 {
 	return old->first_seen_ns == cur->first_seen_ns && cur->packets >= old->packets &&
@@ -493,54 +420,44 @@ static void flow_one(struct stats *s, struct stats_snapshot *snap, const struct 
 		snap->n_flows++;
 }
 
-static bool unsupported(int err)
-{
-	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUPP;
-}
+struct flows_ctx {
+	struct stats *s;
+	struct stats_snapshot *snap;
+	uint64_t now;
+};
 
-/* Without batch lookups (kernels before 5.6): flows_read() iterates. */
-static int read_flows_slow(struct stats *s, struct stats_snapshot *snap, uint64_t now)
+static int flows_batch(void *ctx, const void *keys, const void *vals, __u32 n)
 {
-	struct flow_rec *r;
-	ssize_t n = flows_read(s->maps.flows, &r);
+	const struct flow_key *k = keys;
+	const struct flow_value *v = vals;
+	struct flows_ctx *c = ctx;
 
-	for (ssize_t i = 0; i < n; i++)
-		flow_one(s, snap, &r[i].key, &r[i].val, now);
-	free(r);
-	return n < 0 ? n : 0;
+	for (__u32 i = 0; i < n; i++)
+		flow_one(c->s, c->snap, &k[i], &v[i], c->now);
+	return 0;
 }
 
 /*
- * The flow map in batches, each flow handled as it comes (deleting what
- * expires does not disturb the walk: the batch cursor is a bucket, and only
- * visited buckets lose entries). An error before the first batch fails the
- * pass; one after it leaves snap partial.
+ * The flow map, each flow handled as it comes (mapread.h: deleting what
+ * expires does not disturb the walk). An error before the first lookup
+ * fails the pass; one after it leaves snap partial.
  */
 static int read_flows(struct stats *s, struct stats_snapshot *snap, uint64_t now)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 in = 0, out = 0, cnt;
-	bool first = true;
-	int err;
+	struct flows_ctx c = { s, snap, now };
+	struct mapread r = { .fd = s->maps.flows,
+			     .key_size = sizeof(*s->bkeys),
+			     .val_size = sizeof(*s->bvals),
+			     .keys = s->bkeys,
+			     .vals = s->bvals,
+			     .batch = FLOWS_BATCH,
+			     .fn = flows_batch,
+			     .ctx = &c };
+	int err = mapread_all(&r);
 
-	for (;;) {
-		cnt = FLOWS_BATCH;
-		err = bpf_map_lookup_batch(s->maps.flows, first ? NULL : &in, &out, s->bkeys,
-					   s->bvals, &cnt, &opts);
-		err = err ? -errno : 0;
-		if (err && err != -ENOENT) {
-			if (first)
-				return unsupported(err) ? read_flows_slow(s, snap, now) : err;
-			snap->partial = true;
-			return err;
-		}
-		for (__u32 i = 0; i < cnt; i++)
-			flow_one(s, snap, &s->bkeys[i], &s->bvals[i], now);
-		if (err == -ENOENT)
-			return 0;
-		in = out;
-		first = false;
-	}
+	if (err && r.started)
+		snap->partial = true;
+	return err;
 }
 
 /* Flows of the previous snapshot that neither we ended nor this pass saw. */
@@ -552,156 +469,6 @@ static void sweep_evicted(struct stats *s, uint64_t now)
 		if (!s->mark[j])
 			ended_add(s, &prev->flows[j].key, &prev->flows[j].val, STATS_END_EVICTED,
 				  now);
-}
-
-/* ---- tables and datapath counters ---- */
-
-static int read_dp(struct stats *s, struct stats_snapshot *snap)
-{
-	for (__u32 k = 0; k < DP_STAT_MAX; k++) {
-		if (bpf_map_lookup_elem(s->maps.dp_stats, &k, s->percpu))
-			return -errno;
-		for (int c = 0; c < s->ncpus; c++)
-			snap->dp[k] += s->percpu[c];
-	}
-	return 0;
-}
-
-/* The whole table_stats array into s->tstats: batches, else one by one. */
-static int read_tstats(struct stats *s)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 keys[TSTATS_BATCH];
-	__u32 in = 0, out = 0, cnt, got = 0;
-	int err;
-
-	while (got < s->tstats_max) {
-		cnt = s->tstats_max - got < TSTATS_BATCH ? s->tstats_max - got : TSTATS_BATCH;
-		err = bpf_map_lookup_batch(s->maps.table_stats, got ? &in : NULL, &out, keys,
-					   s->tstats + got, &cnt, &opts);
-		got += cnt;
-		if (err && errno == ENOENT)
-			return 0;
-		if (err && !got && (errno == EINVAL || errno == EOPNOTSUPP || errno == ENOTSUPP))
-			break;
-		if (err)
-			return -errno;
-		in = out;
-	}
-	for (__u32 k = got; k < s->tstats_max; k++)
-		if (bpf_map_lookup_elem(s->maps.table_stats, &k, &s->tstats[k]))
-			return -errno;
-	return 0;
-}
-
-static int table_add(struct stats_snapshot *snap, size_t *cap, __u32 id,
-		     const struct cls_table_def *def)
-{
-	struct stats_table *t;
-
-	if (snap->n_tables == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		t = realloc(snap->tables, *cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		snap->tables = t;
-	}
-	t = &snap->tables[snap->n_tables++];
-	memset(t, 0, sizeof(*t));
-	t->id = id;
-	t->prio = def->prio;
-	memcpy(t->name, def->name, sizeof(t->name));
-	t->name[sizeof(t->name) - 1] = 0;
-	return 0;
-}
-
-/* Every defined table (the tables hash), in batches, else by iteration. */
-static int read_defs(struct stats *s, struct stats_snapshot *snap)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 ids[TABLES_BATCH], in = 0, out = 0, cnt, key, *prev = NULL;
-	struct cls_table_def defs[TABLES_BATCH];
-	size_t cap = 0;
-	bool first = true;
-	int err;
-
-	for (;;) {
-		cnt = TABLES_BATCH;
-		err = bpf_map_lookup_batch(s->maps.tables, first ? NULL : &in, &out, ids, defs,
-					   &cnt, &opts);
-		err = err ? -errno : 0;
-		if (err && err != -ENOENT)
-			break;
-		for (__u32 i = 0; i < cnt; i++)
-			if (table_add(snap, &cap, ids[i], &defs[i]))
-				return -ENOMEM;
-		if (err == -ENOENT)
-			return 0;
-		in = out;
-		first = false;
-	}
-	if (!first || (err != -EINVAL && err != -EOPNOTSUPP && err != -ENOTSUPP))
-		return err;
-	while (!bpf_map_get_next_key(s->maps.tables, prev, &key)) {
-		if (!bpf_map_lookup_elem(s->maps.tables, &key, &defs[0]) &&
-		    table_add(snap, &cap, key, &defs[0]))
-			return -ENOMEM;
-		ids[0] = key;
-		prev = &ids[0];
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-static int cmp_table_id(const void *a, const void *b)
-{
-	const struct stats_table *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static void table_rates(struct stats *s, struct stats_table *t, uint64_t now)
-{
-	const struct stats_snapshot *prev = s->pub;
-	const struct stats_table *old = NULL;
-
-	if (prev && prev->n_tables)
-		old = bsearch(t, prev->tables, prev->n_tables, sizeof(*t), cmp_table_id);
-	t->idle_s = t->last_hit_ns ? idle_of(now, t->last_hit_ns) : -1;
-	if (old && (!old->first_hit_ns || old->first_hit_ns == t->first_hit_ns) &&
-	    t->packets >= old->packets && t->bytes >= old->bytes) {
-		rate_of(t->bytes - old->bytes, t->packets - old->packets,
-			now > prev->taken_ns ? now - prev->taken_ns : 0, &t->rate_mbps, &t->pps);
-		t->rate_avg_mbps = ewma(s, old->rate_avg_mbps, t->rate_mbps);
-		return;
-	}
-	if (t->first_hit_ns)
-		rate_of(t->bytes, t->packets, new_window(prev, t->first_hit_ns, now), &t->rate_mbps,
-			&t->pps);
-	t->rate_avg_mbps = t->rate_mbps;
-}
-
-static int read_tables(struct stats *s, struct stats_snapshot *snap, uint64_t now)
-{
-	int err = read_defs(s, snap);
-
-	if (!err && snap->n_tables)
-		err = read_tstats(s);
-	if (err)
-		return err;
-	if (snap->n_tables)
-		qsort(snap->tables, snap->n_tables, sizeof(*snap->tables), cmp_table_id);
-	for (size_t i = 0; i < snap->n_tables; i++) {
-		struct stats_table *t = &snap->tables[i];
-
-		if (t->id < s->tstats_max) {
-			t->packets = s->tstats[t->id].packets;
-			t->bytes = s->tstats[t->id].bytes;
-			t->first_hit_ns = s->tstats[t->id].first_hit_ns;
-			t->last_hit_ns = s->tstats[t->id].last_hit_ns;
-		}
-		table_rates(s, t, now);
-	}
-	return 0;
 }
 
 /* ---- the pass ---- */
@@ -782,9 +549,9 @@ static int pass_run(struct stats *s, uint64_t now, bool timed)
 	snap = snapshot_alloc(s);
 	if (!snap)
 		goto out;
-	err = read_tables(s, snap, now);
+	err = stats_read_tables(s, snap, now);
 	if (!err)
-		err = read_dp(s, snap);
+		err = stats_read_dp(s, snap);
 	s->cursor = 0;
 	if (!err)
 		err = read_flows(s, snap, now);

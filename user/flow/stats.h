@@ -166,20 +166,38 @@ void stats_stop(struct stats *s);
 int stats_last_error(struct stats *s);
 
 /*
- * JSON views of a snapshot (new references, NULL on ENOMEM). limit 0 = all.
- * flows: largest bytes first, each as fmt_flow_json() plus "table_id",
- * "idle_s", "rate_mbps", "rate_avg_mbps", "pps". tables: by id. ended:
- * newest first, with "reason" and "ended_ns". dp: the datapath counters by
- * name, "flows_live", "flows_max", "ended" by reason, "pass_ms", "taken_ns".
+ * The one order of flows, largest first: by bytes, packets or rate, ties
+ * broken by bytes, packets, rate and then the flow key. Unknown `how`: bytes.
  */
-json_t *stats_snapshot_json_flows(const struct stats_snapshot *snap, size_t limit);
-/* The same in another order: cmp compares two const struct stats_flow * (qsort). */
-json_t *stats_snapshot_json_flows_by(const struct stats_snapshot *snap, size_t limit,
-				     int (*cmp)(const void *, const void *));
+enum stats_sort {
+	STATS_SORT_BYTES = 0,
+	STATS_SORT_PACKETS,
+	STATS_SORT_RATE,
+	STATS_SORT_MAX,
+};
+const char *stats_sort_name(int how);
+/* The enum of a name ("bytes", "packets", "rate"), -1 for anything else (NULL too). */
+int stats_sort_parse(const char *name);
+void stats_flows_sort(const struct stats_flow **v, size_t n, int how);
+
+struct ifnames;
+
+/*
+ * JSON views of a snapshot (new references, NULL on ENOMEM). limit 0 = all.
+ * flows: in the order `how`, each as fmt_flow_json() plus "table_id",
+ * "idle_s", "rate_mbps", "rate_avg_mbps", "pps", labelled through names
+ * (ifnames.h: the loader's records, then the kernel). tables: by id.
+ * ended: newest first, with "reason" and "ended_ns". dp: the datapath
+ * counters by name, "flows_live", "flows_max", "ended" by reason,
+ * "pass_ms", "taken_ns".
+ */
+json_t *stats_snapshot_json_flows(const struct stats_snapshot *snap, size_t limit, int how,
+				  struct ifnames *names);
 /* One flow of a snapshot, as the flows views print it. */
 json_t *stats_flow_json(const struct stats_flow *f, const char *ifname);
 json_t *stats_snapshot_json_tables(const struct stats_snapshot *snap, size_t limit);
-json_t *stats_snapshot_json_ended(const struct stats_snapshot *snap, size_t limit);
+json_t *stats_snapshot_json_ended(const struct stats_snapshot *snap, size_t limit,
+				  struct ifnames *names);
 json_t *stats_snapshot_json_dp(const struct stats_snapshot *snap);
 
 #endif /* IPOP_STATS_H */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "flow/fmt.h"
+#include "flow/ifnames.h"
 #include "flow/stats.h"
 
 static const char *const dp_names[DP_STAT_MAX] = {
@@ -22,32 +23,11 @@ const char *stats_dp_name(unsigned int idx)
 	return idx < DP_STAT_MAX ? dp_names[idx] : "unknown";
 }
 
-struct ifcache {
-	size_t n;
-	struct {
-		__u32 ifindex;
-		char name[IF_NAMESIZE];
-	} e[32];
-};
-
-static const char *ifname_cached(struct ifcache *c, __u32 ifindex, char *buf)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (c->e[i].ifindex == ifindex)
-			return c->e[i].name;
-	if (!if_indextoname(ifindex, buf))
-		snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
-	if (c->n < sizeof(c->e) / sizeof(c->e[0])) {
-		c->e[c->n].ifindex = ifindex;
-		memcpy(c->e[c->n++].name, buf, IF_NAMESIZE);
-	}
-	return buf;
-}
-
-static json_t *flow_json(struct ifcache *c, const struct flow_key *k, const struct flow_value *v)
+static json_t *flow_json(struct ifnames *names, const struct flow_key *k,
+			 const struct flow_value *v)
 {
 	char ifname[IF_NAMESIZE];
-	json_t *j = fmt_flow_json(k, v, ifname_cached(c, k->ifindex, ifname));
+	json_t *j = fmt_flow_json(k, v, ifnames_get(names, k->ifindex, ifname));
 
 	if (j)
 		json_object_set_new(j, "table_id", json_integer(v->table_id));
@@ -69,14 +49,57 @@ json_t *stats_flow_json(const struct stats_flow *f, const char *ifname)
 	return j;
 }
 
-static int cmp_flow_bytes(const void *a, const void *b)
+static const char *const sort_names[STATS_SORT_MAX] = {
+	[STATS_SORT_BYTES] = "bytes",
+	[STATS_SORT_PACKETS] = "packets",
+	[STATS_SORT_RATE] = "rate",
+};
+
+const char *stats_sort_name(int how)
+{
+	return how >= 0 && how < STATS_SORT_MAX ? sort_names[how] : sort_names[STATS_SORT_BYTES];
+}
+
+int stats_sort_parse(const char *name)
+{
+	for (int i = 0; name && i < STATS_SORT_MAX; i++)
+		if (!strcmp(sort_names[i], name))
+			return i;
+	return -1;
+}
+
+static int cmp_u64(__u64 x, __u64 y)
+{
+	return x < y ? 1 : x > y ? -1 : 0; /* largest first */
+}
+
+static int cmp_dbl(double x, double y)
+{
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The order: the key `how`, then bytes, packets and rate, then the flow key (a total order). */
+static int flow_cmp(const void *a, const void *b, void *ctx)
 {
 	const struct stats_flow *x = *(const struct stats_flow *const *)a;
 	const struct stats_flow *y = *(const struct stats_flow *const *)b;
+	int how = *(const int *)ctx, c = 0;
 
-	if (x->val.bytes != y->val.bytes)
-		return x->val.bytes < y->val.bytes ? 1 : -1;
-	return x->val.packets < y->val.packets ? 1 : x->val.packets > y->val.packets ? -1 : 0;
+	if (how == STATS_SORT_PACKETS)
+		c = cmp_u64(x->val.packets, y->val.packets);
+	else if (how == STATS_SORT_RATE)
+		c = cmp_dbl(x->rate_mbps, y->rate_mbps);
+	c = c ?: cmp_u64(x->val.bytes, y->val.bytes);
+	c = c ?: cmp_u64(x->val.packets, y->val.packets);
+	c = c ?: cmp_dbl(x->rate_mbps, y->rate_mbps);
+	return c ?: memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+void stats_flows_sort(const struct stats_flow **v, size_t n, int how)
+{
+	if (n < 2)
+		return; /* qsort_r(NULL, 0, ...) is undefined */
+	qsort_r(v, n, sizeof(*v), flow_cmp, &how);
 }
 
 static size_t limited(size_t n, size_t limit)
@@ -84,23 +107,22 @@ static size_t limited(size_t n, size_t limit)
 	return limit && limit < n ? limit : n;
 }
 
-json_t *stats_snapshot_json_flows_by(const struct stats_snapshot *snap, size_t limit,
-				     int (*cmp)(const void *, const void *))
+json_t *stats_snapshot_json_flows(const struct stats_snapshot *snap, size_t limit, int how,
+				  struct ifnames *names)
 {
 	const struct stats_flow **order = malloc((snap->n_flows + 1) * sizeof(*order));
 	json_t *arr = json_array(), *j;
-	struct ifcache c = { 0 };
 
 	if (!order || !arr)
 		goto fail;
 	for (size_t i = 0; i < snap->n_flows; i++)
 		order[i] = &snap->flows[i];
-	qsort(order, snap->n_flows, sizeof(*order), cmp);
+	stats_flows_sort(order, snap->n_flows, how);
 	for (size_t i = 0; i < limited(snap->n_flows, limit); i++) {
 		const struct stats_flow *f = order[i];
 		char ifname[IF_NAMESIZE];
 
-		j = stats_flow_json(f, ifname_cached(&c, f->key.ifindex, ifname));
+		j = stats_flow_json(f, ifnames_get(names, f->key.ifindex, ifname));
 		if (!j || json_array_append_new(arr, j))
 			goto fail;
 	}
@@ -110,11 +132,6 @@ fail:
 	free(order);
 	json_decref(arr);
 	return NULL;
-}
-
-json_t *stats_snapshot_json_flows(const struct stats_snapshot *snap, size_t limit)
-{
-	return stats_snapshot_json_flows_by(snap, limit, cmp_flow_bytes);
 }
 
 json_t *stats_snapshot_json_tables(const struct stats_snapshot *snap, size_t limit)
@@ -139,15 +156,15 @@ json_t *stats_snapshot_json_tables(const struct stats_snapshot *snap, size_t lim
 	return arr;
 }
 
-json_t *stats_snapshot_json_ended(const struct stats_snapshot *snap, size_t limit)
+json_t *stats_snapshot_json_ended(const struct stats_snapshot *snap, size_t limit,
+				  struct ifnames *names)
 {
 	json_t *arr = json_array(), *j;
-	struct ifcache c = { 0 };
 
 	for (size_t i = 0; arr && i < limited(snap->n_ended, limit); i++) {
 		const struct stats_ended *e = &snap->ended[i];
 
-		j = flow_json(&c, &e->key, &e->val);
+		j = flow_json(names, &e->key, &e->val);
 		if (!j || json_array_append_new(arr, j)) {
 			json_decref(arr);
 			return NULL;

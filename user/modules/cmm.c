@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 
+#include "core/modparam.h"
 #include "core/node.h"
 #include "core/seen.h"
 #include "modules/cmm.h"
@@ -31,33 +32,25 @@ static const char *const cmm_counters[CMM_C__MAX + 1] = {
 	[CMM_C__MAX] = NULL,
 };
 
-static int param_uint(const json_t *params, const char *key, uint64_t def, uint64_t max,
-		      uint64_t *out)
-{
-	json_t *v = params ? json_object_get(params, key) : NULL;
+struct cmm_params {
+	uint32_t seen_capacity;
+	uint64_t seen_ttl_ms;
+};
 
-	if (!v) {
-		*out = def;
-		return 0;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
-	    (uint64_t)json_integer_value(v) > max)
-		return -EINVAL;
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
+static const struct mod_param cmm_params[] = {
+	MP_U32("seen_capacity", struct cmm_params, seen_capacity, CMM_DEFAULT_SEEN, 1, 1u << 24),
+	MP_U64("seen_ttl_ms", struct cmm_params, seen_ttl_ms, CMM_DEFAULT_TTL_MS, 1, 86400000),
+	MP_END,
+};
 
 static int cmm_init(struct module *m, const json_t *params)
 {
 	struct cmm *c = m->priv;
-	uint64_t cap, ttl_ms;
+	struct cmm_params p;
 
-	if (param_uint(params, "seen_capacity", CMM_DEFAULT_SEEN, 1u << 24, &cap) ||
-	    param_uint(params, "seen_ttl_ms", CMM_DEFAULT_TTL_MS, 86400000, &ttl_ms)) {
-		rt_log(m, LOG_L_ERR, "cmm: seen_capacity/seen_ttl_ms must be positive integers");
+	if (module_params(m, cmm_params, params, &p))
 		return -EINVAL;
-	}
-	seen_init(&c->seen, (uint32_t)cap, ttl_ms * NS_PER_MS);
+	seen_init(&c->seen, p.seen_capacity, p.seen_ttl_ms * NS_PER_MS);
 	return 0;
 }
 
@@ -174,4 +167,5 @@ const struct module_ops cmm_module = {
 	.init = cmm_init,
 	.recv = cmm_recv,
 	.stop = cmm_stop,
+	.ctl_ops = cmm_ctl_ops,
 };

@@ -30,6 +30,8 @@ enum cmm_ctr {
 };
 
 extern const struct module_ops cmm_module;
+/* Control ops (cmm_ctl.c): cmm_send. */
+extern const struct module_ctl_op cmm_ctl_ops[];
 
 /*
  * Send (id, data) to the module dmm on each node of to[] through their CMM.

@@ -7,7 +7,7 @@
 #include "modules/smm.h"
 #include "modules/topology.h"
 
-/* Built-in modules. Add new overlay modules here. */
+/* The module table: built-in modules. A new module is one line here. */
 static const struct module_ops *const builtin[] = {
 	&cmm_module, &echo_module, &log_module, &flood_module, &topology_module, &smm_module,
 };
@@ -15,6 +15,16 @@ static const struct module_ops *const builtin[] = {
 #define EXTRA_MAX 16
 static const struct module_ops *extra[EXTRA_MAX];
 static int nextra;
+
+#define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
+
+const struct module_ops *module_at(unsigned int i)
+{
+	if (i < NBUILTIN)
+		return builtin[i];
+	i -= NBUILTIN;
+	return i < (unsigned int)nextra ? extra[i] : NULL;
+}
 
 const struct module_ops *module_find(const char *name)
 {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "core/modparam.h"
 #include "core/node.h"
 #include "core/seen.h"
 #include "modules/smm.h"
@@ -15,6 +16,8 @@ struct smm {
 	struct seen_cache seen;
 	uint32_t max_depth;
 	char topo[ICC_MOD_LEN + 1];
+	smm_observer_fn observer; /* a simulator scenario's, or NULL */
+	void *observer_ctx;
 };
 
 static const char *const smm_counters[SMM_C__MAX + 1] = {
@@ -33,13 +36,15 @@ static const char *const smm_counters[SMM_C__MAX + 1] = {
 	[SMM_C__MAX] = NULL,
 };
 
-static smm_observer_fn observer;
-static void *observer_ctx;
-
-void smm_set_observer(smm_observer_fn fn, void *ctx)
+int smm_set_observer(struct module *m, smm_observer_fn fn, void *ctx)
 {
-	observer = fn;
-	observer_ctx = ctx;
+	struct smm *s = m->priv;
+
+	if (m->ops != &smm_module)
+		return -EINVAL;
+	s->observer = fn;
+	s->observer_ctx = ctx;
+	return 0;
 }
 
 /* ---- partitioning (pure) ---- */
@@ -116,39 +121,30 @@ int smm_partition(ring_t self, const ring_t *routes, int nroutes, ring_t from, r
 
 /* ---- the module ---- */
 
-static int smm_param(const json_t *params, const char *key, uint64_t def, uint64_t max,
-		     uint64_t *out)
-{
-	json_t *v = params ? json_object_get(params, key) : NULL;
+struct smm_params {
+	uint32_t seen_capacity, max_depth;
+	uint64_t seen_ttl_ms;
+	char topology[ICC_MOD_LEN + 1];
+};
 
-	*out = def;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
-	    (uint64_t)json_integer_value(v) > max)
-		return -EINVAL;
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
+static const struct mod_param smm_params[] = {
+	MP_U32("seen_capacity", struct smm_params, seen_capacity, SMM_DEFAULT_SEEN, 1, 1u << 24),
+	MP_U64("seen_ttl_ms", struct smm_params, seen_ttl_ms, SMM_DEFAULT_TTL_MS, 1, 86400000),
+	MP_U32("max_depth", struct smm_params, max_depth, SMM_DEFAULT_DEPTH, 1, 1000),
+	MP_NAME("topology", struct smm_params, topology, TOPOLOGY_NAME),
+	MP_END,
+};
 
 static int smm_init(struct module *m, const json_t *params)
 {
 	struct smm *s = m->priv;
-	json_t *t = params ? json_object_get(params, "topology") : NULL;
-	uint64_t cap, ttl, depth;
+	struct smm_params p;
 
-	if (smm_param(params, "seen_capacity", SMM_DEFAULT_SEEN, 1u << 24, &cap) ||
-	    smm_param(params, "seen_ttl_ms", SMM_DEFAULT_TTL_MS, 86400000, &ttl) ||
-	    smm_param(params, "max_depth", SMM_DEFAULT_DEPTH, 1000, &depth) ||
-	    (t && (!json_is_string(t) || !icc_module_name_ok(json_string_value(t))))) {
-		rt_log(m, LOG_L_ERR,
-		       "smm: seen_capacity, seen_ttl_ms, max_depth must be "
-		       "positive integers, topology a module name");
+	if (module_params(m, smm_params, params, &p))
 		return -EINVAL;
-	}
-	snprintf(s->topo, sizeof(s->topo), "%s", t ? json_string_value(t) : TOPOLOGY_NAME);
-	seen_init(&s->seen, (uint32_t)cap, ttl * NS_PER_MS);
-	s->max_depth = (uint32_t)depth;
+	snprintf(s->topo, sizeof(s->topo), "%s", p.topology);
+	seen_init(&s->seen, p.seen_capacity, p.seen_ttl_ms * NS_PER_MS);
+	s->max_depth = p.max_depth;
 	return 0;
 }
 
@@ -167,8 +163,8 @@ static void smm_deliver_local(struct module *m, const struct smm_hdr *h, const v
 	struct mod_msg out = { .type = ICC_T_DATA, .id = h->bcast, .src = h->origin };
 	int ret = seen_check_insert(&s->seen, &h->bcast, rt_now(m));
 
-	if (observer)
-		observer(observer_ctx, m->node, &h->bcast, h->depth, ret == 1);
+	if (s->observer)
+		s->observer(s->observer_ctx, m->node, &h->bcast, h->depth, ret == 1);
 	if (ret == 1) {
 		rt_count(m, SMM_C_DUPLICATES, 1);
 		return;
@@ -312,4 +308,5 @@ const struct module_ops smm_module = {
 	.init = smm_init,
 	.recv = smm_recv,
 	.stop = smm_stop,
+	.ctl_ops = smm_ctl_ops,
 };

@@ -88,12 +88,15 @@ int smm_send(struct module *m, const struct msg_id *id, const void *data, size_t
 int smm_send_from(struct module *caller, const struct msg_id *id, const void *data, size_t len,
 		  const struct node_id *from, const struct node_id *to, const char *dmm);
 
-/* Observer for the simulator: called on every local delivery (NULL to clear). */
+/*
+ * A simulator scenario's observer on one SMM instance: called on every local
+ * delivery (fn NULL to clear). -EINVAL if m is not an SMM instance.
+ */
 typedef void (*smm_observer_fn)(void *ctx, struct node *n, const struct msg_id *bcast,
 				unsigned int depth, bool duplicate);
-void smm_set_observer(smm_observer_fn fn, void *ctx);
+int smm_set_observer(struct module *m, smm_observer_fn fn, void *ctx);
 
-/* Control op and CLI (smm_cli.c). */
-void smm_register_ops(void);
+/* Control ops (smm_ctl.c): smm_send. */
+extern const struct module_ctl_op smm_ctl_ops[];
 
 #endif /* IPOP_MOD_SMM_H */

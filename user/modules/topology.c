@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "core/modparam.h"
 #include "core/node.h"
 #include "modules/topology.h"
 
@@ -36,6 +37,8 @@ struct topology {
 	int *finger; /* TOPO_FINGERS entries, -1: self; NULL under an oracle */
 	int rr;	     /* round-robin gossip cursor */
 	bool dirty;  /* peer indices moved: the view must be rebuilt */
+	bool started;
+	struct topology_oracle oracle; /* a simulator scenario's, set before init */
 };
 
 static const char *const topo_counters[TOPO_C__MAX + 1] = {
@@ -57,14 +60,19 @@ static const char *const topo_counters[TOPO_C__MAX + 1] = {
 	[TOPO_C__MAX] = NULL,
 };
 
-static struct topology_oracle oracle;
-
-void topology_set_oracle(const struct topology_oracle *o)
+int topology_set_oracle(struct module *m, const struct topology_oracle *o)
 {
+	struct topology *t = m->priv;
+
+	if (m->ops != &topology_module)
+		return -EINVAL;
+	if (t->started)
+		return -EBUSY;
 	if (o)
-		oracle = *o;
+		t->oracle = *o;
 	else
-		memset(&oracle, 0, sizeof(oracle));
+		memset(&t->oracle, 0, sizeof(t->oracle));
+	return 0;
 }
 
 /* ---- pure helpers ---- */
@@ -340,8 +348,8 @@ int topology_routes(struct module *topo, struct node_id *out, int max)
 	struct topology *t = topo->priv;
 	int n = 0, cand[TOPO_VIEW_MAX], nc = 0;
 
-	if (oracle.routes)
-		return oracle.routes(oracle.ctx, topo->node, out, max);
+	if (t->oracle.routes)
+		return t->oracle.routes(t->oracle.ctx, topo->node, out, max);
 	if (!t->finger)
 		return 0;
 	if (t->dirty) {
@@ -532,7 +540,7 @@ static int topo_timer(struct module *m, uint32_t id)
 {
 	struct topology *t = m->priv;
 
-	if (id != T_MAINTAIN || oracle.routes)
+	if (id != T_MAINTAIN || t->oracle.routes)
 		return 0;
 	topo_expire(m);
 	topo_view(m);
@@ -644,21 +652,6 @@ static int topo_link(struct module *m, const struct node_id *peer, bool up)
 
 /* ---- setup ---- */
 
-static int topo_param(const json_t *params, const char *key, uint64_t def, uint64_t lo, uint64_t hi,
-		      uint64_t *out)
-{
-	json_t *v = params ? json_object_get(params, key) : NULL;
-
-	*out = def;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)lo ||
-	    (uint64_t)json_integer_value(v) > hi)
-		return -EINVAL;
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
-
 static int topo_bootstrap(struct module *m)
 {
 	struct topology *t = m->priv;
@@ -683,30 +676,36 @@ static int topo_bootstrap(struct module *m)
 	return 0;
 }
 
+struct topo_params {
+	uint32_t succ, peers;
+	uint64_t gossip, conn, hold;
+};
+
+static const struct mod_param topo_params[] = {
+	MP_U32("successors", struct topo_params, succ, 4, 1, TOPO_SUCC_MAX),
+	MP_U64("gossip_ms", struct topo_params, gossip, 1000, 10, 3600000),
+	MP_U64("connect_timeout_ms", struct topo_params, conn, 5000, 10, 3600000),
+	MP_U64("dead_hold_ms", struct topo_params, hold, 30000, 10, 3600000),
+	MP_U32("max_peers", struct topo_params, peers, TOPO_DEFAULT_PEERS, 8, 1u << 20),
+	MP_END,
+};
+
 static int topo_init(struct module *m, const json_t *params)
 {
 	struct topology *t = m->priv;
-	uint64_t succ, gossip, conn, peers, hold;
+	struct topo_params p;
 
-	if (topo_param(params, "successors", 4, 1, TOPO_SUCC_MAX, &succ) ||
-	    topo_param(params, "gossip_ms", 1000, 10, 3600000, &gossip) ||
-	    topo_param(params, "connect_timeout_ms", 5000, 10, 3600000, &conn) ||
-	    topo_param(params, "dead_hold_ms", 30000, 10, 3600000, &hold) ||
-	    topo_param(params, "max_peers", TOPO_DEFAULT_PEERS, 8, 1u << 20, &peers)) {
-		rt_log(m, LOG_L_ERR,
-		       "topology: successors (1..%d), gossip_ms, connect_timeout_ms, "
-		       "dead_hold_ms, max_peers must be positive integers",
-		       TOPO_SUCC_MAX);
+	if (module_params(m, topo_params, params, &p))
 		return -EINVAL;
-	}
+	t->started = true;
 	t->self = ring_of(m->node->id.b);
-	t->nsucc = (int)succ;
-	t->gossip_ns = gossip * NS_PER_MS;
-	t->connect_ns = conn * NS_PER_MS;
-	t->dead_hold_ns = hold * NS_PER_MS;
-	t->max_peers = (int)peers;
+	t->nsucc = (int)p.succ;
+	t->gossip_ns = p.gossip * NS_PER_MS;
+	t->connect_ns = p.conn * NS_PER_MS;
+	t->dead_hold_ns = p.hold * NS_PER_MS;
+	t->max_peers = (int)p.peers;
 	t->pred = -1;
-	if (oracle.routes)
+	if (t->oracle.routes)
 		return 0;
 	t->finger = malloc(sizeof(int) * TOPO_FINGERS);
 	if (!t->finger)
@@ -792,4 +791,5 @@ const struct module_ops topology_module = {
 	.timer = topo_timer,
 	.stop = topo_stop,
 	.link = topo_link,
+	.ctl_ops = topology_ctl_ops,
 };

@@ -45,6 +45,8 @@ enum topo_msg_type { TOPO_T_GOSSIP = 1, TOPO_T_CONNECT, TOPO_T_ACCEPT, TOPO_T_RE
 #define TOPO_F_REPLY 0x01 /* gossip: please answer with your view */
 
 extern const struct module_ops topology_module;
+/* Control ops (topology_ctl.c): topology. */
+extern const struct module_ctl_op topology_ctl_ops[];
 
 /* ---- wire (topology_wire.c) ---- */
 
@@ -100,17 +102,19 @@ int topology_routes(struct module *topo, struct node_id *out, int max);
 int topology_view(struct module *topo, struct node_id *succ, int max_succ, struct node_id *pred,
 		  struct node_id fingers[TOPO_FINGERS]);
 
-/* Route entries of this node as JSON (the "topology" control op). New reference. */
+/* Route entries of this node as JSON (the control op "topology"). New reference. */
 json_t *topology_state_json(struct module *topo);
 
 /*
- * An oracle for the simulator's converged-ring scenarios: when set,
- * topology_routes asks it instead of the module's tables (which stay empty).
+ * An oracle for the simulator's converged-ring scenarios, on one topology
+ * instance: when set, topology_routes asks it instead of the module's
+ * tables (which stay empty, with no timer). Set it before the module's init
+ * (-EBUSY after); -EINVAL if m is not a topology instance.
  */
 struct topology_oracle {
 	int (*routes)(void *ctx, struct node *n, struct node_id *out, int max);
 	void *ctx;
 };
-void topology_set_oracle(const struct topology_oracle *o);
+int topology_set_oracle(struct module *m, const struct topology_oracle *o);
 
 #endif /* IPOP_MOD_TOPOLOGY_H */

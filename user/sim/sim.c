@@ -4,12 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "modules/cmm.h"
 #include "sim/sim_int.h"
 
 #define NS_PER_MS 1000000ULL
-
-const char *const sim_scenario_names[] = { "neighbours", "flood", "none", NULL };
 
 void sim_cfg_defaults(struct sim_cfg *c)
 {
@@ -23,12 +20,6 @@ void sim_cfg_defaults(struct sim_cfg *c)
 	c->lat_max_ns = 50 * NS_PER_MS;
 	c->fail_at_ns = 100 * NS_PER_MS;
 	c->detect_ns = 3000 * NS_PER_MS;
-	c->scenario = SCEN_NEIGHBOURS;
-	c->sources = 1;
-	c->start_window_ns = 1000 * NS_PER_MS;
-	c->repeat = 1;
-	c->seen_capacity = 1024;
-	c->payload_len = 32;
 }
 
 /* ---- event pool and heap, ordered by (t, seq) ---- */
@@ -522,8 +513,8 @@ static void sim_dispatch(struct sim *s, struct sim_ev *ev)
 		node_timer(&s->nodes[ev->dst], ev->mod, ev->len);
 		break;
 	case EV_APP:
-		if (!s->failed[ev->dst])
-			sim_scenario_event(s, ev->dst, ev->len);
+		if (!s->failed[ev->dst] && s->scen && s->scen->event)
+			s->scen->event(s->scen_ctx, s, ev->dst, ev->len);
 		break;
 	case EV_FAIL:
 		sim_apply_failures(s);
@@ -570,24 +561,28 @@ int sim_schedule_app(struct sim *s, uint64_t t, uint32_t node, uint32_t arg)
 
 /* ---- setup ---- */
 
-static json_t *sim_default_modules(const struct sim_cfg *c)
-{
-	return json_pack("{s:{s:i, s:i}, s:{s:[s]}, s:{s:[s]}}", "cmm", "seen_capacity",
-			 (json_int_t)c->seen_capacity, "seen_ttl_ms", (json_int_t)600000, "echo",
-			 "dependencies", "cmm", "flood", "dependencies", "cmm");
-}
-
 static int sim_init_nodes(struct sim *s, char *err, size_t errlen)
 {
 	/* every ID first: a module's init may look at its neighbours' */
 	for (uint32_t i = 0; i < s->g.n; i++)
 		sim_node_id(s, i, &s->nodes[i].id);
 	for (uint32_t i = 0; i < s->g.n; i++) {
+		struct node *n = &s->nodes[i];
 		struct node_id id;
 		int ret;
 
 		sim_node_id(s, i, &id);
-		ret = node_init(&s->nodes[i], &id, &sim_rt_ops, s, &s->mc);
+		ret = node_alloc(n, &id, &sim_rt_ops, s, &s->mc);
+		if (!ret && s->scen && s->scen->node_setup) {
+			ret = s->scen->node_setup(s->scen_ctx, s, i, n);
+			if (ret) {
+				node_discard(n);
+				snprintf(err, errlen, "node %u: scenario setup: %s", i,
+					 strerror(-ret));
+				return ret;
+			}
+		}
+		ret = ret ?: node_start(n, &s->mc);
 		if (ret) {
 			snprintf(err, errlen, "node %u: module init: %s", i, strerror(-ret));
 			return ret;
@@ -596,7 +591,21 @@ static int sim_init_nodes(struct sim *s, char *err, size_t errlen)
 	return 0;
 }
 
-struct sim *sim_new(const struct sim_cfg *c, const json_t *modules, char *err, size_t errlen)
+static json_t *sim_modules(const json_t *modules, const struct sim_scenario_ops *ops, void *ctx,
+			   char *err, size_t errlen)
+{
+	json_t *m = modules		  ? json_deep_copy(modules)
+		    : ops && ops->modules ? ops->modules(ctx)
+					  : NULL;
+
+	if (!m)
+		snprintf(err, errlen, "%s",
+			 modules || (ops && ops->modules) ? "out of memory" : "no module config");
+	return m;
+}
+
+struct sim *sim_new(const struct sim_cfg *c, const json_t *modules,
+		    const struct sim_scenario_ops *ops, void *ctx, char *err, size_t errlen)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 
@@ -604,10 +613,12 @@ struct sim *sim_new(const struct sim_cfg *c, const json_t *modules, char *err, s
 		return NULL;
 	s->cfg = *c;
 	s->verbose = c->verbose;
+	s->scen = ops;
+	s->scen_ctx = ctx;
 	if (s->cfg.lat_max_ns < s->cfg.lat_min_ns)
 		s->cfg.lat_max_ns = s->cfg.lat_min_ns;
 	rng_seed(&s->rng, c->seed);
-	s->modules = modules ? json_deep_copy(modules) : sim_default_modules(c);
+	s->modules = sim_modules(modules, ops, ctx, err, errlen);
 	if (!s->modules || graph_build(&s->g, &c->graph, &s->rng, err, errlen) < 0)
 		goto err;
 	if (s->g.n < 2) {
@@ -626,7 +637,10 @@ struct sim *sim_new(const struct sim_cfg *c, const json_t *modules, char *err, s
 		if (!sim_push(s, c->fail_at_ns, &ev))
 			goto err;
 	}
-	sim_scenario_start(s);
+	if (ops && ops->start && ops->start(ctx, s) < 0) {
+		snprintf(err, errlen, "scenario %s: cannot start", ops->name);
+		goto err;
+	}
 	return s;
 err:
 	sim_free(s);
@@ -651,7 +665,8 @@ void sim_free(struct sim *s)
 	free(s->tt);
 	free(s->nodes);
 	free(s->failed);
-	free(s->sources);
+	if (s->scen && s->scen->free)
+		s->scen->free(s->scen_ctx);
 	graph_free(&s->g);
 	json_decref(s->modules);
 	free(s);
@@ -685,4 +700,14 @@ const struct sim_counts *sim_counts(const struct sim *s)
 uint64_t sim_now(const struct sim *s)
 {
 	return s->now;
+}
+
+uint64_t sim_seed(const struct sim *s)
+{
+	return s->cfg.seed;
+}
+
+struct rng *sim_rng(struct sim *s)
+{
+	return &s->rng;
 }

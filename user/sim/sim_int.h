@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Simulator internals shared by sim.c and scenario.c. */
+/* Simulator internals shared by the engine's files (sim.c, results.c). */
 #ifndef IPOP_SIM_SIM_INT_H
 #define IPOP_SIM_SIM_INT_H
 
@@ -61,8 +61,8 @@ struct sim {
 	struct sim_counts cnt;
 	struct sim_tslot *tt; /* timer generations, open addressing */
 	uint32_t tcap, tn, tgen;
-	uint32_t *sources; /* flood sources */
-	uint32_t nsources;
+	const struct sim_scenario_ops *scen;
+	void *scen_ctx;
 	bool verbose;
 	struct sim_dyn *dyn; /* per node, NULL until a module adds a link */
 };

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "flow/ifnames.h"
 #include "flow/stats.h"
 
 #define S(x)  ((uint64_t)((x)*1000000000.0))
@@ -571,14 +572,16 @@ Test(stats, json_flows_and_ended)
 	struct stats_snapshot *snap;
 	json_t *j, *e;
 	struct flow_key k = key_n(2);
+	struct ifnames names;
 	struct fx f;
 
+	ifnames_init(&names);
 	fx_init(&f, NULL);
 	pass_put(&f, S(1));
 	for (unsigned int i = 0; i < 3; i++)
 		put_flow(&f, i, 10, 125000 * (i + 1), S(1.5), S(1.5));
 	snap = pass(&f, S(2));
-	j = stats_snapshot_json_flows(snap, 2);
+	j = stats_snapshot_json_flows(snap, 2, STATS_SORT_BYTES, &names);
 	cr_assert_eq(json_array_size(j), 2);
 	e = json_array_get(j, 0);
 	cr_assert_eq(json_integer_value(json_object_get(e, "bytes")), 375000, "largest first");
@@ -594,7 +597,7 @@ Test(stats, json_flows_and_ended)
 
 	cr_assert_eq(stats_end_flows(f.s, &k, S(2.5)), 1);
 	snap = pass(&f, S(3));
-	j = stats_snapshot_json_ended(snap, 0);
+	j = stats_snapshot_json_ended(snap, 0, &names);
 	cr_assert_eq(json_array_size(j), 1);
 	e = json_array_get(j, 0);
 	cr_assert_str_eq(json_string_value(json_object_get(e, "reason")), "forced");

@@ -11,9 +11,10 @@
  * The converged ring is an oracle: each node's routing entries (successor
  * list, predecessor, fingers at id + 2^(127-i)) are computed from the
  * global sorted ID list when SMM asks, so 100,000 nodes cost no tables.
+ * The oracle and the delivery observer are set on each node's topology and
+ * SMM instances (the scenario's node_setup hook), before they start.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,7 @@
 #include "modules/echo.h"
 #include "modules/smm.h"
 #include "modules/topology.h"
-#include "sim/sim_int.h"
-#include "sim/smm_scen.h"
+#include "sim/scen_smm.h"
 
 enum smm_view { VIEW_CONVERGED, VIEW_STALE, VIEW_REPAIRED, VIEW_UNDETECTED };
 
@@ -130,13 +130,6 @@ static void observe(void *ctx, struct node *nd, const struct msg_id *bcast, unsi
 		c->depth_max = depth;
 }
 
-struct smm_args {
-	uint32_t nodes, runs, nsucc;
-	uint64_t seed;
-	double fail;
-	bool repair, undetected;
-};
-
 struct smm_result {
 	uint32_t live;
 	uint64_t msgs_sum, msgs_max, dups, lost, depth_sum, depth_n;
@@ -152,11 +145,11 @@ static json_t *smm_modules(void)
 			 "dependencies", "cmm");
 }
 
-static int ctx_init(struct smm_ctx *c, struct sim *s, const struct smm_args *a)
+static int ctx_init(struct smm_ctx *c, struct sim *s, const struct scen_smm_args *a)
 {
 	c->s = s;
 	c->n = sim_nnodes(s);
-	c->nsucc = (int)a->nsucc;
+	c->nsucc = (int)a->successors;
 	c->keys = malloc(sizeof(*c->keys) * c->n);
 	c->next_live = malloc(sizeof(uint32_t) * c->n);
 	c->prev_live = malloc(sizeof(uint32_t) * c->n);
@@ -239,7 +232,7 @@ static void smm_one_run(struct smm_ctx *c, struct rng *r, struct smm_result *res
 	c->run++;
 }
 
-static json_t *smm_result_json(const struct smm_args *a, const struct smm_ctx *c,
+static json_t *smm_result_json(const struct scen_smm_args *a, const struct smm_ctx *c,
 			       const struct smm_result *r, double wall)
 {
 	const char *views[] = { "converged", "before_repair", "after_repair", "undetected" };
@@ -275,20 +268,41 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-json_t *sim_smm_run(const struct smm_args_pub *pa, char *err, size_t errlen)
+/* node_setup: the oracle on the topology instance, the observer on SMM's. */
+static int smm_node_setup(void *ctx, struct sim *s, uint32_t i, struct node *n)
 {
-	struct smm_args a = { .nodes = pa->nodes,
-			      .runs = pa->runs,
-			      .nsucc = pa->successors,
-			      .seed = pa->seed,
-			      .fail = pa->fail,
-			      .repair = pa->repair,
-			      .undetected = pa->undetected };
+	struct smm_ctx *c = ctx;
+	struct topology_oracle o = { oracle_routes, c };
+	struct module *topo = node_module(n, TOPOLOGY_NAME), *smm = node_module(n, SMM_NAME);
+	int ret;
+
+	(void)i;
+	c->s = s;
+	if (!topo || !smm)
+		return -ENOENT;
+	ret = topology_set_oracle(topo, &o);
+	return ret ?: smm_set_observer(smm, observe, c);
+}
+
+static json_t *smm_modules_ops(void *ctx)
+{
+	(void)ctx;
+	return smm_modules();
+}
+
+const struct sim_scenario_ops scen_smm_ops = {
+	.name = "smm",
+	.modules = smm_modules_ops,
+	.node_setup = smm_node_setup,
+};
+
+json_t *scen_smm_run(const struct scen_smm_args *pa, char *err, size_t errlen)
+{
+	struct scen_smm_args a = *pa;
 	struct smm_ctx c = { 0 };
-	struct topology_oracle o = { oracle_routes, &c };
 	struct smm_result r = { .cov_min = 1.0 };
 	struct sim_cfg cfg;
-	json_t *mods = smm_modules(), *res = NULL;
+	json_t *res = NULL;
 	struct sim *s;
 	struct rng rng;
 	double t0 = now_s();
@@ -298,7 +312,6 @@ json_t *sim_smm_run(const struct smm_args_pub *pa, char *err, size_t errlen)
 	cfg.graph.kind = GRAPH_RING;
 	cfg.graph.n = a.nodes;
 	cfg.seed = a.seed;
-	cfg.scenario = SCEN_NONE;
 	cfg.all_links = true;
 	cfg.node_fail = a.fail;
 	cfg.fail_at_ns = 1;
@@ -308,10 +321,7 @@ json_t *sim_smm_run(const struct smm_args_pub *pa, char *err, size_t errlen)
 		 : a.undetected ? VIEW_UNDETECTED
 		 : a.repair	? VIEW_REPAIRED
 				: VIEW_STALE;
-	topology_set_oracle(&o);
-	smm_set_observer(observe, &c);
-	s = sim_new(&cfg, mods, err, errlen);
-	json_decref(mods);
+	s = sim_new(&cfg, NULL, &scen_smm_ops, &c, err, errlen);
 	if (!s)
 		goto out;
 	if (ctx_init(&c, s, &a) < 0) {
@@ -331,110 +341,7 @@ json_t *sim_smm_run(const struct smm_args_pub *pa, char *err, size_t errlen)
 		smm_one_run(&c, &rng, &r, log2n);
 	res = smm_result_json(&a, &c, &r, now_s() - t0);
 out:
-	topology_set_oracle(NULL);
-	smm_set_observer(NULL, NULL);
 	sim_free(s);
 	ctx_free(&c);
 	return res;
-}
-
-static const char smm_usage[] =
-	"usage: ipop-sim smm --nodes N [--seed S] [--runs R] [--fail FRACTION] [--repair]\n"
-	"                    [--undetected] [--successors K] [--json]\n"
-	"  broadcasts through SMM from R random live roots on a converged Chord ring;\n"
-	"  --fail: that fraction of nodes failed first (links down, tables not rebuilt);\n"
-	"  --repair: tables rebuilt over the live nodes; --undetected: no link down yet\n";
-
-static int smm_parse(int argc, char **argv, struct smm_args_pub *a, bool *json)
-{
-	static const struct option lo[] = {
-		{ "nodes", 1, 0, 'n' },	     { "seed", 1, 0, 's' },
-		{ "runs", 1, 0, 'r' },	     { "fail", 1, 0, 'f' },
-		{ "repair", 0, 0, 'R' },     { "undetected", 0, 0, 'U' },
-		{ "successors", 1, 0, 'k' }, { "json", 0, 0, 'j' },
-		{ "help", 0, 0, 'h' },	     { 0, 0, 0, 0 },
-	};
-	int o;
-	char *end;
-
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		unsigned long long v = 0;
-
-		if (o == 'n' || o == 's' || o == 'r' || o == 'k') {
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-')
-				goto bad;
-		}
-		switch (o) {
-		case 'n':
-			if (v < 2 || v > 10000000)
-				goto bad;
-			a->nodes = (uint32_t)v;
-			break;
-		case 's':
-			a->seed = v;
-			break;
-		case 'r':
-			if (v < 1 || v > 100000)
-				goto bad;
-			a->runs = (uint32_t)v;
-			break;
-		case 'k':
-			if (v < 1 || v > TOPO_SUCC_MAX)
-				goto bad;
-			a->successors = (uint32_t)v;
-			break;
-		case 'f':
-			a->fail = strtod(optarg, &end);
-			if (*end || end == optarg || a->fail < 0 || a->fail >= 1)
-				goto bad;
-			break;
-		case 'R':
-			a->repair = true;
-			break;
-		case 'U':
-			a->undetected = true;
-			break;
-		case 'j':
-			*json = true;
-			break;
-		case 'h':
-			fputs(smm_usage, stdout);
-			return 1;
-		default:
-			goto bad;
-		}
-	}
-	if (optind == argc)
-		return 0;
-bad:
-	fputs(smm_usage, stderr);
-	return -EINVAL;
-}
-
-int sim_smm_main(int argc, char **argv)
-{
-	struct smm_args_pub a = { .nodes = 1000, .runs = 10, .successors = 4, .seed = 1 };
-	char err[256] = "";
-	bool json = false;
-	json_t *res;
-	int ret = smm_parse(argc, argv, &a, &json);
-
-	if (ret)
-		return ret > 0 ? 0 : 2;
-	res = sim_smm_run(&a, err, sizeof(err));
-	if (!res) {
-		fprintf(stderr, "ipop-sim smm: %s\n", err[0] ? err : "out of memory");
-		return 1;
-	}
-	if (json) {
-		json_dumpf(res, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-	} else {
-		sim_results_print(res, stdout);
-	}
-	json_decref(res);
-	return 0;
 }

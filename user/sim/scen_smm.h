@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* ipop-sim smm: SMM broadcasts on a converged Chord ring, with and without failures. */
-#ifndef IPOP_SIM_SMM_SCEN_H
-#define IPOP_SIM_SMM_SCEN_H
+#ifndef IPOP_SIM_SCEN_SMM_H
+#define IPOP_SIM_SCEN_SMM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 
-struct smm_args_pub {
+#include "sim/sim.h"
+
+struct scen_smm_args {
 	uint32_t nodes, runs, successors;
 	uint64_t seed;
 	double fail;	 /* fraction of nodes failed before the broadcasts */
@@ -15,12 +17,13 @@ struct smm_args_pub {
 	bool undetected; /* failures not detected yet (no link down) */
 };
 
+/* The scenario's hooks (the topology oracle and the SMM observer per node). */
+extern const struct sim_scenario_ops scen_smm_ops;
+
 /*
  * Run args->runs broadcasts from random live roots. Returns the results
  * (README.md, "Structured overlay"), or NULL with err set.
  */
-json_t *sim_smm_run(const struct smm_args_pub *args, char *err, size_t errlen);
-/* `ipop-sim smm ...`: parse, run, print. Returns the exit code. */
-int sim_smm_main(int argc, char **argv);
+json_t *scen_smm_run(const struct scen_smm_args *args, char *err, size_t errlen);
 
-#endif /* IPOP_SIM_SMM_SCEN_H */
+#endif /* IPOP_SIM_SCEN_SMM_H */

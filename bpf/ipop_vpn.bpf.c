@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The VPN datapath: source-routed overlay frames (layout in sr.h).
+ *
+ *   vpn_origin      TC egress on ipop0: destination MAC -> node -> path ->
+ *                   push the header -> redirect to the first link. Group
+ *                   addresses and misses go on to the TAP reader (the
+ *                   daemon); nothing is dropped there.
+ *   vpn_link_in     TC ingress on every link device (VXLAN or Ethernet):
+ *                   transit (advance, redirect to the next link) or local
+ *                   delivery (strip, learn the source MAC, redirect into
+ *                   ipop0's ingress). Non-overlay frames pass untouched.
+ *   vpn_transit_xdp XDP on the underlay interface: transit of VXLAN/IPv4
+ *                   frames rewritten in place (outer IP and VXLAN headers,
+ *                   hop index, TTL), sent back out with XDP_TX/redirect; what
+ *                   it does not handle (last hop, IPv6, errors it cannot
+ *                   judge) passes to the stack and so to vpn_link_in.
+ *
+ * Every frame an overlay program rejects is dropped and counted in
+ * vpn_stats by reason.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "sr.h"
+
+#define TC_ACT_OK   0
+#define TC_ACT_SHOT 2
+#define ETH_P_IP_BE bpf_htons(0x0800)
+#define VXLAN_PORT  4789
+#define AF_INET_NUM 2
+#define MOVE_MAX    2048 /* longest inner frame local delivery moves */
+#define MOVE_STEPS  (MOVE_MAX / 8)
+#define LEARN_EVERY 1000000000ull /* rewrite a learned entry at most once a second */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vpn_cfg);
+} vpn_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SR_LABELS_MAX);
+	__type(key, __u32);
+	__type(value, struct vpn_link);
+} vpn_links SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VPN_INLINKS_MAX);
+	__type(key, struct vpn_inlink_key);
+	__type(value, __u32); /* label */
+} vpn_inlinks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VPN_PATHS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vpn_path_key);
+	__type(value, struct vpn_path);
+} vpn_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VPN_MACS_MAX);
+	__type(key, struct vpn_mac_key);
+	__type(value, struct vpn_mac_val);
+} vpn_macs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VPN_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} vpn_stats SEC(".maps");
+
+static __always_inline void st(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&vpn_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u32 hop_tag(const struct sr_hop *h)
+{
+	return ((__u32)h->tag[0] << 16) | ((__u32)h->tag[1] << 8) | h->tag[2];
+}
+
+/* Byte-wise: the operands sit at odd offsets of packed stack buffers and packets. */
+static __always_inline int bytes_eq(const __u8 *a, const __u8 *b, int n)
+{
+	__u8 d = 0;
+
+	for (int i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+#define id_eq(a, b)  bytes_eq(a, b, SR_ID_LEN)
+#define mac_eq(a, b) bytes_eq(a, b, 6)
+
+static __always_inline struct vpn_link *link_get(__u32 label)
+{
+	struct vpn_link *l;
+
+	if (label == SR_LABEL_NONE || label >= SR_LABELS_MAX)
+		return 0;
+	l = bpf_map_lookup_elem(&vpn_links, &label);
+	if (!l || l->kind == VPN_LINK_NONE)
+		return 0;
+	return l;
+}
+
+static __always_inline int set_tunnel(struct __sk_buff *skb, const struct vpn_link *l)
+{
+	struct bpf_tunnel_key k = {};
+
+	k.tunnel_id = l->vni;
+	k.tunnel_ttl = 64;
+	if (l->af == 6) {
+		__builtin_memcpy(k.remote_ipv6, l->remote, 16);
+		return bpf_skb_set_tunnel_key(skb, &k, sizeof(k), BPF_F_TUNINFO_IPV6);
+	}
+	k.remote_ipv4 = bpf_ntohl(*(__u32 *)l->remote);
+	return bpf_skb_set_tunnel_key(skb, &k, sizeof(k), BPF_F_ZERO_CSUM_TX);
+}
+
+static __always_inline int is_ip_type(const __u8 *t)
+{
+	return (t[0] == 0x08 && t[1] == 0x00) || (t[0] == 0x86 && t[1] == 0xdd);
+}
+
+/*
+ * The outer EtherType for the link to entry `to` of an n-entry path: the
+ * last link carries an IP inner frame's own EtherType (sr.h, "last link").
+ */
+static __always_inline void outer_type(__u8 *eth, const __u8 *inner_type, __u32 to, __u32 n)
+{
+	if (to + 1 == n && is_ip_type(inner_type)) {
+		eth[12] = inner_type[0];
+		eth[13] = inner_type[1];
+	} else {
+		eth[12] = SR_ETH_P >> 8;
+		eth[13] = SR_ETH_P & 0xff;
+	}
+}
+
+/* Outer header, SR header and path, as they go on the wire. */
+struct sr_frame_hdr {
+	__u8 eth[SR_ETH_HLEN];
+	struct sr_hdr h;
+	struct sr_hop hops[SR_HOPS_MAX];
+} __attribute__((packed));
+
+SEC("tc")
+int vpn_origin(struct __sk_buff *skb)
+{
+	struct sr_frame_hdr b = {};
+	struct vpn_mac_key mk = {};
+	struct vpn_path_key pk;
+	struct vpn_mac_val *mv;
+	struct vpn_path *p;
+	struct vpn_link *l;
+	struct vpn_cfg *cfg;
+	__u32 zero = 0, n, hlen;
+	__u8 dst[SR_ETH_HLEN];
+
+	if (bpf_skb_load_bytes(skb, 0, dst, SR_ETH_HLEN)) {
+		st(VPN_ST_PUNT_ERR);
+		return TC_ACT_OK;
+	}
+	if (dst[0] & 1) {
+		st(VPN_ST_PUNT_GROUP);
+		return TC_ACT_OK;
+	}
+	cfg = bpf_map_lookup_elem(&vpn_cfg, &zero);
+	if (!cfg || !cfg->tag) {
+		st(VPN_ST_NO_CFG);
+		return TC_ACT_OK;
+	}
+	__builtin_memcpy(mk.mac, dst, 6);
+	mv = bpf_map_lookup_elem(&vpn_macs, &mk);
+	if (!mv || (!(mv->flags & VPN_MAC_STATIC) && cfg->mac_age_ns &&
+		    bpf_ktime_get_coarse_ns() - mv->seen_ns > cfg->mac_age_ns)) {
+		st(VPN_ST_PUNT_NO_MAC);
+		return TC_ACT_OK;
+	}
+	__builtin_memcpy(pk.id, mv->node, SR_ID_LEN);
+	p = bpf_map_lookup_elem(&vpn_paths, &pk);
+	if (!p) {
+		st(VPN_ST_PUNT_NO_PATH);
+		return TC_ACT_OK;
+	}
+	n = p->hop_count;
+	l = link_get(p->first_label);
+	if (n == 0 || n > SR_HOPS_MAX || !l || l->nbr_tag != hop_tag(&p->hops[0])) {
+		st(VPN_ST_PUNT_BAD_PATH);
+		return TC_ACT_OK;
+	}
+	__builtin_memcpy(b.eth, l->dmac, 6);
+	__builtin_memcpy(b.eth + 6, l->smac, 6);
+	outer_type(b.eth, dst + 12, 0, n);
+	b.h.version = SR_VERSION;
+	b.h.hop_count = n;
+	b.h.ttl = cfg->ttl ? cfg->ttl : SR_TTL_DEFAULT;
+	__builtin_memcpy(b.h.src, cfg->id, SR_ID_LEN);
+	__builtin_memcpy(b.h.dst, pk.id, SR_ID_LEN);
+	__builtin_memcpy(b.hops, p->hops, sizeof(b.hops));
+	hlen = SR_ETH_HLEN + SR_HDR_FIXED + n * SR_HOP_LEN;
+	if (bpf_skb_change_head(skb, hlen, 0)) {
+		st(VPN_ST_PUNT_ERR);
+		return TC_ACT_OK;
+	}
+	/* from here on the frame is ours: a failure drops it, counted */
+	if (hlen > sizeof(b) || bpf_skb_store_bytes(skb, 0, &b, hlen, 0) ||
+	    (l->kind == VPN_LINK_VXLAN && set_tunnel(skb, l))) {
+		st(VPN_ST_DROP_ERR);
+		return TC_ACT_SHOT;
+	}
+	st(VPN_ST_ORIGIN_TX);
+	return bpf_redirect(l->ifindex, 0);
+}
+
+/* The link a frame arrived on, or NULL (not a link of ours). */
+static __always_inline struct vpn_link *ingress_link(struct __sk_buff *skb, const __u8 *outer_src,
+						     __u32 *why)
+{
+	struct vpn_inlink_key k = {};
+	struct bpf_tunnel_key tk = {};
+	struct vpn_link *l;
+	__u32 *label;
+
+	k.ifindex = skb->ifindex;
+	if (!bpf_skb_get_tunnel_key(skb, &tk, sizeof(tk), 0)) {
+		k.af = 4;
+		k.vni = tk.tunnel_id;
+		*(__u32 *)k.remote = bpf_htonl(tk.remote_ipv4);
+	} else if (!bpf_skb_get_tunnel_key(skb, &tk, sizeof(tk), BPF_F_TUNINFO_IPV6)) {
+		k.af = 6;
+		k.vni = tk.tunnel_id;
+		__builtin_memcpy(k.remote, tk.remote_ipv6, 16);
+	}
+	*why = VPN_ST_DROP_NOT_LINK;
+	label = bpf_map_lookup_elem(&vpn_inlinks, &k);
+	if (!label)
+		return 0;
+	l = link_get(*label);
+	if (!l || l->ifindex != k.ifindex)
+		return 0;
+	if (k.af == 0) {
+		/* an Ethernet link: the neighbour's MAC is its identity */
+		if (l->kind != VPN_LINK_ETH || !mac_eq(outer_src, l->dmac)) {
+			*why = VPN_ST_DROP_WRONG_NBR;
+			return 0;
+		}
+	} else if (l->kind != VPN_LINK_VXLAN) {
+		return 0;
+	}
+	return l;
+}
+
+/*
+ * The checks every node makes on an arriving header; the hop entries are in
+ * hops[0..n). Returns 0 and sets *next (NULL at the last hop), or a
+ * VPN_ST_DROP_* reason.
+ */
+static __always_inline __u32 check_hops(const struct sr_hdr *h, const struct sr_hop *hops,
+					const struct vpn_link *in, const struct vpn_cfg *cfg,
+					struct vpn_link **next)
+{
+	__u32 n = h->hop_count, i = h->hop_index, j, ntag;
+	struct vpn_link *nl;
+
+	if (h->version != SR_VERSION || h->flags)
+		return VPN_ST_DROP_VERSION;
+	if (n == 0 || n > SR_HOPS_MAX)
+		return VPN_ST_DROP_HOP_COUNT;
+	if (i >= n)
+		return VPN_ST_DROP_HOP_INDEX;
+	if (h->ttl == 0)
+		return VPN_ST_DROP_TTL;
+	i &= SR_HOPS_MAX - 1;
+	if (hop_tag(&hops[i]) != cfg->tag)
+		return VPN_ST_DROP_NOT_ME;
+	if (i == 0 ? !id_eq(h->src, in->nbr_id)
+		   : hop_tag(&hops[(i - 1) & (SR_HOPS_MAX - 1)]) != in->nbr_tag)
+		return VPN_ST_DROP_WRONG_NBR;
+	if (i == n - 1) {
+		if (hops[i].label != SR_LABEL_NONE || !id_eq(h->dst, cfg->id))
+			return VPN_ST_DROP_BAD_DST;
+		*next = 0;
+		return 0;
+	}
+	if (h->ttl <= 1)
+		return VPN_ST_DROP_TTL;
+	nl = link_get(hops[i].label);
+	if (!nl)
+		return VPN_ST_DROP_NO_NEXT_HOP;
+	ntag = hop_tag(&hops[(i + 1) & (SR_HOPS_MAX - 1)]);
+	if (nl->nbr_tag != ntag)
+		return VPN_ST_DROP_NEXT_NOT_NBR;
+	if (id_eq(nl->nbr_id, h->src))
+		return VPN_ST_DROP_LOOP;
+	for (j = 0; j < SR_HOPS_MAX; j++) {
+		if (j > i)
+			break;
+		if (hop_tag(&hops[j]) == ntag)
+			return VPN_ST_DROP_LOOP;
+	}
+	*next = nl;
+	return 0;
+}
+
+static __always_inline void learn(const __u8 *mac, const __u8 *node)
+{
+	struct vpn_mac_key k = {};
+	struct vpn_mac_val *v, nv = {};
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	if (mac[0] & 1)
+		return;
+	__builtin_memcpy(k.mac, mac, 6);
+	v = bpf_map_lookup_elem(&vpn_macs, &k);
+	if (v && ((v->flags & VPN_MAC_STATIC) ||
+		  (id_eq(v->node, node) && now - v->seen_ns < LEARN_EVERY)))
+		return;
+	__builtin_memcpy(nv.node, node, SR_ID_LEN);
+	nv.seen_ns = now;
+	if (!bpf_map_update_elem(&vpn_macs, &k, &nv, BPF_ANY))
+		st(VPN_ST_LEARNED);
+}
+
+/*
+ * Last hop, non-IP inner frame (EtherType 0x88B5 on the wire, skb->protocol
+ * not IP, so bpf_skb_adjust_room() refuses): move the inner frame to the
+ * front and trim the tail. Such frames (ARP, ...) carry no checksum offload
+ * state that the move could invalidate.
+ */
+static __always_inline int strip_by_move(struct __sk_buff *skb, __u32 off)
+{
+	__u32 len = skb->len, i;
+	void *data, *end;
+
+	if (len - off > MOVE_MAX) {
+		st(VPN_ST_DROP_TOO_BIG);
+		return -1;
+	}
+	if (bpf_skb_pull_data(skb, len)) {
+		st(VPN_ST_DROP_ERR);
+		return -1;
+	}
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	if (off > SR_ETH_HLEN + SR_HDR_MAX)
+		return -1;
+	for (i = 0; i < MOVE_STEPS; i++) {
+		__u8 *d = data + i * 8, *s = data + off + i * 8;
+
+		if (s + 8 > (__u8 *)end || d + 8 > (__u8 *)end)
+			break;
+		__builtin_memcpy(d, s, 8);
+	}
+	/* the last 8 bytes again (the inner frame has >= 14): a partial last chunk */
+	if (len - off >= 8) {
+		__u64 w;
+
+		if (bpf_skb_load_bytes(skb, len - 8, &w, 8) ||
+		    bpf_skb_store_bytes(skb, len - off - 8, &w, 8, 0)) {
+			st(VPN_ST_DROP_ERR);
+			return -1;
+		}
+	}
+	if (bpf_skb_change_tail(skb, len - off, 0)) {
+		st(VPN_ST_DROP_ERR);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Last hop: check the inner destination, learn the source MAC, remove the
+ * outer header, SR header and path (off bytes), hand the inner frame to
+ * ipop0's ingress. An IP inner frame arrives in the last-link form (outer
+ * EtherType = the inner one): bpf_skb_adjust_room() removes the header and
+ * keeps the skb's checksum offsets right (a TCP segment from a local
+ * socket is CHECKSUM_PARTIAL all the way here).
+ */
+static __always_inline int deliver(struct __sk_buff *skb, const struct sr_hdr *h, __u32 off,
+				   const struct vpn_cfg *cfg, int last_form)
+{
+	__u8 ieth[SR_ETH_HLEN];
+
+	if (bpf_skb_load_bytes(skb, off, ieth, sizeof(ieth))) {
+		st(VPN_ST_DROP_TRUNCATED);
+		return TC_ACT_SHOT;
+	}
+	if (!(ieth[0] & 1) && !mac_eq(ieth, cfg->tap_mac)) {
+		st(VPN_ST_DROP_INNER_DST);
+		return TC_ACT_SHOT;
+	}
+	if (last_form != is_ip_type(ieth + 12)) {
+		/* an IP frame in the transit form, or the outer type lies */
+		st(VPN_ST_DROP_VERSION);
+		return TC_ACT_SHOT;
+	}
+	learn(ieth + 6, h->src);
+	if (last_form) {
+		if (skb->len < off + SR_ETH_HLEN + 20 ||
+		    bpf_skb_adjust_room(skb, -(__s32)off, BPF_ADJ_ROOM_MAC, 0) ||
+		    bpf_skb_store_bytes(skb, 0, ieth, 12, 0)) {
+			st(VPN_ST_DROP_ERR);
+			return TC_ACT_SHOT;
+		}
+	} else if (strip_by_move(skb, off)) {
+		return TC_ACT_SHOT;
+	}
+	st(VPN_ST_DELIVERED);
+	return bpf_redirect(cfg->tap_ifindex, BPF_F_INGRESS);
+}
+
+SEC("tc")
+int vpn_link_in(struct __sk_buff *skb)
+{
+	struct sr_frame_hdr b;
+	struct vpn_link *in, *next = 0;
+	struct vpn_cfg *cfg;
+	__u32 zero = 0, why, n, off;
+	int last_form = 0;
+	__u8 upd[2], itype[2] = {};
+
+	if (bpf_skb_load_bytes(skb, 0, b.eth, SR_ETH_HLEN)) {
+		st(VPN_ST_NON_SR);
+		return TC_ACT_OK;
+	}
+	if (b.eth[12] != (SR_ETH_P >> 8) || b.eth[13] != (SR_ETH_P & 0xff)) {
+		/* the last-link form: an IP EtherType, then SR_VERSION where IP has 0x4_/0x6_ */
+		if (!is_ip_type(b.eth + 12) || bpf_skb_load_bytes(skb, SR_ETH_HLEN, &b.h, 1) ||
+		    b.h.version != SR_VERSION) {
+			st(VPN_ST_NON_SR);
+			return TC_ACT_OK;
+		}
+		last_form = 1;
+	}
+	in = ingress_link(skb, b.eth + 6, &why);
+	if (!in) {
+		st(why);
+		return TC_ACT_SHOT;
+	}
+	cfg = bpf_map_lookup_elem(&vpn_cfg, &zero);
+	if (!cfg || !cfg->tag) {
+		st(VPN_ST_NO_CFG);
+		return TC_ACT_SHOT;
+	}
+	if (bpf_skb_load_bytes(skb, SR_ETH_HLEN, &b.h, SR_HDR_FIXED)) {
+		st(VPN_ST_DROP_TRUNCATED);
+		return TC_ACT_SHOT;
+	}
+	n = b.h.hop_count;
+	if (n == 0 || n > SR_HOPS_MAX) {
+		st(VPN_ST_DROP_HOP_COUNT);
+		return TC_ACT_SHOT;
+	}
+	if (bpf_skb_load_bytes(skb, SR_ETH_HLEN + SR_HDR_FIXED, b.hops, n * SR_HOP_LEN)) {
+		st(VPN_ST_DROP_TRUNCATED);
+		return TC_ACT_SHOT;
+	}
+	why = check_hops(&b.h, b.hops, in, cfg, &next);
+	if (why) {
+		st(why);
+		return TC_ACT_SHOT;
+	}
+	off = SR_ETH_HLEN + SR_HDR_FIXED + n * SR_HOP_LEN;
+	if (!next)
+		return deliver(skb, &b.h, off, cfg, last_form);
+	if (last_form) {
+		st(VPN_ST_DROP_VERSION); /* the last-link form before the last hop */
+		return TC_ACT_SHOT;
+	}
+	/* the inner EtherType decides the form of the next link if it is the last */
+	if (b.h.hop_index + 2 == n && bpf_skb_load_bytes(skb, off + 12, itype, 2)) {
+		st(VPN_ST_DROP_TRUNCATED);
+		return TC_ACT_SHOT;
+	}
+	upd[0] = b.h.hop_index + 1;
+	upd[1] = b.h.ttl - 1;
+	__builtin_memcpy(b.eth, next->dmac, 6);
+	__builtin_memcpy(b.eth + 6, next->smac, 6);
+	outer_type(b.eth, itype, upd[0], n);
+	if (bpf_skb_store_bytes(skb, SR_ETH_HLEN + 2, upd, 2, 0) ||
+	    bpf_skb_store_bytes(skb, 0, b.eth, SR_ETH_HLEN, 0) ||
+	    (next->kind == VPN_LINK_VXLAN && set_tunnel(skb, next))) {
+		st(VPN_ST_DROP_ERR);
+		return TC_ACT_SHOT;
+	}
+	st(VPN_ST_TRANSIT_TX);
+	return bpf_redirect(next->ifindex, 0);
+}
+
+/* ---- XDP transit on the underlay (VXLAN over IPv4) ---- */
+
+struct vx_frame {
+	__u8 eth[SR_ETH_HLEN];
+	struct iphdr ip;
+	struct udphdr udp;
+	__u8 vx[8];
+	__u8 ieth[SR_ETH_HLEN];
+	struct sr_hdr h;
+} __attribute__((packed));
+
+static __always_inline __u16 ip_csum(const void *ip)
+{
+	const __u16 *w = ip;
+	__u32 s = 0;
+
+	for (int i = 0; i < 10; i++)
+		if (i != 5)
+			s += w[i];
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return ~s;
+}
+
+/*
+ * xdp.frags: a veth with native XDP drops frames larger than a page unless
+ * the program accepts multi-buffer frames. Those (GSO super-frames of a
+ * local sender) go on to the stack and TC: rewritten and sent as one XDP
+ * frame they would exceed the link MTU.
+ */
+SEC("xdp.frags")
+int vpn_transit_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct vx_frame *f = data;
+	struct vpn_inlink_key k = {};
+	struct bpf_fib_lookup fib = {};
+	struct vpn_link *in, *next = 0;
+	struct sr_hop *hops, hc[SR_HOPS_MAX];
+	struct vpn_cfg *cfg;
+	__u32 zero = 0, *label, n, why, out_if;
+	__u8 *omac, itype[2] = {};
+
+	if ((void *)(f + 1) > end || f->eth[12] != 0x08 || f->eth[13] != 0x00 || f->ip.ihl != 5 ||
+	    f->ip.protocol != 17 || f->udp.dest != bpf_htons(VXLAN_PORT) ||
+	    (f->ip.frag_off & bpf_htons(0x3fff)) || f->vx[0] != 0x08 ||
+	    (!(f->ieth[12] == (SR_ETH_P >> 8) && f->ieth[13] == (SR_ETH_P & 0xff)) &&
+	     !(is_ip_type(f->ieth + 12) && f->h.version == SR_VERSION))) {
+		st(VPN_ST_NON_SR); /* not (or not wholly) an overlay frame: the stack's */
+		return XDP_PASS;
+	}
+	if (f->ieth[12] != (SR_ETH_P >> 8)) {
+		st(VPN_ST_XDP_PASS); /* the last-link form: for this node, delivered by TC */
+		return XDP_PASS;
+	}
+	cfg = bpf_map_lookup_elem(&vpn_cfg, &zero);
+	if (!cfg || !cfg->tag || !cfg->vxlan_ifindex) {
+		st(VPN_ST_NO_CFG);
+		return XDP_PASS;
+	}
+	if (bpf_xdp_get_buff_len(ctx) > (__u64)(end - data)) {
+		st(VPN_ST_XDP_PASS);
+		return XDP_PASS;
+	}
+	k.ifindex = cfg->vxlan_ifindex;
+	k.af = 4;
+	k.vni = ((__u32)f->vx[4] << 16) | ((__u32)f->vx[5] << 8) | f->vx[6];
+	*(__u32 *)k.remote = f->ip.saddr;
+	label = bpf_map_lookup_elem(&vpn_inlinks, &k);
+	if (!label) {
+		/* the VXLAN device would accept it from anyone: this is where it is not */
+		st(VPN_ST_DROP_NOT_LINK);
+		return XDP_DROP;
+	}
+	in = link_get(*label);
+	if (!in || in->kind != VPN_LINK_VXLAN) {
+		st(VPN_ST_DROP_NOT_LINK);
+		return XDP_DROP;
+	}
+	n = f->h.hop_count;
+	if (n == 0 || n > SR_HOPS_MAX) {
+		st(VPN_ST_DROP_HOP_COUNT);
+		return XDP_DROP;
+	}
+	hops = (struct sr_hop *)(f + 1);
+	if ((void *)hops + n * SR_HOP_LEN > end) {
+		st(VPN_ST_DROP_TRUNCATED);
+		return XDP_DROP;
+	}
+	if ((void *)(hops + SR_HOPS_MAX) > end) {
+		/* a short frame: the checks need 64 bytes after the header; TC copes */
+		st(VPN_ST_XDP_PASS);
+		return XDP_PASS;
+	}
+	/* variable indexes: on a stack copy (packet pointers lose their range) */
+	__builtin_memcpy(hc, hops, sizeof(hc));
+	why = check_hops(&f->h, hc, in, cfg, &next);
+	if (why) {
+		st(why);
+		return XDP_DROP;
+	}
+	if (!next || next->kind != VPN_LINK_VXLAN || next->af != 4) {
+		st(VPN_ST_XDP_PASS); /* last hop, or a link XDP does not rewrite */
+		return XDP_PASS;
+	}
+	if (f->h.hop_index + 2 == n) {
+		__u8 *t = (__u8 *)hops + (n & (SR_HOPS_MAX * 2 - 1)) * SR_HOP_LEN + 12;
+
+		if ((void *)(t + 2) > end) {
+			st(VPN_ST_DROP_TRUNCATED);
+			return XDP_DROP;
+		}
+		itype[0] = t[0];
+		itype[1] = t[1];
+	}
+	out_if = next->ul_ifindex;
+	omac = next->ul_dmac;
+	if (!out_if) {
+		fib.family = AF_INET_NUM;
+		fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
+		fib.ipv4_dst = *(__u32 *)next->remote;
+		fib.tot_len = bpf_ntohs(f->ip.tot_len);
+		fib.ifindex = ctx->ingress_ifindex;
+		/* as an output lookup: the node need not be an IP router */
+		if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
+		    BPF_FIB_LKUP_RET_SUCCESS) {
+			st(VPN_ST_XDP_PASS);
+			return XDP_PASS;
+		}
+		out_if = fib.ifindex;
+		omac = fib.dmac;
+		__builtin_memcpy(f->eth + 6, fib.smac, 6);
+	} else {
+		__builtin_memcpy(f->eth + 6, next->ul_smac, 6);
+	}
+	__builtin_memcpy(f->eth, omac, 6);
+	f->ip.saddr = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
+	f->ip.daddr = *(__u32 *)next->remote;
+	f->ip.ttl = 64;
+	f->ip.check = ip_csum(f->eth + SR_ETH_HLEN);
+	f->udp.check = 0;
+	f->vx[4] = next->vni >> 16;
+	f->vx[5] = next->vni >> 8;
+	f->vx[6] = next->vni;
+	__builtin_memcpy(f->ieth, next->dmac, 6);
+	__builtin_memcpy(f->ieth + 6, next->smac, 6);
+	outer_type(f->ieth, itype, f->h.hop_index + 1, n);
+	f->h.hop_index++;
+	f->h.ttl--;
+	st(VPN_ST_XDP_TX);
+	if (out_if == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(out_if, 0);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

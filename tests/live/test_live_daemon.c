@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Live-daemon tests: an in-process daemon with its control socket (a Unix
+ * socket in a temporary directory) and an ICC socket on loopback. Not unit
+ * tests (sockets, a fixed loopback port): build/live-tests, run by
+ * tests/run-all.sh as its own suite.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/ctl_client.h"
+#include "core/icc.h"
+#include "core/id.h"
+#include "core/module.h"
+#include "core/node.h"
+#include "daemon/ctl.h"
+#include "daemon/daemon.h"
+
+#define LIVECFG_ID "\"node_id\": \"0000000000000000000000000000a001\""
+
+static char livecfg_dir[64];
+
+/* A fresh directory with a good key file, removed by livecfg_cleanup. */
+static void livecfg_setup(void)
+{
+	char key[128];
+	FILE *f;
+
+	snprintf(livecfg_dir, sizeof(livecfg_dir), "/tmp/ipop-cfgt.%d", (int)getpid());
+	mkdir(livecfg_dir, 0700);
+	snprintf(key, sizeof(key), "%s/key", livecfg_dir);
+	f = fopen(key, "w");
+	cr_assert_not_null(f);
+	fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", f);
+	fclose(f);
+	chmod(key, 0600);
+}
+
+static void livecfg_cleanup(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/key", livecfg_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/cfg.json", livecfg_dir);
+	unlink(path);
+	rmdir(livecfg_dir);
+}
+
+/* ---- the daemon runtime, in-process: config -> modules -> timers -> extension stop ---- */
+
+static uint32_t dmt_order[8];
+static uint64_t dmt_at[8];
+static int dmt_fired, dmt_stopped, dmt_ext_ticks;
+static uint64_t dmt_t0;
+
+static int dmt_init(struct module *m, const json_t *params)
+{
+	(void)params;
+	dmt_t0 = rt_now(m);
+	rt_timer_arm(m, 1, 60 * 1000000ULL);
+	rt_timer_arm(m, 2, 20 * 1000000ULL);
+	rt_timer_arm(m, 3, 40 * 1000000ULL);
+	rt_timer_cancel(m, 3);
+	return 0;
+}
+
+static int dmt_timer(struct module *m, uint32_t id)
+{
+	if (dmt_fired < 8) {
+		dmt_at[dmt_fired] = rt_now(m) - dmt_t0;
+		dmt_order[dmt_fired++] = id;
+	}
+	if (id == 2)
+		rt_timer_arm(m, 4, 10 * 1000000ULL); /* armed from a timer: fires at ~30 ms */
+	return 0;
+}
+
+static int dmt_stop(struct module *m)
+{
+	(void)m;
+	dmt_stopped++;
+	return 0;
+}
+
+static const struct module_ops dmt_module = {
+	.name = "dmt", .init = dmt_init, .timer = dmt_timer, .stop = dmt_stop
+};
+
+static void dmt_tick(struct daemon *d, void *arg)
+{
+	(void)arg;
+	if (++dmt_ext_ticks == 10)
+		daemon_stop(d);
+}
+
+static int dmt_ext_start(struct daemon *d)
+{
+	int fd = daemon_loop_add_timer(d, 10, dmt_tick, NULL);
+
+	cr_assert_not_null(daemon_config(d));
+	cr_assert_not_null(node_module(daemon_node(d), "dmt"));
+	return fd < 0 ? fd : 0;
+}
+
+static const struct daemon_ext dmt_ext = { .name = "dmt-ext", .start = dmt_ext_start };
+
+Test(live, daemon_runs_modules_timers_and_extensions, .init = livecfg_setup,
+     .fini = livecfg_cleanup)
+{
+	char path[128], sock[128], body[512];
+	struct daemon_opts o = { 0 };
+	struct stat st;
+	FILE *f;
+
+	module_unregister_all_extra();
+	cr_assert_eq(module_register(&dmt_module), 0);
+	cr_assert_eq(daemon_register_ext(&dmt_ext), 0);
+	cr_assert_eq(daemon_register_ext(&dmt_ext), -EEXIST);
+	snprintf(path, sizeof(path), "%s/cfg.json", livecfg_dir);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", livecfg_dir);
+	snprintf(body, sizeof(body),
+		 "{\"key_file\": \"%s/key\", " LIVECFG_ID ", \"listen\": \"127.0.0.1:0\", "
+		 "\"modules\": {\"dmt\": {}}}",
+		 livecfg_dir);
+	f = fopen(path, "w");
+	fputs(body, f);
+	fclose(f);
+	o.config = path;
+	o.ctl_socket = sock;
+	cr_assert_eq(daemon_run(&o), 0);
+	cr_assert_eq(dmt_ext_ticks, 10);
+	cr_assert_eq(dmt_stopped, 1);
+	cr_assert_eq(dmt_fired, 3, "fired %d", dmt_fired);
+	cr_assert_eq(dmt_order[0], 2);
+	cr_assert_eq(dmt_order[1], 4);
+	cr_assert_eq(dmt_order[2], 1);
+	cr_assert_geq(dmt_at[0], 20 * 1000000ULL);
+	cr_assert_geq(dmt_at[1], 30 * 1000000ULL);
+	cr_assert_geq(dmt_at[2], 60 * 1000000ULL);
+	cr_assert_neq(stat(sock, &st), 0, "control socket left behind");
+	module_unregister_all_extra();
+}
+
+/* ---- control socket and ICC receive path against a live in-process daemon ---- */
+
+#define LIVET_PORT 47890
+
+struct livet {
+	char sock[128];
+	int failures;
+	char why[512];
+};
+
+static void livet_fail(struct livet *t, const char *what, const char *got)
+{
+	if (!t->failures++)
+		snprintf(t->why, sizeof(t->why), "%s: got '%.200s'", what, got ? got : "(nothing)");
+}
+
+/* One raw line on a fresh connection; the reply line (or "" if closed). */
+static void livet_raw(const char *path, const char *line, size_t len, char *out, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n = 0;
+
+	out[0] = '\0';
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return;
+	}
+	/* the server may close before it read all of an over-long line: read the reply anyway */
+	send(fd, line, len, MSG_NOSIGNAL);
+	if (poll(&p, 1, 3000) == 1)
+		n = recv(fd, out, cap - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+static json_int_t livet_stat(const char *path, const char *a, const char *b, const char *c)
+{
+	json_t *req = json_pack("{s:s}", "op", "stats"), *rep = NULL, *v;
+	char err[256];
+	json_int_t r = -1;
+
+	if (!ctl_request(path, req, &rep, 3000, err, sizeof(err))) {
+		v = json_object_get(json_object_get(rep, a), b);
+		v = c ? json_object_get(v, c) : v;
+		r = json_is_integer(v) ? json_integer_value(v) : -1;
+	}
+	json_decref(req);
+	json_decref(rep);
+	return r;
+}
+
+static void livet_udp(const uint8_t *key, uint64_t seq)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(LIVET_PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct icc_hdr h = { .type = ICC_T_DATA, .module = "echo", .seq = seq };
+	uint8_t buf[ICC_MAX_DGRAM];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), n;
+
+	id_parse("0000000000000000000000000000beef", h.src.b);
+	id_parse("0000000000000000000000000000a001", h.dst.b);
+	n = icc_encode(&h, "hi", 2, key, buf, sizeof(buf));
+	sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to));
+	close(fd);
+}
+
+static void livet_errors(struct livet *t)
+{
+	static const char *const cases[][2] = {
+		{ "not json\n", "malformed JSON" },
+		{ "{\"op\": \"nope\"}\n", "unknown op" },
+		{ "{\"op\": 5}\n", "with a string" },
+		{ "{\"op\": \"cmm_send\", \"to\": \"zz\", \"module\": \"echo\", \"payload\": "
+		  "\"x\"}\n",
+		  "'to'" },
+		{ "{\"op\": \"cmm_send\", \"to\": [\"0000000000000000000000000000a002\"], "
+		  "\"module\": \"echo\", \"payload\": 3}\n",
+		  "must be strings" },
+		{ "{\"op\": \"ping\"}\n", "\"ok\":true" },
+	};
+	char out[4096];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		livet_raw(t->sock, cases[i][0], strlen(cases[i][0]), out, sizeof(out));
+		if (!strstr(out, cases[i][1]))
+			livet_fail(t, cases[i][0], out);
+	}
+}
+
+static void livet_long_line(struct livet *t)
+{
+	size_t len = CTL_LINE_MAX + 100;
+	char *line = malloc(len + 1), out[256];
+
+	memset(line, 'a', len);
+	line[len] = '\n';
+	livet_raw(t->sock, line, len + 1, out, sizeof(out));
+	/* the server must say why it closes: no reply at all is a failure too */
+	if (!strstr(out, "request line too long"))
+		livet_fail(t, "over-long line", out);
+	free(line);
+}
+
+static void *livet_client(void *arg)
+{
+	struct livet *t = arg;
+	uint8_t key[ICC_KEY_LEN], bad[ICC_KEY_LEN] = { 9 };
+	json_int_t v = -1;
+
+	for (int i = 0; i < ICC_KEY_LEN; i++)
+		key[i] = (uint8_t)i;
+	livet_errors(t);
+	livet_long_line(t);
+	livet_udp(bad, 1);
+	livet_udp(key, 7);
+	livet_udp(key, 7);
+	for (int i = 0; i < 100 && v != 1; i++, usleep(20000))
+		v = livet_stat(t->sock, "icc", "rx_dropped", "replay");
+	if (v != 1)
+		livet_fail(t, "replay counter", "not 1");
+	if (livet_stat(t->sock, "icc", "rx_dropped", "bad_auth") != 1)
+		livet_fail(t, "bad_auth counter", "not 1");
+	if (livet_stat(t->sock, "echo", "received", NULL) != 1)
+		livet_fail(t, "echo delivery", "not 1");
+	livet_errors(t); /* still serving */
+	kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+static pthread_t livet_thread;
+static struct livet livet_state;
+
+static int livet_ext_start(struct daemon *d)
+{
+	(void)d;
+	return -pthread_create(&livet_thread, NULL, livet_client, &livet_state);
+}
+
+static const struct daemon_ext livet_ext = { .name = "livet", .start = livet_ext_start };
+
+Test(live, daemon_ctl_and_icc_drops, .init = livecfg_setup, .fini = livecfg_cleanup, .timeout = 30)
+{
+	char path[128], body[512];
+	struct daemon_opts o = { 0 };
+	FILE *f;
+
+	cr_assert(sodium_init() >= 0);
+	snprintf(path, sizeof(path), "%s/cfg.json", livecfg_dir);
+	snprintf(livet_state.sock, sizeof(livet_state.sock), "%s/ctl.sock", livecfg_dir);
+	snprintf(body, sizeof(body),
+		 "{\"key_file\": \"%s/key\", " LIVECFG_ID ", \"listen\": \"127.0.0.1:%d\", "
+		 "\"modules\": {\"cmm\": {}, \"echo\": {}}}",
+		 livecfg_dir, LIVET_PORT);
+	f = fopen(path, "w");
+	fputs(body, f);
+	fclose(f);
+	cr_assert_eq(daemon_register_ext(&livet_ext), 0);
+	o.config = path;
+	o.ctl_socket = livet_state.sock;
+	cr_assert_eq(daemon_run(&o), 0);
+	pthread_join(livet_thread, NULL);
+	cr_assert_eq(livet_state.failures, 0, "%s", livet_state.why);
+}
