@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "daemon/ctl.h"
-#include "daemon/ctl_ops.h"
 #include "daemon/daemon_int.h"
 #include "flow/rule.h"
 
@@ -77,9 +76,11 @@ static json_t *op_table_add(struct daemon *d, json_t *req, char *err, size_t err
 	return json_pack("{s:b, s:I}", "ok", 1, "added", (json_int_t)n);
 }
 
-void ctl_builtin_ops_register(void)
-{
-}
+static const struct ctl_op fz_ops[] = {
+	{ "ping", op_ping },
+	{ "table_add", op_table_add },
+	{ NULL, NULL },
+};
 
 /* ---- the harness ---- */
 
@@ -97,6 +98,8 @@ static void teardown(void)
 
 static void setup(void)
 {
+	char err[256];
+
 	if (srv)
 		return;
 	snprintf(sock_dir, sizeof(sock_dir), "/tmp/ipop-fuzz-ctl.XXXXXX");
@@ -104,8 +107,7 @@ static void setup(void)
 	snprintf(sock_path, sizeof(sock_path), "%s/ctl.sock", sock_dir);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	CHECK(d.epfd >= 0);
-	CHECK(ctl_register_op("ping", op_ping) == 0);
-	CHECK(ctl_register_op("table_add", op_table_add) == 0);
+	CHECK(ctl_table_add_ops(&d.ctl_ops, "fuzz", fz_ops, err, sizeof(err)) == 0);
 	CHECK(ctl_server_start(&d, sock_path, &srv) == 0);
 	d.ctl = srv; /* as the daemon does */
 	atexit(teardown);

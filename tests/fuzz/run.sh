@@ -98,7 +98,7 @@ fuzz rule tests/fuzz/fuzz_rule.c user/flow/rule.c user/flow/fmt.c
 fuzz dconf tests/fuzz/fuzz_dconf.c user/daemon/dconf.c user/core/*.c user/modules/*.c
 fuzz cmm tests/fuzz/fuzz_cmm.c user/core/*.c user/modules/*.c
 fuzz ctl tests/fuzz/fuzz_ctl.c user/daemon/ctl.c user/daemon/loop.c user/flow/rule.c \
-	user/flow/fmt.c
+	user/flow/fmt.c user/core/node.c
 
 rm -rf "$BUILD/fuzz-obj" "$BUILD"/fuzz-*.build
 n=${#names[@]}
