@@ -144,6 +144,26 @@ format-check:
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
+# ---- Sanitizer build (hardening) ---------------------------------------------
+# The userspace again with ASan + UBSan (+ LSan) in $(BUILD)/asan; the
+# `sanitize` suite of `make check` (tests/sanitize/run.sh) runs the unit tests
+# and a daemon integration test with it, and fails on any report.
+#   make asan-build    build $(BUILD)/asan/{ipop-bpf,unit-tests}
+#   make test-asan     build and run the suite
+ASAN_BUILD  := $(BUILD)/asan
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+
+asan-build:
+	@env CFLAGS="$(ASAN_CFLAGS)" $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+		$(ASAN_BUILD)/ipop-bpf $(ASAN_BUILD)/unit-tests
+
+test-asan: all $(TOOLS)
+	BUILD=$(BUILD) tests/sanitize/run.sh
+
+.PHONY: asan-build test-asan
+# ---- end of the sanitizer build ------------------------------------------------
+
 include tests/fuzz/fuzz.mk
 include tests/bench/icc.mk
 
