@@ -33,7 +33,8 @@
 # charged to no one (reported). Configurations are measured side by side in
 # each round; ratios are per round, the table shows medians of rounds.
 # Then TCP throughput (iperf3 if installed, else nc, 3 s each): over one
-# veth (direct link), over the kernel chain, over the ipop-tc chain (G runs
+# veth (direct link), over the kernel chain, over the ipop-tc and ipop-xdp
+# chains (G runs
 # an origin node; ipop0's MTU is the VPN's).
 #
 # Every namespace and process is removed on exit. Environment: BUILD (build),
@@ -258,17 +259,32 @@ round()
 	done
 }
 
+# origin: G as an origin node (ipop0 10.232.0.1) whose one link goes to T1
+origin()
+{
+	nsenter --net="/run/netns/$G" "$T/vpnnode" --id "$O_ID" --tap ipop0 --tap-mac "$O_MAC" \
+		--addr4 10.232.0.1/24 --vxlan vx0 --underlay-ip4 10.214.1.1 \
+		--link "1,vxlan,$T1_ID,10.214.1.2,$VNI" --path "$D_ID,1,$T1_ID:2,$T2_ID:2,$D_ID" \
+		--mac "$D_MAC,$D_ID" --stats "$WORK/g.stats" --ready "$WORK/g.ready" --time 60 \
+		>"$WORK/g.log" 2>&1 &
+	GNODE=$!
+	wait_ready g
+	nsx "$G" ip neigh replace 10.232.0.4 lladdr "$D_MAC" dev ipop0 nud permanent
+}
+
 # tcp LABEL CLIENT_NS SERVER_NS SERVER_ADDR: Mbit/s over TCP_SECS seconds
 tcp()
 {
-	local mbit
+	local mbit rtx
 	if command -v iperf3 >/dev/null; then
 		nsx "$3" timeout $((TCP_SECS + 10)) iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 		sleep 0.5
-		mbit=$(nsx "$2" timeout $((TCP_SECS + 8)) iperf3 -c "$4" -p 5201 -t "$TCP_SECS" -J 2>/dev/null |
-			awk -F'[:,]' '/"sum_received"/ { r = 1 } r && /"bits_per_second"/ { printf "%.0f", $2 / 1e6; exit }') || true
+		nsx "$2" timeout $((TCP_SECS + 8)) iperf3 -c "$4" -p 5201 -t "$TCP_SECS" -J \
+			>"$WORK/iperf.json" 2>/dev/null || true
+		mbit=$(awk -F'[:,]' '/"sum_received"/ { r = 1 } r && /"bits_per_second"/ { printf "%.0f", $2 / 1e6; exit }' "$WORK/iperf.json")
+		rtx=$(awk -F'[:,]' '/"sum_sent"/ { r = 1 } r && /"retransmits"/ { printf "%d", $2; exit }' "$WORK/iperf.json")
 		wait $! 2>/dev/null || true
-		echo "| $1 | ${mbit:-failed} | iperf3, ${TCP_SECS} s |"
+		echo "| $1 | ${mbit:-failed} | iperf3, ${TCP_SECS} s, ${rtx:-?} retransmitted segments |"
 	else
 		nsx "$3" timeout $((TCP_SECS + 5)) nc -l -p 5201 >/dev/null 2>&1 &
 		sleep 0.5
@@ -336,14 +352,23 @@ main()
 		nsx "$G" ip route del "$SVC/32"
 		nsx "$G" ip addr del 10.214.1.1/24 dev o0
 		nsx "$G" ip addr add 10.214.1.1/24 dev o2
-		nsx "$G" "$T/vpnnode" --id "$O_ID" --tap ipop0 --tap-mac "$O_MAC" --addr4 10.232.0.1/24 \
-			--vxlan vx0 --underlay-ip4 10.214.1.1 --link "1,vxlan,$T1_ID,10.214.1.2,$VNI" \
-			--path "$D_ID,1,$T1_ID:2,$T2_ID:2,$D_ID" --mac "$D_MAC,$D_ID" \
-			--stats "$WORK/g.stats" --ready "$WORK/g.ready" --time 60 >"$WORK/g.log" 2>&1 &
-		wait_ready g
-		nsx "$G" ip neigh replace 10.232.0.4 lladdr "$D_MAC" dev ipop0 nud permanent
+		origin
 		tcp "ipop-bpf TC transit, 3 overlay hops (ipop0 G -> D, MTU $(nsx "$G" ip -o link show ipop0 | grep -o 'mtu [0-9]*' | cut -d' ' -f2))" \
 			"$G" "$(ns 2 d)" 10.232.0.4
+		nsx "$G" ip link set dev ipop0 gso_max_segs 1
+		tcp "ipop-bpf TC transit, 3 overlay hops (ipop0 single segments)" "$G" "$(ns 2 d)" 10.232.0.4
+		kill "$GNODE"
+		timeout 5 tail --pid="$GNODE" -f /dev/null || true
+		rm -f "$WORK/g.ready"
+		nsx "$G" ip addr del 10.214.1.1/24 dev o2
+		nsx "$G" ip addr add 10.214.1.1/24 dev o3
+		# XDP carries bytes: checksums complete on the wire, hence no
+		# segmentation offload on o3, hence single-segment frames from ipop0
+		# (GSO cannot segment past the source-route EtherType; issue 12)
+		nsx "$G" ethtool -K o3 tx off >/dev/null
+		origin
+		nsx "$G" ip link set dev ipop0 gso_max_segs 1
+		tcp "ipop-bpf XDP transit, 3 overlay hops (ipop0 single segments)" "$G" "$(ns 3 d)" 10.232.0.4
 		echo
 		echo "Runtime $((SECONDS - t0)) s. Reproduce: \`make bench\` or \`sudo tests/bench/vpn_chain.sh\` (after \`make all\` and the tools)."
 	} >>"$WORK/table"
