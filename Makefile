@@ -132,6 +132,7 @@ bench-run: all $(TOOLS) $(BUILD)/ipop_flow_percpu.bpf.o $(BUILD)/icc-codec-bench
 	SIM=$(BUILD)/ipop-sim tests/bench/routing_bench.sh
 	$(BUILD)/tools/bench_cls --md $(BUILD)/bench.md
 	BUILD=$(BUILD) tests/bench/vpn_bench.sh
+	BUILD=$(BUILD) tests/bench/vpn_chain.sh
 
 format:
 	clang-format -i $$(find bpf user tests -name '*.[ch]')

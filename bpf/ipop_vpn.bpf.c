@@ -622,11 +622,26 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 		fib.ipv4_dst = *(__u32 *)next->remote;
 		fib.tot_len = bpf_ntohs(f->ip.tot_len);
 		fib.ifindex = ctx->ingress_ifindex;
-		/* as an output lookup: the node need not be an IP router */
+		/*
+		 * As an output lookup first: the node need not be an IP router.
+		 * But an output lookup is bound to fib.ifindex as its output
+		 * interface, so it only finds next hops behind the interface the
+		 * frame came in on; for one behind another interface (a chain of
+		 * links), an input lookup from the ingress interface, which
+		 * answers where that interface forwards IPv4.
+		 */
 		if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
 		    BPF_FIB_LKUP_RET_SUCCESS) {
-			st(VPN_ST_XDP_PASS);
-			return XDP_PASS;
+			__builtin_memset(&fib, 0, sizeof(fib));
+			fib.family = AF_INET_NUM;
+			fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
+			fib.ipv4_dst = *(__u32 *)next->remote;
+			fib.tot_len = bpf_ntohs(f->ip.tot_len);
+			fib.ifindex = ctx->ingress_ifindex;
+			if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS) {
+				st(VPN_ST_XDP_PASS);
+				return XDP_PASS;
+			}
 		}
 		out_if = fib.ifindex;
 		omac = fib.dmac;

@@ -25,9 +25,13 @@
  * (busy_ns in the chosen clock, pps = sent / busy_ns)
  * and a last line: total sent=N elapsed_ns=T
  *
+ * --payload HEX sets the UDP payload (and so the length, which --len then
+ * must not contradict): e.g. a VXLAN-encapsulated overlay frame for the VPN
+ * benchmark (tests/bench/vpn_chain.sh).
+ *
  * Usage: pktgen --ifname IF[,IF...] --dst-mac MAC[,MAC...] --src IP --dst IP [--flows 16]
  *               [--count N] [--seconds S] [--len 64] [--batch 64] [--cpu C] [--sport P]
- *               [--dport P] [--clock cpu|wall]
+ *               [--dport P] [--clock cpu|wall] [--payload HEX]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -69,6 +73,8 @@ struct gen_opts {
 	double seconds;
 	uint16_t sport, dport;
 	clockid_t clock;
+	uint8_t payload[MAX_LEN - MIN_LEN];
+	unsigned int plen; /* 0: zeros */
 };
 
 static uint16_t csum16(const uint8_t *p, int len)
@@ -110,6 +116,21 @@ static void build_frame(uint8_t *f, const struct gen_opts *o, const struct gen_i
 	put16(udp, o->sport + flow);
 	put16(udp + 2, o->dport);
 	put16(udp + 4, o->len - 34);
+	memcpy(udp + 8, o->payload, o->plen);
+}
+
+static int parse_hex(const char *v, struct gen_opts *o)
+{
+	size_t n = strlen(v);
+
+	if (n % 2 || n / 2 > sizeof(o->payload))
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++)
+		if (sscanf(v + 2 * i, "%2hhx", &o->payload[i]) != 1)
+			return -EINVAL;
+	o->plen = n / 2;
+	o->len = MIN_LEN + o->plen;
+	return 0;
 }
 
 static int parse_mac(const char *s, uint8_t *mac)
@@ -154,6 +175,8 @@ static int parse_opt(const char *a, char *v, struct gen_opts *o, int *have)
 		return inet_pton(AF_INET, v, &o->src) == 1 ? (*have |= 4, 0) : -EINVAL;
 	if (!strcmp(a, "--dst"))
 		return inet_pton(AF_INET, v, &o->dst) == 1 ? (*have |= 8, 0) : -EINVAL;
+	if (!strcmp(a, "--payload"))
+		return parse_hex(v, o);
 	if (!strcmp(a, "--flows"))
 		o->flows = strtoul(v, NULL, 0);
 	else if (!strcmp(a, "--count"))
@@ -195,10 +218,10 @@ static int parse_args(int argc, char **argv, struct gen_opts *o)
 	}
 	if (!o->flows || o->flows > MAX_FLOWS || !o->batch || o->batch > MAX_BATCH ||
 	    o->len < MIN_LEN || o->len > MAX_LEN || !o->count || o->seconds <= 0 ||
-	    o->seconds > 60) {
+	    o->seconds > 60 || (o->plen && o->len != MIN_LEN + o->plen)) {
 		fprintf(stderr,
 			"pktgen: need 0<flows<=%d, 0<batch<=%d, %d<=len<=%d, count>0, "
-			"0<seconds<=60\n",
+			"0<seconds<=60, --len agreeing with --payload\n",
 			MAX_FLOWS, MAX_BATCH, MIN_LEN, MAX_LEN);
 		return -EINVAL;
 	}
