@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
 	libjansson-dev libsodium-dev libncurses-dev libpcap-dev libfixbuf-dev iproute2 make gcc)
-test_pkgs=(libcriterion-dev jq python3 tshark nftables conntrack iputils-ping netcat-openbsd
+test_pkgs=(libcriterion-dev jq python3 tshark nftables conntrack iputils-ping netcat-openbsd iperf3
 	libclang-rt-14-dev tmux curl prometheus prometheus-node-exporter ethtool nfdump
 	softflowd)
 
