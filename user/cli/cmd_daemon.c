@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "cli/ctl_client.h"
+#include "cli/ctl_cmd.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
 #include "daemon/flowd.h"
@@ -183,29 +183,12 @@ static json_t *cmm_request(const struct cmm_opts *o)
 static int cmm_cmd_run(void *cfg)
 {
 	struct cmm_opts *o = cfg;
-	json_t *req, *reply;
 
 	if (strcmp(o->pos.v[0], "send"))
 		return cli_err("unknown action '%s' (expected 'send')", o->pos.v[0]);
 	if (!o->to.n || !o->module || !o->payload)
 		return cli_err("--to, --module and --payload are required");
-	req = cmm_request(o);
-	if (!req)
-		return cli_err("bad arguments");
-	reply = ctl_ask(o->ctl_socket, req, CTL_TIMEOUT_MS, CTL_ASK_REPORT, NULL, 0, NULL);
-	json_decref(req);
-	if (!reply)
-		return 1;
-	if (cli_json) {
-		json_dumpf(reply, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-	} else {
-		printf("sent %lld message(s), id %s\n",
-		       (long long)json_integer_value(json_object_get(reply, "sent")),
-		       json_string_value(json_object_get(reply, "id")));
-	}
-	json_decref(reply);
-	return 0;
+	return cli_ctl_run(o->ctl_socket, cmm_request(o), CTL_TIMEOUT_MS, cli_print_sent);
 }
 
 const struct cli_cmd cmd_cmm = {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "cli/ctl_client.h"
+#include "cli/ctl_cmd.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
 
@@ -44,21 +44,7 @@ static void routing_defaults(void *cfg)
 
 static int routing_ask(const struct routing_cli *o, json_t *req)
 {
-	json_t *reply;
-	char *text;
-
-	if (!req)
-		return cli_err("bad arguments");
-	reply = ctl_ask(o->ctl_socket, req, ROUTING_CTL_TIMEOUT_MS, CTL_ASK_REPORT, NULL, 0, NULL);
-	json_decref(req);
-	if (!reply)
-		return 1;
-	text = json_dumps(reply, (cli_json || o->json) ? JSON_COMPACT : JSON_INDENT(2));
-	if (text)
-		puts(text);
-	free(text);
-	json_decref(reply);
-	return 0;
+	return cli_ctl_run(o->ctl_socket, req, ROUTING_CTL_TIMEOUT_MS, NULL);
 }
 
 static int tlfm_cmd_run(void *cfg)

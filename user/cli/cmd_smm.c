@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "cli/ctl_client.h"
+#include "cli/ctl_cmd.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
 
@@ -61,47 +61,17 @@ static json_t *smm_request(const struct smm_cli *o, bool send)
 	return req;
 }
 
-static void smm_print(json_t *reply, bool send)
-{
-	char *text;
-
-	if (send) {
-		printf("sent %lld message(s), id %s\n",
-		       (long long)json_integer_value(json_object_get(reply, "sent")),
-		       json_string_value(json_object_get(reply, "id")));
-		return;
-	}
-	text = json_dumps(reply, JSON_INDENT(2));
-	if (text)
-		puts(text);
-	free(text);
-}
-
 static int smm_cmd_run(void *cfg)
 {
 	struct smm_cli *o = cfg;
 	bool send = !strcmp(o->pos.v[0], "send");
-	json_t *req, *reply;
 
 	if (!send && strcmp(o->pos.v[0], "topology"))
 		return cli_err("unknown action '%s' (expected 'send' or 'topology')", o->pos.v[0]);
 	if (send && (!o->module || !o->payload))
 		return cli_err("--module and --payload are required");
-	req = smm_request(o, send);
-	if (!req)
-		return cli_err("bad arguments");
-	reply = ctl_ask(o->ctl_socket, req, SMM_CTL_TIMEOUT_MS, CTL_ASK_REPORT, NULL, 0, NULL);
-	json_decref(req);
-	if (!reply)
-		return 1;
-	if (cli_json) {
-		json_dumpf(reply, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-	} else {
-		smm_print(reply, send);
-	}
-	json_decref(reply);
-	return 0;
+	return cli_ctl_run(o->ctl_socket, smm_request(o, send), SMM_CTL_TIMEOUT_MS,
+			   send ? cli_print_sent : NULL);
 }
 
 const struct cli_cmd cmd_smm = {

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "core/cert.h"
+#include "core/wire.h"
 
 enum {
 	OFF_MAGIC = 0,
@@ -37,21 +38,6 @@ const char *const cert_status_names[CERT__MAX] = {
 };
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = v & 0xff;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static bool label_char(char c)
 {
@@ -104,8 +90,8 @@ int cert_issue(struct cert *c, const struct ident *ca, char *err, size_t errlen)
 	p[OFF_FLAGS] = 0;
 	memcpy(p + OFF_NODE, c->node_pub, IDENT_PUB_LEN);
 	memcpy(p + OFF_CA, c->ca_pub, IDENT_PUB_LEN);
-	put64(p + OFF_NB, c->not_before);
-	put64(p + OFF_NA, c->not_after);
+	wire_put64(p + OFF_NB, c->not_before);
+	wire_put64(p + OFF_NA, c->not_after);
 	p[OFF_NAMELEN] = (uint8_t)n;
 	p[OFF_NADDR] = c->naddr;
 	p[OFF_NGROUPS] = c->ngroups;
@@ -134,8 +120,7 @@ int cert_issue(struct cert *c, const struct ident *ca, char *err, size_t errlen)
 		len += g;
 	}
 	len += IDENT_SIG_LEN;
-	p[OFF_LEN] = (uint8_t)(len >> 8);
-	p[OFF_LEN + 1] = len & 0xff;
+	wire_put16(p + OFF_LEN, (uint16_t)len);
 	ident_sign(ca, p, len - IDENT_SIG_LEN, c->sig);
 	memcpy(p + len - IDENT_SIG_LEN, c->sig, IDENT_SIG_LEN);
 	c->len = (uint16_t)len;
@@ -163,13 +148,13 @@ int cert_decode(const uint8_t *buf, size_t len, struct cert *c, char *err, size_
 			   CERT_VERSION);
 	if (buf[OFF_FLAGS] || buf[OFF_RSVD])
 		return ERR("reserved flags/field set");
-	total = (size_t)buf[OFF_LEN] << 8 | buf[OFF_LEN + 1];
+	total = wire_get16(buf + OFF_LEN);
 	if (total != len)
 		return ERR("length field says %zu bytes, input has %zu", total, len);
 	memcpy(c->node_pub, buf + OFF_NODE, IDENT_PUB_LEN);
 	memcpy(c->ca_pub, buf + OFF_CA, IDENT_PUB_LEN);
-	c->not_before = get64(buf + OFF_NB);
-	c->not_after = get64(buf + OFF_NA);
+	c->not_before = wire_get64(buf + OFF_NB);
+	c->not_after = wire_get64(buf + OFF_NA);
 	if (c->not_after < c->not_before)
 		return ERR("not_after is before not_before");
 	n = buf[OFF_NAMELEN];
@@ -274,31 +259,6 @@ enum cert_status cert_check_id(const struct cert *c, const struct node_id *id,
 	return cert_check(c, t, now);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int parse_hex(const char *s, size_t n, uint8_t *out, size_t outlen)
-{
-	if (n != 2 * outlen)
-		return -EINVAL;
-	for (size_t i = 0; i < outlen; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -324,7 +284,7 @@ static int rev_line(const char *l, size_t n, struct cert_revlist *r, unsigned in
 			return snprintf(err, errlen, "line %u: more than %d node IDs", lineno,
 					CERT_REV_MAX),
 			       -E2BIG;
-		if (parse_hex(l + v, n - v, r->ids[r->nids].b, ID_LEN))
+		if (hex_decode(l + v, n - v, r->ids[r->nids].b, ID_LEN))
 			return ERR("line %u: 'id' needs 32 hex digits", lineno);
 		r->nids++;
 		return 0;
@@ -334,7 +294,7 @@ static int rev_line(const char *l, size_t n, struct cert_revlist *r, unsigned in
 			return snprintf(err, errlen, "line %u: more than %d certificate hashes",
 					lineno, CERT_REV_MAX),
 			       -E2BIG;
-		if (parse_hex(l + v, n - v, r->hashes[r->nhashes], CERT_HASH_LEN))
+		if (hex_decode(l + v, n - v, r->hashes[r->nhashes], CERT_HASH_LEN))
 			return ERR("line %u: 'cert' needs 64 hex digits", lineno);
 		r->nhashes++;
 		return 0;

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "core/hs.h"
+#include "core/wire.h"
 
 #define NS_PER_S     1000000000ULL
 #define KDF_CTX	     "ipophs02"
@@ -58,21 +59,6 @@ void hs_params_default(struct hs_params *p)
 		.reject_after_msgs = (1ULL << 62),
 		.secret_rotate_ns = 60 * NS_PER_S,
 	};
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = v & 0xff;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 int hs_ctx_init(struct hs_ctx *c, const struct ident *self, const uint8_t *cert, size_t cert_len,
@@ -171,8 +157,7 @@ struct hs_peer *hs_peer_get(struct hs_ctx *c, const struct node_id *id, uint64_t
 static void put_prefix(uint8_t *b, uint8_t type, const struct node_id *src,
 		       const struct node_id *dst)
 {
-	b[P_MAGIC] = HS_MAGIC >> 8;
-	b[P_MAGIC + 1] = HS_MAGIC & 0xff;
+	wire_put16(b + P_MAGIC, HS_MAGIC);
 	b[P_VERSION] = HS_VERSION;
 	b[P_TYPE] = type;
 	memset(b + P_RSVD, 0, 4);
@@ -182,8 +167,7 @@ static void put_prefix(uint8_t *b, uint8_t type, const struct node_id *src,
 
 int hs_peek_type(const uint8_t *buf, size_t len)
 {
-	if (len < 4 || buf[P_MAGIC] != (HS_MAGIC >> 8) || buf[P_MAGIC + 1] != (HS_MAGIC & 0xff) ||
-	    buf[P_VERSION] != HS_VERSION)
+	if (len < 4 || wire_get16(buf + P_MAGIC) != HS_MAGIC || buf[P_VERSION] != HS_VERSION)
 		return 0;
 	return buf[P_TYPE];
 }
@@ -256,7 +240,7 @@ static void sig_msg(uint8_t m[SIG_LABEL_SZ + 32 + 8], const char *label, const u
 	memset(m, 0, SIG_LABEL_SZ);
 	memcpy(m, label, strlen(label));
 	memcpy(m + SIG_LABEL_SZ, h, 32);
-	put64(m + SIG_LABEL_SZ + 32, ts);
+	wire_put64(m + SIG_LABEL_SZ + 32, ts);
 }
 
 /* RESP or FIN: prefix, e_i, e_r, nonce, clen, AEAD_k(ts, cert, sig(label, h, ts)). */
@@ -273,9 +257,8 @@ static uint16_t build_auth(const struct hs_ctx *c, uint8_t type, const struct no
 	memcpy(out + A_EI, e_i, HS_EPH_LEN);
 	memcpy(out + A_ER, e_r, HS_EPH_LEN);
 	randombytes_buf(out + A_NONCE, HS_NONCE_LEN);
-	out[A_CLEN] = (uint8_t)(c->cert_len >> 8);
-	out[A_CLEN + 1] = c->cert_len & 0xff;
-	put64(pt, ts);
+	wire_put16(out + A_CLEN, (uint16_t)c->cert_len);
+	wire_put64(pt, ts);
 	memcpy(pt + 8, c->cert, c->cert_len);
 	sig_msg(m, type == HS_T_RESP ? SIG_LABEL_R : SIG_LABEL_I, h, ts);
 	ident_sign(&c->self, m, sizeof(m), pt + 8 + c->cert_len);
@@ -297,7 +280,7 @@ static enum hs_drop auth_layout(const uint8_t *buf, size_t len)
 
 	if (len < A_CT)
 		return HS_DROP_MALFORMED;
-	clen = (size_t)buf[A_CLEN] << 8 | buf[A_CLEN + 1];
+	clen = wire_get16(buf + A_CLEN);
 	if (clen > CERT_MAX_LEN || len != A_CT + 8 + clen + IDENT_SIG_LEN + HS_TAG_LEN)
 		return HS_DROP_MALFORMED;
 	return HS_OK;
@@ -310,7 +293,7 @@ static enum hs_drop auth_open(struct hs_ctx *c, const uint8_t *buf, size_t len,
 			      struct auth_in *in)
 {
 	uint8_t pt[8 + CERT_MAX_LEN + IDENT_SIG_LEN], m[SIG_LABEL_SZ + 40];
-	size_t clen = (size_t)buf[A_CLEN] << 8 | buf[A_CLEN + 1];
+	size_t clen = wire_get16(buf + A_CLEN);
 	unsigned long long ptlen;
 	enum cert_status s;
 	char err[8];
@@ -318,7 +301,7 @@ static enum hs_drop auth_open(struct hs_ctx *c, const uint8_t *buf, size_t len,
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL, buf + A_CT, len - A_CT,
 						       buf, A_CT, buf + A_NONCE, k) != 0)
 		return HS_DROP_BAD_AUTH;
-	in->ts = get64(pt);
+	in->ts = wire_get64(pt);
 	if (cert_decode(pt + 8, clen, &in->cert, err, sizeof(err)) != 0) {
 		c->st.cert[CERT_BAD_SIG]++;
 		return HS_DROP_CERT;
@@ -343,7 +326,7 @@ static void session_make(struct hs_session *s, const uint8_t prk[HS_KEY_LEN], bo
 	subkey(initiator ? s->tx_key : s->rx_key, HS_KEY_LEN, KDF_I2R, prk);
 	subkey(initiator ? s->rx_key : s->tx_key, HS_KEY_LEN, KDF_R2I, prk);
 	subkey(sid, sizeof(sid), KDF_SID, prk);
-	s->sid = get64(sid);
+	s->sid = wire_get64(sid);
 	s->valid = true;
 	s->initiator = initiator;
 	s->confirmed = !initiator;

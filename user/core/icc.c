@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "core/icc.h"
+#include "core/wire.h"
 
 /* Offsets in the header (network byte order). */
 enum {
@@ -38,32 +39,6 @@ const char *const icc_drop_names[ICC_DROP__MAX] = {
 	[ICC_DROP_HANDSHAKE] = "handshake",
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = v & 0xff;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static int modchar_ok(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -84,7 +59,7 @@ int icc_module_name_ok(const char *name)
 static void nonce_of(uint64_t seq, uint8_t n[crypto_aead_chacha20poly1305_ietf_NPUBBYTES])
 {
 	memset(n, 0, crypto_aead_chacha20poly1305_ietf_NPUBBYTES);
-	put64(n + 4, seq);
+	wire_put64(n + 4, seq);
 }
 
 int icc_seal(const struct icc_hdr *h, const void *payload, size_t len,
@@ -92,25 +67,23 @@ int icc_seal(const struct icc_hdr *h, const void *payload, size_t len,
 {
 	uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
 	size_t total = ICC_HDR_LEN + len + ICC_TAG_LEN;
-	size_t mlen = strnlen(h->module, ICC_MOD_LEN + 1);
 
 	if (len > ICC_MAX_PAYLOAD || total > cap)
 		return -EMSGSIZE;
 	if (h->type == 0 || h->type >= ICC_T__MAX || !icc_module_name_ok(h->module))
 		return -EINVAL;
-	put16(buf + OFF_MAGIC, ICC_MAGIC);
+	wire_put16(buf + OFF_MAGIC, ICC_MAGIC);
 	buf[OFF_VERSION] = ICC_VERSION;
 	buf[OFF_TYPE] = h->type;
 	buf[OFF_FLAGS] = h->flags;
 	buf[OFF_TTL] = h->ttl;
-	put16(buf + OFF_LEN, (uint16_t)len);
-	memset(buf + OFF_MODULE, 0, ICC_MOD_LEN);
-	memcpy(buf + OFF_MODULE, h->module, mlen);
+	wire_put16(buf + OFF_LEN, (uint16_t)len);
+	icc_modfield_put(buf + OFF_MODULE, h->module);
 	memcpy(buf + OFF_ID, h->id.b, ID_LEN);
 	memcpy(buf + OFF_SRC, h->src.b, ID_LEN);
 	memcpy(buf + OFF_DST, h->dst.b, ID_LEN);
-	put64(buf + OFF_SID, h->sid);
-	put64(buf + OFF_SEQ, h->seq);
+	wire_put64(buf + OFF_SID, h->sid);
+	wire_put64(buf + OFF_SEQ, h->seq);
 	nonce_of(h->seq, nonce);
 	crypto_aead_chacha20poly1305_ietf_encrypt_detached(buf + ICC_HDR_LEN,
 							   buf + ICC_HDR_LEN + len, NULL, payload,
@@ -118,8 +91,13 @@ int icc_seal(const struct icc_hdr *h, const void *payload, size_t len,
 	return (int)total;
 }
 
-/* Module field: name chars, then only NULs. */
-static int module_field_ok(const uint8_t *f, char out[ICC_MOD_LEN + 1])
+void icc_modfield_put(uint8_t f[ICC_MOD_LEN], const char *name)
+{
+	memset(f, 0, ICC_MOD_LEN);
+	memcpy(f, name, strnlen(name, ICC_MOD_LEN));
+}
+
+int icc_modfield_get(const uint8_t f[ICC_MOD_LEN], char out[ICC_MOD_LEN + 1])
 {
 	size_t n = 0;
 
@@ -141,11 +119,11 @@ static enum icc_rc check_layout(const uint8_t *buf, size_t len)
 		return ICC_DROP_OVERSIZED;
 	if (len < ICC_HDR_LEN + ICC_TAG_LEN)
 		return ICC_DROP_MALFORMED;
-	if (get16(buf + OFF_MAGIC) != ICC_MAGIC || buf[OFF_VERSION] != ICC_VERSION)
+	if (wire_get16(buf + OFF_MAGIC) != ICC_MAGIC || buf[OFF_VERSION] != ICC_VERSION)
 		return ICC_DROP_MALFORMED;
 	if (buf[OFF_TYPE] == 0 || buf[OFF_TYPE] >= ICC_T__MAX)
 		return ICC_DROP_MALFORMED;
-	plen = get16(buf + OFF_LEN);
+	plen = wire_get16(buf + OFF_LEN);
 	if (plen > ICC_MAX_PAYLOAD)
 		return ICC_DROP_OVERSIZED;
 	if (ICC_HDR_LEN + plen + ICC_TAG_LEN != len)
@@ -160,17 +138,17 @@ enum icc_rc icc_parse(const uint8_t *buf, size_t len, struct icc_msg *out)
 
 	if (rc != ICC_OK)
 		return rc;
-	if (!module_field_ok(buf + OFF_MODULE, h->module))
+	if (!icc_modfield_get(buf + OFF_MODULE, h->module))
 		return ICC_DROP_MALFORMED;
 	h->type = buf[OFF_TYPE];
 	h->flags = buf[OFF_FLAGS];
 	h->ttl = buf[OFF_TTL];
-	h->len = get16(buf + OFF_LEN);
+	h->len = wire_get16(buf + OFF_LEN);
 	memcpy(h->id.b, buf + OFF_ID, ID_LEN);
 	memcpy(h->src.b, buf + OFF_SRC, ID_LEN);
 	memcpy(h->dst.b, buf + OFF_DST, ID_LEN);
-	h->sid = get64(buf + OFF_SID);
-	h->seq = get64(buf + OFF_SEQ);
+	h->sid = wire_get64(buf + OFF_SID);
+	h->seq = wire_get64(buf + OFF_SEQ);
 	out->payload = buf + ICC_HDR_LEN;
 	return ICC_OK;
 }

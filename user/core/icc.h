@@ -65,6 +65,11 @@ struct icc_msg {
 
 /* A module name fits ICC: 1..16 chars of [a-z0-9_-]. */
 int icc_module_name_ok(const char *name);
+/* Write a module name (valid, at most ICC_MOD_LEN chars) as its NUL-padded wire field. */
+void icc_modfield_put(uint8_t f[ICC_MOD_LEN], const char *name);
+/* Read a module-name field: name chars, then only NULs, into out (NUL-terminated).
+ * 1 when the field is well formed (an all-NUL field reads as ""), else 0. */
+int icc_modfield_get(const uint8_t f[ICC_MOD_LEN], char out[ICC_MOD_LEN + 1]);
 
 /*
  * Encode the header, encrypt the payload under key (ChaCha20-Poly1305,

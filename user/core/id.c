@@ -14,21 +14,21 @@ static int hexval(char c)
 	return -1;
 }
 
+int hex_decode(const char *s, size_t n, uint8_t *out, size_t outlen)
+{
+	if (n != 2 * outlen)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (hexval(s[i]) < 0)
+			return -EINVAL;
+	for (size_t i = 0; i < outlen; i++)
+		out[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+	return 0;
+}
+
 int id_parse(const char *hex, uint8_t out[ID_LEN])
 {
-	uint8_t tmp[ID_LEN];
-
-	if (!hex || strlen(hex) != ID_HEX_LEN)
-		return -EINVAL;
-	for (int i = 0; i < ID_LEN; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		tmp[i] = (uint8_t)(hi << 4 | lo);
-	}
-	memcpy(out, tmp, ID_LEN);
-	return 0;
+	return hex ? hex_decode(hex, strlen(hex), out, ID_LEN) : -EINVAL;
 }
 
 void id_fmt(const uint8_t id[ID_LEN], char out[ID_HEX_LEN + 1])
@@ -42,7 +42,7 @@ void id_fmt(const uint8_t id[ID_LEN], char out[ID_HEX_LEN + 1])
 	out[ID_HEX_LEN] = '\0';
 }
 
-static uint64_t mix64(uint64_t x)
+uint64_t id_mix64(uint64_t x)
 {
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ULL;
@@ -58,5 +58,5 @@ uint64_t id_hash(const uint8_t id[ID_LEN])
 
 	memcpy(&a, id, 8);
 	memcpy(&b, id + 8, 8);
-	return mix64(a ^ mix64(b));
+	return id_mix64(a ^ id_mix64(b));
 }

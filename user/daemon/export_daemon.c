@@ -20,6 +20,7 @@
 #include "flow/errmsg.h"
 #include "flow/export.h"
 #include "flow/stats.h"
+#include "flow/thread.h"
 #include "flow/version.h"
 
 struct exporter {
@@ -148,12 +149,7 @@ void exporter_stop(struct exporter *x)
 {
 	if (!x)
 		return;
-	pthread_mutex_lock(&x->mu);
-	x->stop = true;
-	pthread_cond_signal(&x->cv);
-	pthread_mutex_unlock(&x->mu);
-	pthread_join(x->thread, NULL);
-	pthread_cond_destroy(&x->cv);
+	worker_stop(x->thread, &x->mu, &x->cv, &x->stop);
 	pthread_mutex_destroy(&x->mu);
 	json_decref(x->modules);
 	free(x->pin_path);

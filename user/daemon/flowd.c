@@ -199,6 +199,19 @@ static json_t *ipfix_json(void)
 			 (json_int_t)c.queue_len, "last_error", err);
 }
 
+/* Undo flowd_start (the statistics thread already stopped). */
+static void flowd_teardown(void)
+{
+	stats_free(fd_state.stats);
+	fd_state.stats = NULL;
+	ipfix_close();
+	cls_close(fd_state.cls);
+	fd_state.cls = NULL;
+	close_maps();
+	if (!fd_state.o.keep_attached)
+		detach_ours();
+}
+
 int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 {
 	struct stats_cfg sc;
@@ -266,14 +279,7 @@ int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 	fd_state.running = true;
 	return 0;
 fail:
-	stats_free(fd_state.stats);
-	fd_state.stats = NULL;
-	ipfix_close();
-	cls_close(fd_state.cls);
-	fd_state.cls = NULL;
-	close_maps();
-	if (!fd_state.o.keep_attached)
-		detach_ours();
+	flowd_teardown();
 	return err;
 }
 
@@ -281,14 +287,7 @@ void flowd_stop(void)
 {
 	if (fd_state.stats)
 		stats_stop(fd_state.stats);
-	stats_free(fd_state.stats);
-	fd_state.stats = NULL;
-	ipfix_close();
-	cls_close(fd_state.cls);
-	fd_state.cls = NULL;
-	close_maps();
-	if (!fd_state.o.keep_attached)
-		detach_ours();
+	flowd_teardown();
 	fd_state.running = false;
 }
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "flow/ipfix.h"
+#include "flow/thread.h"
 
 #define MTU_UDP	       1400 /* fits an Ethernet path without fragments */
 #define MTU_TCP	       16384
@@ -449,23 +450,14 @@ static void *ipfix_thread(void *arg)
 
 int ipfix_start(struct ipfix *x)
 {
-	pthread_condattr_t ca;
 	int err;
 
 	if (x->running)
 		return -EALREADY;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	err = pthread_cond_init(&x->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if (err)
-		return -err;
 	x->stop = false;
-	err = pthread_create(&x->thr, NULL, ipfix_thread, x);
-	if (err) {
-		pthread_cond_destroy(&x->cond);
-		return -err;
-	}
+	err = worker_start(&x->thr, &x->cond, ipfix_thread, x);
+	if (err)
+		return err;
 	x->running = true;
 	return 0;
 }
@@ -474,14 +466,8 @@ void ipfix_free(struct ipfix *x)
 {
 	if (!x)
 		return;
-	if (x->running) {
-		pthread_mutex_lock(&x->lock);
-		x->stop = true;
-		pthread_cond_signal(&x->cond);
-		pthread_mutex_unlock(&x->lock);
-		pthread_join(x->thr, NULL);
-		pthread_cond_destroy(&x->cond);
-	}
+	if (x->running)
+		worker_stop(x->thr, &x->lock, &x->cond, &x->stop);
 	disconnect(x);
 	pthread_mutex_destroy(&x->lock);
 	ipfix_enc_free(x->enc);

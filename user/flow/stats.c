@@ -28,6 +28,7 @@
 #include "flow/mapread.h"
 #include "flow/stats.h"
 #include "flow/stats_int.h"
+#include "flow/thread.h"
 
 static const char *const reason_names[STATS_END_MAX] = {
 	[STATS_END_IDLE] = "idle",
@@ -632,23 +633,14 @@ static void *stats_thread(void *arg)
 
 int stats_start(struct stats *s)
 {
-	pthread_condattr_t ca;
 	int err;
 
 	if (s->running)
 		return -EALREADY;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	err = pthread_cond_init(&s->thr_cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if (err)
-		return -err;
 	s->stop = false;
-	err = pthread_create(&s->thr, NULL, stats_thread, s);
-	if (err) {
-		pthread_cond_destroy(&s->thr_cond);
-		return -err;
-	}
+	err = worker_start(&s->thr, &s->thr_cond, stats_thread, s);
+	if (err)
+		return err;
 	s->running = true;
 	return 0;
 }
@@ -657,12 +649,7 @@ void stats_stop(struct stats *s)
 {
 	if (!s->running)
 		return;
-	pthread_mutex_lock(&s->thr_lock);
-	s->stop = true;
-	pthread_cond_signal(&s->thr_cond);
-	pthread_mutex_unlock(&s->thr_lock);
-	pthread_join(s->thr, NULL);
-	pthread_cond_destroy(&s->thr_cond);
+	worker_stop(s->thr, &s->thr_lock, &s->thr_cond, &s->stop);
 	s->running = false;
 }
 

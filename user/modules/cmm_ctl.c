@@ -4,9 +4,9 @@
  * "payload", optional "id"} -> {"ok", "id", "sent"}.
  */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 
+#include "core/ctlarg.h"
 #include "modules/cmm.h"
 
 #define CMM_SEND_MAX_TO 256
@@ -47,7 +47,6 @@ static json_t *op_cmm_send(struct module *cmm, json_t *req, char *err, size_t er
 	struct node_id to[CMM_SEND_MAX_TO];
 	const char *dmm = json_string_value(json_object_get(req, "module"));
 	json_t *payload = json_object_get(req, "payload"), *idv = json_object_get(req, "id");
-	char idhex[ID_HEX_LEN + 1];
 	struct msg_id id;
 	int n = parse_to(json_object_get(req, "to"), to, CMM_SEND_MAX_TO, err, errlen), sent;
 
@@ -57,20 +56,11 @@ static json_t *op_cmm_send(struct module *cmm, json_t *req, char *err, size_t er
 		snprintf(err, errlen, "'module' and 'payload' must be strings");
 		return NULL;
 	}
-	if (idv && id_parse(json_string_value(idv), id.b)) {
-		snprintf(err, errlen, "'id' must be 32 hex digits");
+	if (ctl_msg_id(req, &id, err, errlen))
 		return NULL;
-	}
-	if (!idv)
-		randombytes_buf(id.b, sizeof(id.b));
 	sent = cmm_send(cmm, &id, json_string_value(payload), json_string_length(payload), to, n,
 			dmm);
-	if (sent < 0) {
-		snprintf(err, errlen, "cmm_send: %s", strerror(-sent));
-		return NULL;
-	}
-	id_fmt(id.b, idhex);
-	return json_pack("{s:b, s:s, s:i}", "ok", 1, "id", idhex, "sent", sent);
+	return ctl_sent_reply("cmm_send", &id, sent, err, errlen);
 }
 
 const struct module_ctl_op cmm_ctl_ops[] = {

@@ -8,9 +8,9 @@
  *   srum_paths    {} -> {"ok", "paths": [{"dst", "hops", "path", "age_ms", "preferred"}]}
  */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 
+#include "core/ctlarg.h"
 #include "modules/routing_ctl.h"
 #include "modules/spdm.h"
 #include "modules/srum.h"
@@ -31,9 +31,7 @@ static json_t *op_tlfm_send(struct module *m, json_t *req, char *err, size_t err
 {
 	const char *dmm = json_string_value(json_object_get(req, "module"));
 	json_t *payload = json_object_get(req, "payload"), *tok = json_object_get(req, "tokens");
-	json_t *idv = json_object_get(req, "id");
 	bool plain = json_is_true(json_object_get(req, "plain"));
-	char hex[ID_HEX_LEN + 1];
 	struct msg_id id;
 	int sent;
 
@@ -43,21 +41,12 @@ static json_t *op_tlfm_send(struct module *m, json_t *req, char *err, size_t err
 		snprintf(err, errlen, "'module' and 'payload' must be strings, 'tokens' 1..2^32-1");
 		return NULL;
 	}
-	if (idv && (!json_is_string(idv) || id_parse(json_string_value(idv), id.b))) {
-		snprintf(err, errlen, "'id' must be 32 hex digits");
+	if (ctl_msg_id(req, &id, err, errlen))
 		return NULL;
-	}
-	if (!idv)
-		randombytes_buf(id.b, sizeof(id.b));
 	sent = tlfm_send(m, &id, json_string_value(payload), json_string_length(payload),
 			 tok ? (uint32_t)json_integer_value(tok) : 0, plain ? TLFM_F_PLAIN : 0,
 			 dmm);
-	if (sent < 0) {
-		snprintf(err, errlen, "tlfm_send: %s", strerror(-sent));
-		return NULL;
-	}
-	id_fmt(id.b, hex);
-	return json_pack("{s:b, s:s, s:i}", "ok", 1, "id", hex, "sent", sent);
+	return ctl_sent_reply("tlfm_send", &id, sent, err, errlen);
 }
 
 static json_t *op_spdm_discover(struct module *m, json_t *req, char *err, size_t errlen)

@@ -4,9 +4,9 @@
  * "FROM-TO", optional "id"} -> {"ok", "id", "sent"}.
  */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 
+#include "core/ctlarg.h"
 #include "modules/smm.h"
 
 /* "FROM-TO": two node IDs (32 hex digits each). */
@@ -27,7 +27,6 @@ static json_t *op_smm_send(struct module *smm, json_t *req, char *err, size_t er
 	json_t *payload = json_object_get(req, "payload"), *idv = json_object_get(req, "id");
 	json_t *range = json_object_get(req, "range");
 	struct node_id from = smm->node->id, to = smm->node->id;
-	char idhex[ID_HEX_LEN + 1];
 	struct msg_id id;
 	int sent;
 
@@ -40,20 +39,11 @@ static json_t *op_smm_send(struct module *smm, json_t *req, char *err, size_t er
 		snprintf(err, errlen, "'range' must be FROM-TO (two 32-hex-digit IDs)");
 		return NULL;
 	}
-	if (idv && id_parse(json_string_value(idv), id.b)) {
-		snprintf(err, errlen, "'id' must be 32 hex digits");
+	if (ctl_msg_id(req, &id, err, errlen))
 		return NULL;
-	}
-	if (!idv)
-		randombytes_buf(id.b, sizeof(id.b));
 	sent = smm_send(smm, &id, json_string_value(payload), json_string_length(payload), &from,
 			&to, dmm);
-	if (sent < 0) {
-		snprintf(err, errlen, "smm_send: %s", strerror(-sent));
-		return NULL;
-	}
-	id_fmt(id.b, idhex);
-	return json_pack("{s:b, s:s, s:i}", "ok", 1, "id", idhex, "sent", sent);
+	return ctl_sent_reply("smm_send", &id, sent, err, errlen);
 }
 
 const struct module_ctl_op smm_ctl_ops[] = {

@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "modules/smm.h"
+#include "core/wire.h"
 
 int smm_hdr_encode(const struct smm_hdr *h, uint8_t *buf, size_t cap)
 {
@@ -16,15 +17,14 @@ int smm_hdr_encode(const struct smm_hdr *h, uint8_t *buf, size_t cap)
 		return -EINVAL;
 	*p++ = SMM_WIRE_VERSION;
 	*p++ = h->flags;
-	*p++ = (uint8_t)(h->depth >> 8);
-	*p++ = (uint8_t)h->depth;
+	wire_put16(p, h->depth);
+	p += 2;
 	memcpy(p, h->bcast.b, ID_LEN);
 	memcpy(p + ID_LEN, h->origin.b, ID_LEN);
 	memcpy(p + 2 * ID_LEN, h->from.b, ID_LEN);
 	memcpy(p + 3 * ID_LEN, h->to.b, ID_LEN);
 	p += 4 * ID_LEN;
-	memset(p, 0, ICC_MOD_LEN);
-	memcpy(p, h->dmm, strnlen(h->dmm, ICC_MOD_LEN));
+	icc_modfield_put(p, h->dmm);
 	return SMM_HDR_LEN;
 }
 
@@ -36,39 +36,16 @@ int smm_hdr_decode(const uint8_t *buf, size_t len, struct smm_hdr *h)
 		return -EBADMSG;
 	h->version = p[0];
 	h->flags = p[1];
-	h->depth = (uint16_t)(p[2] << 8 | p[3]);
+	h->depth = wire_get16(p + 2);
 	p += 4;
 	memcpy(h->bcast.b, p, ID_LEN);
 	memcpy(h->origin.b, p + ID_LEN, ID_LEN);
 	memcpy(h->from.b, p + 2 * ID_LEN, ID_LEN);
 	memcpy(h->to.b, p + 3 * ID_LEN, ID_LEN);
 	p += 4 * ID_LEN;
-	memcpy(h->dmm, p, ICC_MOD_LEN);
-	h->dmm[ICC_MOD_LEN] = '\0';
-	for (size_t i = strlen(h->dmm); i < ICC_MOD_LEN; i++)
-		if (p[i])
-			return -EBADMSG;
-	if (!h->dmm[0] || !icc_module_name_ok(h->dmm))
+	if (!icc_modfield_get(p, h->dmm) || !h->dmm[0])
 		return -EBADMSG;
 	return SMM_HDR_LEN;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static uint64_t load64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 void smm_hop_id(const struct msg_id *bcast, const struct node_id *from, const struct node_id *to,
@@ -78,12 +55,10 @@ void smm_hop_id(const struct msg_id *bcast, const struct node_id *from, const st
 	uint64_t a = 0x736d6d2d686f7031ULL, b = 0x9e3779b97f4a7c15ULL;
 
 	for (int i = 0; i < 3; i++) {
-		a = mix64(a ^ load64(parts[i])) + load64(parts[i] + 8);
-		b = mix64(b + load64(parts[i] + 8)) ^ load64(parts[i]);
-		a = mix64(a ^ b);
+		a = id_mix64(a ^ wire_get64(parts[i])) + wire_get64(parts[i] + 8);
+		b = id_mix64(b + wire_get64(parts[i] + 8)) ^ wire_get64(parts[i]);
+		a = id_mix64(a ^ b);
 	}
-	for (int i = 0; i < 8; i++) {
-		out->b[i] = (uint8_t)(a >> (56 - 8 * i));
-		out->b[8 + i] = (uint8_t)(b >> (56 - 8 * i));
-	}
+	wire_put64(out->b, a);
+	wire_put64(out->b + 8, b);
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "modules/spdm.h"
+#include "core/wire.h"
 
 bool sr_loop_free(const struct node_id *first, const struct node_id *v, int n)
 {
@@ -63,17 +64,6 @@ int sr_auth_check(struct module *m, const struct node_id *origin, const uint8_t 
 	return rt_verify(m, origin, a->pub, body, len, a->sig) == 0 ? 0 : -EBADMSG;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int spdm_msg_encode(const struct spdm_msg *m, uint8_t *buf, size_t cap, size_t *body_len)
 {
 	size_t bl = SPDM_BODY_LEN(m->nrec);
@@ -87,7 +77,7 @@ int spdm_msg_encode(const struct spdm_msg *m, uint8_t *buf, size_t cap, size_t *
 	*p++ = m->type;
 	*p++ = m->flags;
 	*p++ = m->nrec;
-	put32(p, m->req_id);
+	wire_put32(p, m->req_id);
 	p += 4;
 	memcpy(p, m->initiator.b, ID_LEN);
 	memcpy(p + ID_LEN, m->target.b, ID_LEN);
@@ -125,7 +115,7 @@ int spdm_msg_decode(const uint8_t *buf, size_t len, struct spdm_msg *m, size_t *
 	bl = SPDM_BODY_LEN(m->nrec);
 	if (len < bl)
 		return -EBADMSG;
-	m->req_id = get32(p + 4);
+	m->req_id = wire_get32(p + 4);
 	p += 8;
 	memcpy(m->initiator.b, p, ID_LEN);
 	memcpy(m->target.b, p + ID_LEN, ID_LEN);

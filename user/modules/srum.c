@@ -5,6 +5,7 @@
 
 #include "core/modparam.h"
 #include "core/node.h"
+#include "core/wire.h"
 #include "modules/routing_ctl.h"
 #include "modules/srum.h"
 
@@ -301,10 +302,8 @@ static void next_msg_id(struct srum *s, struct msg_id *id)
 {
 	uint64_t a = ++s->seq * 0x9e3779b97f4a7c15ULL, b = a ^ (a >> 29);
 
-	for (int i = 0; i < 8; i++) {
-		id->b[i] = (uint8_t)(a >> (56 - 8 * i));
-		id->b[8 + i] = (uint8_t)(b >> (56 - 8 * i));
-	}
+	wire_put64(id->b, a);
+	wire_put64(id->b + 8, b);
 }
 
 static bool nbr_up(struct module *m, const struct node_id *id)
@@ -337,14 +336,26 @@ static int srum_xmit(struct module *m, const struct srum_data_hdr *h, const void
 	return rt_send(m, &h->path[h->pos], SRUM_NAME, &msg);
 }
 
-static void send_rerr(struct module *m, const struct srum_data_hdr *h, const struct node_id *broken)
+/* Send route error e (signed) to the neighbour to; rt_send's result, or < 0 when e does not encode. */
+static int rerr_xmit(struct module *m, const struct srum_rerr *e, const struct node_id *to)
 {
-	struct srum *s = m->priv;
-	struct srum_rerr e = { .origin = m->node->id, .broken = *broken, .src = h->src };
 	uint8_t buf[SRUM_RERR_MAX];
 	struct mod_msg msg = { .type = ICC_T_DATA, .ttl = 1, .src = m->node->id };
+	int len = srum_rerr_encode(e, buf, sizeof(buf), NULL);
+
+	if (len < 0)
+		return len;
+	msg.data = buf;
+	msg.len = (size_t)len;
+	next_msg_id(m->priv, &msg.id);
+	return rt_send(m, to, SRUM_NAME, &msg);
+}
+
+static void send_rerr(struct module *m, const struct srum_data_hdr *h, const struct node_id *broken)
+{
+	struct srum_rerr e = { .origin = m->node->id, .broken = *broken, .src = h->src };
+	uint8_t buf[SRUM_RERR_MAX];
 	size_t bl;
-	int len;
 
 	/* back: path[pos - 2] ... path[0], src (we are path[pos - 1]) */
 	for (int i = (int)h->pos - 2; i >= 0; i--)
@@ -352,13 +363,7 @@ static void send_rerr(struct module *m, const struct srum_data_hdr *h, const str
 	e.back[e.nback++] = h->src;
 	srum_rerr_encode(&e, buf, sizeof(buf), &bl);
 	sr_auth_sign(m, buf, bl, &e.auth);
-	len = srum_rerr_encode(&e, buf, sizeof(buf), NULL);
-	if (len < 0)
-		return;
-	msg.data = buf;
-	msg.len = (size_t)len;
-	next_msg_id(s, &msg.id);
-	if (rt_send(m, &e.back[0], SRUM_NAME, &msg) == 0)
+	if (rerr_xmit(m, &e, &e.back[0]) == 0)
 		rt_count(m, SRUM_C_RERR_SENT, 1);
 }
 
@@ -691,12 +696,9 @@ static void srum_data(struct module *m, const struct srum_data_hdr *hin, const u
 
 static void srum_rerr(struct module *m, const uint8_t *buf, size_t len)
 {
-	struct srum *s = m->priv;
-	uint8_t body[SRUM_RERR_MAX], out[SRUM_RERR_MAX];
-	struct mod_msg msg = { .type = ICC_T_DATA, .ttl = 1, .src = m->node->id };
+	uint8_t body[SRUM_RERR_MAX];
 	struct srum_rerr e;
 	size_t bl;
-	int n;
 
 	if (srum_rerr_decode(buf, len, &e, &bl) < 0) {
 		rt_count(m, SRUM_C_DROP_MALFORMED, 1);
@@ -717,13 +719,7 @@ static void srum_rerr(struct module *m, const uint8_t *buf, size_t len)
 	if (e.pos == e.nback - 1)
 		return; /* at the source */
 	e.pos++;
-	n = srum_rerr_encode(&e, out, sizeof(out), NULL);
-	if (n < 0)
-		return;
-	msg.data = out;
-	msg.len = (size_t)n;
-	next_msg_id(s, &msg.id);
-	rt_send(m, &e.back[e.pos], SRUM_NAME, &msg);
+	rerr_xmit(m, &e, &e.back[e.pos]);
 }
 
 static int srum_recv(struct module *m, const struct mod_msg *msg)

@@ -31,8 +31,7 @@ int srum_data_encode(const struct srum_data_hdr *h, uint8_t *buf, size_t cap)
 	memcpy(p, h->src.b, ID_LEN);
 	memcpy(p + ID_LEN, h->dst.b, ID_LEN);
 	p += 2 * ID_LEN;
-	memset(p, 0, ICC_MOD_LEN);
-	memcpy(p, h->dmm, strnlen(h->dmm, ICC_MOD_LEN));
+	icc_modfield_put(p, h->dmm);
 	p += ICC_MOD_LEN;
 	for (int i = 0; i < h->npath; i++, p += ID_LEN)
 		memcpy(p, h->path[i].b, ID_LEN);
@@ -59,12 +58,7 @@ int srum_data_decode(const uint8_t *buf, size_t len, struct srum_data_hdr *h)
 	memcpy(h->src.b, p, ID_LEN);
 	memcpy(h->dst.b, p + ID_LEN, ID_LEN);
 	p += 2 * ID_LEN;
-	memcpy(h->dmm, p, ICC_MOD_LEN);
-	h->dmm[ICC_MOD_LEN] = '\0';
-	for (size_t i = strlen(h->dmm); i < ICC_MOD_LEN; i++)
-		if (p[i])
-			return -EBADMSG;
-	if (!h->dmm[0] || !icc_module_name_ok(h->dmm))
+	if (!icc_modfield_get(p, h->dmm) || !h->dmm[0])
 		return -EBADMSG;
 	p += ICC_MOD_LEN;
 	for (int i = 0; i < h->npath; i++, p += ID_LEN)

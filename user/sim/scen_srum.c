@@ -180,6 +180,19 @@ static uint64_t sum_ctr(struct sim *s, const char *mod, unsigned int c)
 	return t;
 }
 
+/* Counters reported as their sum over all nodes, in report order. */
+static const struct {
+	const char *key, *mod;
+	unsigned int ctr;
+} report_ctrs[] = {
+	{ "route_errors", SRUM_NAME, SRUM_C_RERR_SENT },
+	{ "discoveries", SPDM_NAME, SPDM_C_DISCOVERIES },
+	{ "salvaged", SRUM_NAME, SRUM_C_SALVAGED },
+	{ "dropped_broken", SRUM_NAME, SRUM_C_DROP_BROKEN },
+	{ "buffer_expired", SRUM_NAME, SRUM_C_BUF_EXPIRED },
+	{ "buffer_no_route", SRUM_NAME, SRUM_C_BUF_NO_ROUTE },
+};
+
 struct srum_tally {
 	uint64_t sent, reach, delivered, dups, delivered_unreach;
 };
@@ -206,18 +219,10 @@ static json_t *srum_result(const struct routing_args *a, struct srum_run *r,
 	json_object_set_new(o, "cache_hits", json_integer((json_int_t)hits));
 	json_object_set_new(o, "cache_hit_rate",
 			    json_real(hits + miss ? (double)hits / (hits + miss) : 0));
-	json_object_set_new(o, "route_errors",
-			    json_integer((json_int_t)sum_ctr(s, SRUM_NAME, SRUM_C_RERR_SENT)));
-	json_object_set_new(o, "discoveries",
-			    json_integer((json_int_t)sum_ctr(s, SPDM_NAME, SPDM_C_DISCOVERIES)));
-	json_object_set_new(o, "salvaged",
-			    json_integer((json_int_t)sum_ctr(s, SRUM_NAME, SRUM_C_SALVAGED)));
-	json_object_set_new(o, "dropped_broken",
-			    json_integer((json_int_t)sum_ctr(s, SRUM_NAME, SRUM_C_DROP_BROKEN)));
-	json_object_set_new(o, "buffer_expired",
-			    json_integer((json_int_t)sum_ctr(s, SRUM_NAME, SRUM_C_BUF_EXPIRED)));
-	json_object_set_new(o, "buffer_no_route",
-			    json_integer((json_int_t)sum_ctr(s, SRUM_NAME, SRUM_C_BUF_NO_ROUTE)));
+	for (size_t i = 0; i < sizeof(report_ctrs) / sizeof(report_ctrs[0]); i++)
+		json_object_set_new(o, report_ctrs[i].key,
+				    json_integer((json_int_t)sum_ctr(s, report_ctrs[i].mod,
+								     report_ctrs[i].ctr)));
 	json_object_set_new(
 		o, "loops",
 		json_integer((json_int_t)(sum_ctr(s, SRUM_NAME, SRUM_C_DROP_TTL) +

@@ -10,6 +10,7 @@
 
 #include "modules/tlfm.h"
 #include "sim/scen_routing.h"
+#include "sim/scen_routing_int.h"
 #include "sim/sim_int.h"
 
 void routing_args_defaults(struct routing_args *a)
@@ -41,7 +42,6 @@ static json_t *tlfm_modules(void)
 
 json_t *sim_tlfm_run(const struct routing_args *a, char *err, size_t errlen)
 {
-	struct sim_cfg cfg;
 	json_t *mods = tlfm_modules(), *o;
 	struct sim *s;
 	struct rng r;
@@ -52,14 +52,7 @@ json_t *sim_tlfm_run(const struct routing_args *a, char *err, size_t errlen)
 	double t0 = now_s();
 	int ret;
 
-	sim_cfg_defaults(&cfg);
-	cfg.graph.kind = a->graph;
-	cfg.graph.n = a->nodes;
-	cfg.graph.degree = a->degree;
-	cfg.graph.beta = a->beta;
-	cfg.graph.file = a->edges;
-	cfg.seed = a->seed;
-	s = sim_new(&cfg, mods, NULL, NULL, err, errlen);
+	s = routing_sim(a, mods, err, errlen);
 	json_decref(mods);
 	if (!s)
 		return NULL;

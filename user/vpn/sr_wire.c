@@ -5,15 +5,7 @@
 #include <string.h>
 
 #include "vpn/sr_wire.h"
-
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t x = 0;
-
-	for (int i = 0; i < 8; i++)
-		x = x << 8 | p[i];
-	return x;
-}
+#include "core/wire.h"
 
 static uint64_t mix(uint64_t x)
 {
@@ -27,7 +19,8 @@ static uint64_t mix(uint64_t x)
 
 uint32_t sr_node_tag(const struct node_id *id)
 {
-	uint32_t t = (uint32_t)(mix(be64(id->b) ^ mix(be64(id->b + 8))) >> 40) & 0xffffff;
+	uint32_t t =
+		(uint32_t)(mix(wire_get64(id->b) ^ mix(wire_get64(id->b + 8))) >> 40) & 0xffffff;
 
 	return t ? t : 1;
 }
