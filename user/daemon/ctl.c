@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/ctl.h"
@@ -17,9 +18,10 @@ struct ctl_client {
 	int fd;
 	bool closing; /* close once out is flushed */
 	char *in;
-	size_t inlen;
+	size_t inlen, incap;
 	char *out;
-	size_t outlen, outoff;
+	size_t outlen, outoff, outcap;
+	uint64_t last_ms; /* last byte in or out, CLOCK_MONOTONIC */
 	struct ctl_client *next;
 };
 
@@ -30,6 +32,8 @@ struct ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_client *clients;
 	int nclients;
+	uint64_t idle_ms;
+	int sweep_fd; /* the idle sweep timer */
 };
 
 int ctl_table_add(struct ctl_table *t, const struct ctl_entry *e, char *err, size_t errlen)
@@ -85,6 +89,14 @@ const struct ctl_entry *ctl_table_find(const struct ctl_table *t, const char *na
 	return NULL;
 }
 
+static uint64_t ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void client_free(struct ctl_server *s, struct ctl_client *c)
 {
 	struct ctl_client **pp = &s->clients;
@@ -101,33 +113,53 @@ static void client_free(struct ctl_server *s, struct ctl_client *c)
 	s->nclients--;
 }
 
-/* Queue one reply line; too much unread output closes the client. */
-static void client_reply(struct ctl_server *s, struct ctl_client *c, json_t *reply)
+/* Room for n more bytes of output, the sent part dropped first. */
+static bool out_reserve(struct ctl_client *c, size_t n)
 {
-	char *text = json_dumps(reply, JSON_COMPACT);
-	size_t n = text ? strlen(text) : 0;
+	size_t cap;
 	char *p;
 
-	json_decref(reply);
-	if (!text || c->outlen - c->outoff + n + 1 > CTL_OUT_MAX) {
-		free(text);
-		c->closing = true;
-		c->outlen = c->outoff = 0;
-		return;
-	}
-	/* drop what was already sent, so a client that keeps replies queued cannot grow it */
 	if (c->outoff) {
 		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
 		c->outlen -= c->outoff;
 		c->outoff = 0;
 	}
-	p = realloc(c->out, c->outlen + n + 1);
-	if (!p) {
+	if (c->outlen + n > CTL_REPLY_MAX + CTL_OUT_HIGH)
+		return false;
+	if (c->outlen + n <= c->outcap)
+		return true;
+	for (cap = c->outcap ? c->outcap : 4096; cap < c->outlen + n;)
+		cap *= 2;
+	p = realloc(c->out, cap);
+	if (!p)
+		return false;
+	c->out = p;
+	c->outcap = cap;
+	return true;
+}
+
+/*
+ * Queue one reply line. One reply may be large (a table list at 100,000
+ * tables): the buffer grows for it, and back-pressure (no further request
+ * is read while output is over CTL_OUT_HIGH) keeps the total bounded.
+ */
+static void client_reply(struct ctl_server *s, struct ctl_client *c, json_t *reply)
+{
+	char *text = json_dumps(reply, JSON_COMPACT);
+	size_t n = text ? strlen(text) : 0;
+
+	json_decref(reply);
+	if (text && n > CTL_REPLY_MAX) {
+		free(text);
+		text = json_dumps(json_pack("{s:s}", "error", "reply too large"), JSON_COMPACT);
+		n = text ? strlen(text) : 0;
+	}
+	if (!text || !out_reserve(c, n + 1)) {
 		free(text);
 		c->closing = true;
+		c->outlen = c->outoff = 0;
 		return;
 	}
-	c->out = p;
 	memcpy(c->out + c->outlen, text, n);
 	c->out[c->outlen + n] = '\n';
 	c->outlen += n + 1;
@@ -181,13 +213,19 @@ json_t *ctl_dispatch(struct daemon *d, const char *line, size_t len)
 	return reply ? reply : ctl_error(err[0] ? err : "failed");
 }
 
-/* Handle every complete line in c->in. */
+static size_t out_pending(const struct ctl_client *c)
+{
+	return c->outlen - c->outoff;
+}
+
+/* Answer complete lines in c->in while the client's unsent output is under the bound. */
 static void client_lines(struct ctl_server *s, struct ctl_client *c)
 {
 	size_t start = 0;
 	char *nl;
 
-	while (!c->closing && (nl = memchr(c->in + start, '\n', c->inlen - start))) {
+	while (!c->closing && out_pending(c) < CTL_OUT_HIGH &&
+	       (nl = memchr(c->in + start, '\n', c->inlen - start))) {
 		size_t len = (size_t)(nl - (c->in + start));
 
 		if (len > 0)
@@ -196,7 +234,7 @@ static void client_lines(struct ctl_server *s, struct ctl_client *c)
 	}
 	memmove(c->in, c->in + start, c->inlen - start);
 	c->inlen -= start;
-	if (c->inlen > CTL_LINE_MAX) {
+	if (!c->closing && c->inlen > CTL_LINE_MAX) {
 		client_reply(s, c, ctl_error("request line too long"));
 		c->closing = true;
 	}
@@ -211,25 +249,61 @@ static bool client_flush(struct ctl_client *c)
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK;
 		c->outoff += (size_t)n;
+		c->last_ms = ctl_now_ms();
 	}
 	c->outoff = c->outlen = 0;
+	if (c->outcap > CTL_OUT_HIGH) { /* give a big reply's memory back */
+		free(c->out);
+		c->out = NULL;
+		c->outcap = 0;
+	}
 	return true;
 }
 
-/* Read what is there; end of input closes after the replies are flushed. */
+/* Room to read into: the input buffer grows up to CTL_LINE_MAX + 2. */
+static bool in_reserve(struct ctl_client *c)
+{
+	size_t cap = c->incap;
+	char *p;
+
+	if (c->inlen < cap)
+		return true;
+	if (cap >= CTL_LINE_MAX + 2)
+		return false;
+	cap = cap ? cap * 2 : 4096;
+	if (cap > CTL_LINE_MAX + 2)
+		cap = CTL_LINE_MAX + 2;
+	p = realloc(c->in, cap);
+	if (!p)
+		return false;
+	c->in = p;
+	c->incap = cap;
+	return true;
+}
+
+/*
+ * One read, then the lines it completed. End of input closes after the
+ * replies are flushed. Nothing is read while output is over the bound.
+ */
 static bool client_read(struct ctl_server *s, struct ctl_client *c)
 {
 	ssize_t n;
 
-	while (!c->closing) {
-		n = recv(c->fd, c->in + c->inlen, CTL_LINE_MAX + 2 - c->inlen, MSG_DONTWAIT);
-		if (n == 0)
-			c->closing = true;
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK;
-		c->inlen += (size_t)n;
-		client_lines(s, c);
+	if (c->closing || out_pending(c) >= CTL_OUT_HIGH)
+		return true;
+	if (!in_reserve(c)) {
+		c->closing = true;
+		return false;
 	}
+	n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
+	if (n == 0)
+		c->closing = true;
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK;
+	if (n > 0)
+		c->last_ms = ctl_now_ms();
+	c->inlen += (size_t)n;
+	client_lines(s, c);
 	return true;
 }
 
@@ -237,20 +311,59 @@ static void client_ready(struct daemon *d, int fd, uint32_t events, void *arg)
 {
 	struct ctl_client *c = arg;
 	struct ctl_server *s = d->ctl;
-	bool ok = true;
+	bool ok = !(events & EPOLLERR);
 
 	(void)fd;
-	if (events & EPOLLIN)
-		ok = client_read(s, c);
-	if (ok && (events & EPOLLERR))
-		ok = false;
+	/* drain first, then answer what is buffered, then read more (bounded per turn) */
 	ok = ok && client_flush(c);
+	if (ok)
+		client_lines(s, c);
+	if (ok && (events & (EPOLLIN | EPOLLHUP)))
+		ok = client_read(s, c);
+	ok = ok && client_flush(c);
+	if (ok && !c->closing)
+		client_lines(s, c);
 	if (!ok || (c->closing && c->outlen == 0)) {
 		client_free(s, c);
 		return;
 	}
-	/* a closing client only waits to drain its replies */
-	daemon_loop_mod_fd(d, c->fd, (c->closing ? 0 : EPOLLIN) | (c->outlen ? EPOLLOUT : 0));
+	/* over the bound (or closing): wait only for the output to drain */
+	daemon_loop_mod_fd(d, c->fd,
+			   (c->closing || out_pending(c) >= CTL_OUT_HIGH ? 0 : EPOLLIN) |
+				   (out_pending(c) ? EPOLLOUT : 0));
+}
+
+/* Close connections that neither sent nor took a byte for the idle timeout. */
+static void ctl_sweep(struct daemon *d, void *arg)
+{
+	struct ctl_server *s = arg;
+	uint64_t now = ctl_now_ms();
+	struct ctl_client *c = s->clients, *next;
+	int n = 0;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (now - c->last_ms >= s->idle_ms) {
+			client_free(s, c);
+			n++;
+		}
+	}
+	if (n)
+		daemon_log(d, LOG_L_INFO, "ctl: closed %d idle connection(s)", n);
+}
+
+/* At the limit: the connection idle longest makes room, if any is idle. */
+static bool evict_idle(struct ctl_server *s)
+{
+	struct ctl_client *c, *old = NULL;
+
+	for (c = s->clients; c; c = c->next)
+		if (!c->inlen && !out_pending(c) && (!old || c->last_ms < old->last_ms))
+			old = c;
+	if (!old)
+		return false;
+	client_free(s, old);
+	return true;
 }
 
 static bool peer_allowed(int fd)
@@ -271,23 +384,20 @@ static void accept_ready(struct daemon *d, int lfd, uint32_t events, void *arg)
 
 	(void)events;
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (s->nclients >= CTL_CLIENTS_MAX || !peer_allowed(fd)) {
+		if (!peer_allowed(fd) || (s->nclients >= CTL_CLIENTS_MAX && !evict_idle(s))) {
 			daemon_log(d, LOG_L_WARN, "ctl: connection refused (%s)",
 				   s->nclients >= CTL_CLIENTS_MAX ? "too many" : "not root");
 			close(fd);
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
-		if (c)
-			c->in = malloc(CTL_LINE_MAX + 2);
-		if (!c || !c->in || daemon_loop_add_fd(d, fd, EPOLLIN, client_ready, c) < 0) {
-			if (c)
-				free(c->in);
+		if (!c || daemon_loop_add_fd(d, fd, EPOLLIN, client_ready, c) < 0) {
 			free(c);
 			close(fd);
 			continue;
 		}
 		c->fd = fd;
+		c->last_ms = ctl_now_ms();
 		c->next = s->clients;
 		s->clients = c;
 		s->nclients++;
@@ -301,6 +411,22 @@ static void accept_ready(struct daemon *d, int lfd, uint32_t events, void *arg)
 		s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		daemon_log(d, LOG_L_WARN, "ctl: out of file descriptors, connection refused");
 	}
+}
+
+/* CTL_IDLE_MS, or IPOP_CTL_IDLE_MS from the environment (tests), 100 ms .. 1 hour */
+static uint64_t ctl_idle_ms(void)
+{
+	const char *v = getenv("IPOP_CTL_IDLE_MS");
+	char *end;
+	unsigned long long ms;
+
+	if (!v || !*v)
+		return CTL_IDLE_MS;
+	errno = 0;
+	ms = strtoull(v, &end, 10);
+	if (errno || *end || ms < 100 || ms > 3600 * 1000)
+		return CTL_IDLE_MS;
+	return ms;
 }
 
 /* A socket file left by a dead daemon is removed; a live one is an error. */
@@ -364,9 +490,18 @@ int ctl_server_start(struct daemon *d, const char *path, struct ctl_server **out
 		return -ENOMEM;
 	s->d = d;
 	s->lfd = -1;
+	s->sweep_fd = -1;
+	s->idle_ms = ctl_idle_ms();
 	s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	err = ctl_listen(s, path);
 	err = err ?: daemon_loop_add_fd(d, s->lfd, EPOLLIN, accept_ready, s);
+	if (!err) {
+		s->sweep_fd = daemon_loop_add_timer(d, s->idle_ms / 4 ?: 1, ctl_sweep, s);
+		if (s->sweep_fd < 0) {
+			err = s->sweep_fd;
+			daemon_loop_del_fd(d, s->lfd);
+		}
+	}
 	if (err) {
 		if (s->lfd >= 0)
 			close(s->lfd);
@@ -385,6 +520,8 @@ void ctl_server_stop(struct ctl_server *s)
 {
 	while (s->clients)
 		client_free(s, s->clients);
+	if (s->sweep_fd >= 0)
+		daemon_loop_del_timer(s->d, s->sweep_fd);
 	daemon_loop_del_fd(s->d, s->lfd);
 	close(s->lfd);
 	if (s->spare >= 0)

@@ -3,7 +3,9 @@
  * The control socket: a Unix stream socket (mode 0600, root or the daemon's
  * own user only, checked with SO_PEERCRED). One JSON object per line in,
  * one JSON object per line out: {"op": "stats"} -> {...}. Errors are
- * {"error": "..."}; lines over CTL_LINE_MAX close the connection.
+ * {"error": "..."}; lines over CTL_LINE_MAX are answered
+ * {"error": "request line too long"} and close the connection. Requests of
+ * one connection are answered in order (pipelining is fine).
  */
 #ifndef IPOP_FW_CTL_H
 #define IPOP_FW_CTL_H
@@ -15,7 +17,21 @@
 
 #define CTL_LINE_MAX	(4 * 1024 * 1024) /* a table_add of ~80,000 tables fits */
 #define CTL_CLIENTS_MAX 64
-#define CTL_OUT_MAX	(1 << 20)
+/*
+ * Back-pressure: no further request of a client is read or answered while
+ * more than CTL_OUT_HIGH bytes of its replies are unsent. One reply may be
+ * up to CTL_REPLY_MAX (a table list at 100,000 tables is tens of MiB); a larger
+ * one is answered {"error": "reply too large"}.
+ */
+#define CTL_OUT_HIGH  (256 * 1024)
+#define CTL_REPLY_MAX (128u * 1024 * 1024)
+/*
+ * A connection that neither sends nor takes a byte for CTL_IDLE_MS is
+ * closed (IPOP_CTL_IDLE_MS in the environment overrides, 100..3600000). At
+ * CTL_CLIENTS_MAX a new connection takes the place of the one idle longest,
+ * so one more well-behaved client always gets an answer.
+ */
+#define CTL_IDLE_MS 30000
 
 struct daemon;
 
