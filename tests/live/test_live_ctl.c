@@ -77,7 +77,38 @@ static json_t *op_big(struct daemon *d, json_t *req, char *err, size_t errlen)
 	return json_pack("{s:o, s:I}", "items", arr, "n", n);
 }
 
-static const struct ctl_op lc_ops[] = { { "lc_big", op_big }, { NULL, NULL } };
+/* A test op deferred over 50 steps of 20 ms each (1 s in all). */
+static int lc_steps_run;
+
+static json_t *slow_step(struct daemon *d, void *state, bool *done, char *err, size_t errlen)
+{
+	int *left = state;
+
+	(void)d, (void)err, (void)errlen;
+	usleep(20000);
+	lc_steps_run++;
+	*done = --*left == 0;
+	return *done ? json_pack("{s:b, s:s}", "ok", 1, "slow", "done") : NULL;
+}
+
+static json_t *op_slow(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	int *left = malloc(sizeof(*left));
+
+	(void)d, (void)req;
+	if (!left)
+		return NULL;
+	*left = 50;
+	if (ctl_defer(slow_step, left, free)) {
+		free(left);
+		return snprintf(err, errlen, "out of memory"), NULL;
+	}
+	return NULL;
+}
+
+static const struct ctl_op lc_ops[] = { { "lc_big", op_big },
+					{ "lc_slow", op_slow },
+					{ NULL, NULL } };
 
 static int lc_start(struct daemon *d)
 {
@@ -366,4 +397,68 @@ Test(live_ctl, request_over_limit_refused_by_client)
 	close(sv[1]);
 	free(big);
 	json_decref(req);
+}
+
+/* ---- defect 2: work deferred over loop turns; others are answered meanwhile ---- */
+
+static void *slow_body(void *arg)
+{
+	static const char two[] = "{\"op\":\"lc_slow\"}\n{\"op\":\"ping\"}\n";
+	int fd = lc_connect(), pings = 0;
+	uint64_t worst = 0, t0 = lc_ms();
+	char buf[256] = "", err[256] = "";
+	size_t len = 0;
+
+	(void)arg;
+	if (fd < 0 || send(fd, two, sizeof(two) - 1, MSG_NOSIGNAL) != sizeof(two) - 1) {
+		LC_FAIL("slow client: %s", strerror(errno));
+		goto out;
+	}
+	/* while the 1 s job runs: pings on other connections, each answered quickly */
+	while (lc_ms() - t0 < 800) {
+		uint64_t a = lc_ms();
+		json_t *rep = lc_ask("ping", 2000, err, sizeof(err));
+
+		if (json_is_true(json_object_get(rep, "ok")))
+			pings++;
+		json_decref(rep);
+		worst = lc_ms() - a > worst ? lc_ms() - a : worst;
+		usleep(20000);
+	}
+	/* generous bound for a loaded 2-core machine: one step is 20 ms */
+	if (pings < 10 || worst > 250)
+		LC_FAIL("during deferred work: %d pings, slowest %llu ms", pings,
+			(unsigned long long)worst);
+	/* the slow reply, then the pipelined ping, in order */
+	while (lc_ms() - t0 < 10000 &&
+	       !(strchr(buf, '\n') && strchr(buf, '\n') != strrchr(buf, '\n'))) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (len + 1 >= sizeof(buf))
+			break;
+	}
+	if (!strstr(buf, "\"slow\":\"done\"") || strstr(buf, "pong") ||
+	    strchr(buf, '\n') == strrchr(buf, '\n'))
+		LC_FAIL("slow client got '%s'", buf);
+	else if (strstr(buf, "\"slow\"") > strrchr(buf, '{'))
+		LC_FAIL("replies out of order: '%s'", buf);
+	if (lc_steps_run != 50)
+		LC_FAIL("%d steps ran", lc_steps_run);
+	close(fd);
+out:
+	kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+Test(live_ctl, deferred_work_does_not_block_others, .timeout = 60)
+{
+	lc_run(slow_body);
 }

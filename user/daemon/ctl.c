@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,9 +15,21 @@
 #include "daemon/ctl.h"
 #include "daemon/daemon_int.h"
 
+struct ctl_job {
+	ctl_step_fn step;
+	void *state;
+	void (*free_state)(void *);
+	struct ctl_client *c; /* NULL once the client is gone: the work still finishes */
+	struct ctl_job *next;
+};
+
+/* Set by ctl_defer during one op call (the loop is one thread). */
+static struct ctl_job *ctl_deferred;
+
 struct ctl_client {
 	int fd;
-	bool closing; /* close once out is flushed */
+	struct ctl_job *job; /* deferred work of its current request */
+	bool closing;	     /* close once out is flushed */
 	char *in;
 	size_t inlen, incap;
 	char *out;
@@ -34,6 +47,8 @@ struct ctl_server {
 	int nclients;
 	uint64_t idle_ms;
 	int sweep_fd; /* the idle sweep timer */
+	int evfd;     /* readable while jobs wait */
+	struct ctl_job *jobs;
 };
 
 int ctl_table_add(struct ctl_table *t, const struct ctl_entry *e, char *err, size_t errlen)
@@ -105,6 +120,8 @@ static void client_free(struct ctl_server *s, struct ctl_client *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
+	if (c->job)
+		c->job->c = NULL;
 	daemon_loop_del_fd(s->d, c->fd);
 	close(c->fd);
 	free(c->in);
@@ -187,7 +204,43 @@ static json_t *ctl_call(struct daemon *d, const struct ctl_entry *e, json_t *req
 	return e->mfn(m, req, err, errlen);
 }
 
-json_t *ctl_dispatch(struct daemon *d, const char *line, size_t len)
+int ctl_defer(ctl_step_fn step, void *state, void (*free_state)(void *))
+{
+	struct ctl_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	j->step = step;
+	j->state = state;
+	j->free_state = free_state;
+	free(ctl_deferred); /* an op deferring twice: the last one counts */
+	ctl_deferred = j;
+	return 0;
+}
+
+static void job_free(struct ctl_job *j)
+{
+	if (j->free_state)
+		j->free_state(j->state);
+	free(j);
+}
+
+/* One step of a job: the reply when done, else NULL. */
+static json_t *job_step(struct daemon *d, struct ctl_job *j, bool *done)
+{
+	char err[256] = "";
+	json_t *reply;
+
+	*done = false;
+	reply = j->step(d, j->state, done, err, sizeof(err));
+	if (!*done && !reply)
+		return NULL;
+	*done = true;
+	return reply ? reply : ctl_error(err[0] ? err : "failed");
+}
+
+/* The reply, or NULL with *job set: work that goes on over loop turns. */
+static json_t *dispatch(struct daemon *d, const char *line, size_t len, struct ctl_job **job)
 {
 	char err[256] = "";
 	json_error_t jerr;
@@ -195,6 +248,7 @@ json_t *ctl_dispatch(struct daemon *d, const char *line, size_t len)
 	const struct ctl_entry *e;
 	const char *op;
 
+	*job = NULL;
 	if (!req)
 		return ctl_error("malformed JSON");
 	op = json_string_value(json_object_get(req, "op"));
@@ -208,9 +262,32 @@ json_t *ctl_dispatch(struct daemon *d, const char *line, size_t len)
 		json_decref(req);
 		return ctl_error(err);
 	}
+	ctl_deferred = NULL;
 	reply = ctl_call(d, e, req, err, sizeof(err));
 	json_decref(req);
+	if (ctl_deferred && !reply) {
+		*job = ctl_deferred;
+		ctl_deferred = NULL;
+		return NULL;
+	}
+	if (ctl_deferred) { /* deferred and answered: the answer counts */
+		job_free(ctl_deferred);
+		ctl_deferred = NULL;
+	}
 	return reply ? reply : ctl_error(err[0] ? err : "failed");
+}
+
+json_t *ctl_dispatch(struct daemon *d, const char *line, size_t len)
+{
+	struct ctl_job *j;
+	json_t *reply = dispatch(d, line, len, &j);
+	bool done = !j;
+
+	while (!done)
+		reply = job_step(d, j, &done);
+	if (j)
+		job_free(j);
+	return reply;
 }
 
 static size_t out_pending(const struct ctl_client *c)
@@ -224,13 +301,25 @@ static void client_lines(struct ctl_server *s, struct ctl_client *c)
 	size_t start = 0;
 	char *nl;
 
-	while (!c->closing && out_pending(c) < CTL_OUT_HIGH &&
+	while (!c->closing && !c->job && out_pending(c) < CTL_OUT_HIGH &&
 	       (nl = memchr(c->in + start, '\n', c->inlen - start))) {
 		size_t len = (size_t)(nl - (c->in + start));
+		struct ctl_job *j = NULL;
+		json_t *reply = len > 0 ? dispatch(s->d, c->in + start, len, &j) : NULL;
 
-		if (len > 0)
-			client_reply(s, c, ctl_dispatch(s->d, c->in + start, len));
 		start += len + 1;
+		if (j) {
+			uint64_t one = 1;
+
+			j->c = c;
+			j->next = s->jobs;
+			s->jobs = j;
+			c->job = j;
+			if (write(s->evfd, &one, sizeof(one)) < 0)
+				(void)0; /* already readable (counter full): fine */
+		} else if (reply) {
+			client_reply(s, c, reply);
+		}
 	}
 	memmove(c->in, c->in + start, c->inlen - start);
 	c->inlen -= start;
@@ -289,7 +378,7 @@ static bool client_read(struct ctl_server *s, struct ctl_client *c)
 {
 	ssize_t n;
 
-	if (c->closing || out_pending(c) >= CTL_OUT_HIGH)
+	if (c->closing || c->job || out_pending(c) >= CTL_OUT_HIGH)
 		return true;
 	if (!in_reserve(c)) {
 		c->closing = true;
@@ -305,6 +394,19 @@ static bool client_read(struct ctl_server *s, struct ctl_client *c)
 	c->inlen += (size_t)n;
 	client_lines(s, c);
 	return true;
+}
+
+/* Free a finished or broken client, else wait for what it can do next. */
+static void client_rearm(struct ctl_server *s, struct ctl_client *c, bool ok)
+{
+	bool wait_out = c->closing || c->job || out_pending(c) >= CTL_OUT_HIGH;
+
+	if (!ok || (c->closing && c->outlen == 0 && !c->job)) {
+		client_free(s, c);
+		return;
+	}
+	/* over the bound, busy or closing: wait only for the output to drain */
+	daemon_loop_mod_fd(s->d, c->fd, (wait_out ? 0 : EPOLLIN) | (out_pending(c) ? EPOLLOUT : 0));
 }
 
 static void client_ready(struct daemon *d, int fd, uint32_t events, void *arg)
@@ -323,14 +425,40 @@ static void client_ready(struct daemon *d, int fd, uint32_t events, void *arg)
 	ok = ok && client_flush(c);
 	if (ok && !c->closing)
 		client_lines(s, c);
-	if (!ok || (c->closing && c->outlen == 0)) {
-		client_free(s, c);
-		return;
+	client_rearm(s, c, ok);
+}
+
+/* A step of every waiting job; a finished one answers its client. */
+static void jobs_ready(struct daemon *d, int fd, uint32_t events, void *arg)
+{
+	struct ctl_server *s = arg;
+	struct ctl_job **pp = &s->jobs;
+	uint64_t n;
+
+	(void)events;
+	while (*pp) {
+		struct ctl_job *j = *pp;
+		struct ctl_client *c = j->c;
+		bool done;
+		json_t *reply = job_step(d, j, &done);
+
+		if (!done) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		job_free(j);
+		if (!c) {
+			json_decref(reply);
+			continue;
+		}
+		c->job = NULL;
+		client_reply(s, c, reply);
+		client_lines(s, c); /* what it sent meanwhile (may defer again) */
+		client_rearm(s, c, client_flush(c));
 	}
-	/* over the bound (or closing): wait only for the output to drain */
-	daemon_loop_mod_fd(d, c->fd,
-			   (c->closing || out_pending(c) >= CTL_OUT_HIGH ? 0 : EPOLLIN) |
-				   (out_pending(c) ? EPOLLOUT : 0));
+	if (!s->jobs && read(fd, &n, sizeof(n)) < 0)
+		(void)0; /* not readable: nothing to clear */
 }
 
 /* Close connections that neither sent nor took a byte for the idle timeout. */
@@ -343,7 +471,7 @@ static void ctl_sweep(struct daemon *d, void *arg)
 
 	for (; c; c = next) {
 		next = c->next;
-		if (now - c->last_ms >= s->idle_ms) {
+		if (!c->job && now - c->last_ms >= s->idle_ms) {
 			client_free(s, c);
 			n++;
 		}
@@ -358,7 +486,7 @@ static bool evict_idle(struct ctl_server *s)
 	struct ctl_client *c, *old = NULL;
 
 	for (c = s->clients; c; c = c->next)
-		if (!c->inlen && !out_pending(c) && (!old || c->last_ms < old->last_ms))
+		if (!c->inlen && !c->job && !out_pending(c) && (!old || c->last_ms < old->last_ms))
 			old = c;
 	if (!old)
 		return false;
@@ -492,8 +620,11 @@ int ctl_server_start(struct daemon *d, const char *path, struct ctl_server **out
 	s->lfd = -1;
 	s->sweep_fd = -1;
 	s->idle_ms = ctl_idle_ms();
+	s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	err = ctl_listen(s, path);
+	err = err ?: s->evfd < 0 ? -errno : 0;
+	err = err ?: daemon_loop_add_fd(d, s->evfd, EPOLLIN, jobs_ready, s);
 	err = err ?: daemon_loop_add_fd(d, s->lfd, EPOLLIN, accept_ready, s);
 	if (!err) {
 		s->sweep_fd = daemon_loop_add_timer(d, s->idle_ms / 4 ?: 1, ctl_sweep, s);
@@ -503,6 +634,10 @@ int ctl_server_start(struct daemon *d, const char *path, struct ctl_server **out
 		}
 	}
 	if (err) {
+		if (s->evfd >= 0) {
+			daemon_loop_del_fd(d, s->evfd);
+			close(s->evfd);
+		}
 		if (s->lfd >= 0)
 			close(s->lfd);
 		if (s->spare >= 0)
@@ -520,6 +655,18 @@ void ctl_server_stop(struct ctl_server *s)
 {
 	while (s->clients)
 		client_free(s, s->clients);
+	/* work that was started is finished, its clients gone */
+	while (s->jobs) {
+		struct ctl_job *j = s->jobs;
+		bool done = false;
+
+		while (!done)
+			json_decref(job_step(s->d, j, &done));
+		s->jobs = j->next;
+		job_free(j);
+	}
+	daemon_loop_del_fd(s->d, s->evfd);
+	close(s->evfd);
 	if (s->sweep_fd >= 0)
 		daemon_loop_del_timer(s->d, s->sweep_fd);
 	daemon_loop_del_fd(s->d, s->lfd);

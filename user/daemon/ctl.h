@@ -11,6 +11,7 @@
 #define IPOP_FW_CTL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/module.h"
@@ -79,7 +80,21 @@ int ctl_table_add_ops(struct ctl_table *t, const char *from, const struct ctl_op
 int ctl_table_add_module(struct ctl_table *t, const struct module_ops *ops, char *err,
 			 size_t errlen);
 const struct ctl_entry *ctl_table_find(const struct ctl_table *t, const char *name);
-/* Answer one request line through d's table: a reply object (new reference). */
+/*
+ * Work too big for one loop turn (a 100,000-name table_del): the op calls
+ * ctl_defer and returns NULL. The server then calls step once per loop turn
+ * (other clients and timers are served in between) until it sets *done and
+ * returns the reply (or NULL with err filled); that client's next requests
+ * wait meanwhile. free_state(state) afterwards. A client that goes away does
+ * not stop the work. 0 or -ENOMEM (then nothing was deferred: fail the op).
+ */
+typedef json_t *(*ctl_step_fn)(struct daemon *d, void *state, bool *done, char *err, size_t errlen);
+int ctl_defer(ctl_step_fn step, void *state, void (*free_state)(void *));
+
+/*
+ * Answer one request line through d's table: a reply object (new
+ * reference). Deferred work is run to its end here (tests, fuzzing).
+ */
 json_t *ctl_dispatch(struct daemon *d, const char *line, size_t len);
 
 #endif /* IPOP_FW_CTL_H */

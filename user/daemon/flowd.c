@@ -281,39 +281,84 @@ static json_t *op_table_add(struct daemon *d, json_t *req, char *err, size_t err
 			     (json_int_t)cls_count(fd_state.cls));
 }
 
+/* A long delete goes in slices of this many tables, one per loop turn. */
+#define FLOWD_DEL_SLICE 2000
+
+struct del_job {
+	__u32 *tids;
+	size_t n, off;
+};
+
+static void del_job_free(void *arg)
+{
+	struct del_job *j = arg;
+
+	free(j->tids);
+	free(j);
+}
+
+static json_t *del_step(struct daemon *d, void *arg, bool *done, char *err, size_t errlen)
+{
+	struct del_job *j = arg;
+	size_t k = j->n - j->off < FLOWD_DEL_SLICE ? j->n - j->off : FLOWD_DEL_SLICE;
+	int e = fd_state.running ? cls_del_ids(fd_state.cls, j->tids + j->off, k, err, errlen)
+				 : (NOT_RUNNING(err, errlen), -ESRCH);
+
+	(void)d;
+	j->off += k;
+	*done = e || j->off == j->n;
+	if (e)
+		return NULL;
+	return *done ? json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)j->n) : NULL;
+}
+
 static json_t *op_table_del(struct daemon *d, json_t *req, char *err, size_t errlen)
 {
 	json_t *names = json_object_get(req, "names"), *v;
 	const char *name = json_string_value(json_object_get(req, "name"));
-	size_t i;
+	struct del_job *j;
+	const char **list;
+	size_t i, n;
+	int e;
 
-	(void)d;
 	if (!fd_state.running)
 		return NOT_RUNNING(err, errlen);
 	if (name)
 		return cls_del(fd_state.cls, name, err, errlen) ? NULL
 								: json_pack("{s:b}", "ok", 1);
-	if (!json_is_array(names))
-		return snprintf(err, errlen, "give \"name\" (a string) or \"names\" (an array)"),
+	if (!json_is_array(names) || !(n = json_array_size(names)))
+		return snprintf(err, errlen,
+				"give \"name\" (a string) or \"names\" (a non-empty array)"),
 		       NULL;
-	/* check first, so that a bad or repeated name deletes nothing */
-	json_array_foreach(names, i, v) {
-		if (!json_is_string(v) || !cls_find(fd_state.cls, json_string_value(v)))
-			return snprintf(err, errlen, "no table '%s'",
-					json_is_string(v) ? json_string_value(v) : "?"),
-			       NULL;
-		for (size_t k = 0; k < i; k++)
-			if (!strcmp(json_string_value(json_array_get(names, k)),
-				    json_string_value(v)))
-				return snprintf(err, errlen, "table '%s' named twice",
-						json_string_value(v)),
-				       NULL;
+	list = calloc(n, sizeof(*list));
+	j = calloc(1, sizeof(*j));
+	if (j)
+		j->tids = calloc(n, sizeof(*j->tids));
+	if (!list || !j || !j->tids) {
+		free(list);
+		if (j)
+			del_job_free(j);
+		return snprintf(err, errlen, "out of memory"), NULL;
 	}
-	json_array_foreach(names, i, v) {
-		if (cls_del(fd_state.cls, json_string_value(v), err, errlen))
-			return NULL;
+	j->n = n;
+	json_array_foreach(names, i, v)
+		list[i] = json_is_string(v) ? json_string_value(v) : "?";
+	/* check first (linear), so that a bad or repeated name deletes nothing */
+	e = cls_del_check(fd_state.cls, list, n, j->tids, err, errlen);
+	free(list);
+	if (!e && n > FLOWD_DEL_SLICE && !ctl_defer(del_step, j, del_job_free))
+		return NULL; /* the rest over loop turns: keepalives and clients go on */
+	if (!e) {
+		bool done = false;
+		json_t *rep = NULL;
+
+		while (!done)
+			rep = del_step(d, j, &done, err, errlen);
+		del_job_free(j);
+		return rep;
 	}
-	return json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)json_array_size(names));
+	del_job_free(j);
+	return NULL;
 }
 
 static const struct stats_table *snap_table(const struct stats_snapshot *s, __u32 id)
