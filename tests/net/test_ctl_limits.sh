@@ -2,7 +2,7 @@
 # The control socket at scale: 100,000 flow tables listed whole (table and
 # JSON), a --file over the request limit refused with a clear error, and a
 # 100,000-name delete during which another client's requests stay answered
-# within a bound.
+# within a bound. First: a daemon start that fails leaves nothing behind.
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || fail "python3 is needed"
@@ -14,6 +14,27 @@ new_ns $A
 new_ns $B
 veth_pair $A ca$T 10.218.0.1/30 $B cb$T 10.218.0.2/30
 EXTRA_CLEANUP+=("rm -f $SOCK" "rm -rf $W")
+
+# a start that fails on the second interface: non-zero, nothing attached, no pins, no directory
+rc=0
+nsx $A "$IPOP" daemon --iface ca$T --iface nosuch$T --pin-path "$PIN" --ctl-socket "$SOCK" \
+	>"$W/fail.log" 2>&1 || rc=$?
+[ $rc -ne 0 ] || fail "daemon with an unknown interface exited 0"
+grep -q "nosuch$T" "$W/fail.log" || fail "the error does not name the interface: $(cat "$W/fail.log")"
+nsx $A ip link show ca$T | grep -q prog/xdp && fail "XDP left attached on ca$T"
+[ -z "$(nsx $A tc filter show dev ca$T ingress)$(nsx $A tc filter show dev ca$T egress)" ] ||
+	fail "tc filter left on ca$T"
+[ ! -e "$PIN" ] || fail "pins left behind: $(ls "$PIN")"
+[ ! -e "$SOCK" ] || fail "control socket left behind"
+ok "failed start (exit $rc) left nothing behind: $(head -1 "$W/fail.log")"
+# the same with the pin directory already there (empty): the directory stays, no pins in it
+mkdir -p "$PIN"
+nsx $A "$IPOP" daemon --iface ca$T --iface nosuch$T --pin-path "$PIN" --ctl-socket "$SOCK" \
+	>"$W/fail2.log" 2>&1 && fail "daemon with an unknown interface exited 0"
+[ -d "$PIN" ] && [ -z "$(ls -A "$PIN")" ] || fail "existing pin directory: $(ls -A "$PIN" 2>&1)"
+nsx $A ip link show ca$T | grep -q prog/xdp && fail "XDP left attached on ca$T"
+rmdir "$PIN"
+ok "failed start with an existing pin directory: it stays, empty"
 
 DLOG=$W/daemon.log
 nsenter --net=/run/netns/$A "$IPOP" daemon --iface ca$T --pin-path "$PIN" --ctl-socket "$SOCK" \

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/ctl.h"
@@ -27,6 +29,7 @@ static struct flowd {
 	struct stats_maps maps;
 	int ifaces_fd;			 /* the pinned ifaces map, for flow labels */
 	bool attached[FLOWD_IFACES_MAX]; /* by us or adopted: ours to detach */
+	bool adopted[FLOWD_IFACES_MAX];	 /* left attached by an earlier daemon */
 } fd_state = { .maps = { -1, -1, -1, -1 }, .ifaces_fd = -1 };
 
 static uint64_t mono_ns(void)
@@ -88,7 +91,7 @@ int flowd_opts_from_json(struct flowd_opts *o, json_t *flows, char *err, size_t 
 	return e;
 }
 
-/* Attach one interface, or adopt what a previous daemon left attached. */
+/* Attach one interface (0), or adopt what a previous daemon left attached (1); -errno. */
 static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char *msg, size_t msglen)
 {
 	struct load_opts lo = { .ifname = ifname,
@@ -109,7 +112,7 @@ static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char 
 				 ifname, loader_hook_name(info.ingress_hook));
 			if (o->notice)
 				o->notice(note);
-			return 0;
+			return 1;
 		}
 		/* a stale record: someone removed our programs; start over */
 		loader_detach(o->pin_path, ifname, false, true, NULL, 0);
@@ -117,12 +120,16 @@ static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char 
 	return loader_attach(&lo, msg, msglen);
 }
 
-static void detach_ours(void)
+/*
+ * Detach what we attached (and, unless only_new, what we adopted). keep_pins
+ * false: the pins go with the last interface (a failed start on fresh pins).
+ */
+static void detach_ours(bool only_new, bool keep_pins)
 {
 	for (int i = 0; i < fd_state.o.n_ifaces; i++) {
-		if (!fd_state.attached[i])
+		if (!fd_state.attached[i] || (only_new && fd_state.adopted[i]))
 			continue;
-		loader_detach(fd_state.o.pin_path, fd_state.o.ifaces[i], false, true, NULL, 0);
+		loader_detach(fd_state.o.pin_path, fd_state.o.ifaces[i], false, keep_pins, NULL, 0);
 		fd_state.attached[i] = false;
 	}
 }
@@ -142,16 +149,26 @@ static void close_maps(void)
 int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 {
 	struct stats_cfg sc;
+	struct stat st;
+	bool fresh, dir_fresh;
 	int err = 0;
 
 	fd_state.o = *o;
 	if (!fd_state.o.pin_path)
 		fd_state.o.pin_path = IPOP_PIN_PATH_DEFAULT;
+	/* pins (and a directory) this start creates are removed again if it fails */
+	dir_fresh = stat(fd_state.o.pin_path, &st) != 0;
+	fresh = dir_fresh || (err = pins_open_map(fd_state.o.pin_path, "ifaces")) < 0;
+	if (err >= 0)
+		close(err);
+	err = 0;
 	if (o->n_ifaces < 0 || o->n_ifaces > FLOWD_IFACES_MAX)
 		return errmsg(msg, msglen, -EINVAL, "at most %d interfaces", FLOWD_IFACES_MAX);
 	for (int i = 0; i < o->n_ifaces && !err; i++) {
 		err = attach_or_adopt(&fd_state.o, o->ifaces[i], msg, msglen);
-		fd_state.attached[i] = !err;
+		fd_state.attached[i] = err >= 0;
+		fd_state.adopted[i] = err == 1;
+		err = err < 0 ? err : 0;
 	}
 	if (err)
 		goto fail;
@@ -202,8 +219,20 @@ fail:
 	cls_close(fd_state.cls);
 	fd_state.cls = NULL;
 	close_maps();
-	if (!fd_state.o.keep_attached)
-		detach_ours();
+	/*
+	 * A failed start leaves nothing behind: what it attached (what it adopted
+	 * stays with --keep-attached), the pins and the directory it created.
+	 */
+	detach_ours(fd_state.o.keep_attached, !fresh);
+	if (fresh) {
+		char path[PATH_MAX];
+
+		for (int i = 0; pins_map_names[i]; i++)
+			if (!pins_path(path, sizeof(path), fd_state.o.pin_path, pins_map_names[i]))
+				unlink(path);
+	}
+	if (dir_fresh)
+		rmdir(fd_state.o.pin_path);
 	return err;
 }
 
@@ -217,7 +246,7 @@ void flowd_stop(void)
 	fd_state.cls = NULL;
 	close_maps();
 	if (!fd_state.o.keep_attached)
-		detach_ours();
+		detach_ours(false, true);
 	fd_state.running = false;
 }
 
