@@ -323,7 +323,8 @@ static void client_lines(struct ctl_server *s, struct ctl_client *c)
 	}
 	memmove(c->in, c->in + start, c->inlen - start);
 	c->inlen -= start;
-	if (!c->closing && c->inlen > CTL_LINE_MAX) {
+	/* over the limit only if no line ends in it (lines may wait for back-pressure) */
+	if (!c->closing && c->inlen > CTL_LINE_MAX && !memchr(c->in, '\n', c->inlen)) {
 		client_reply(s, c, ctl_error("request line too long"));
 		c->closing = true;
 	}
@@ -380,10 +381,8 @@ static bool client_read(struct ctl_server *s, struct ctl_client *c)
 
 	if (c->closing || c->job || out_pending(c) >= CTL_OUT_HIGH)
 		return true;
-	if (!in_reserve(c)) {
-		c->closing = true;
-		return false;
-	}
+	if (!in_reserve(c)) /* full of lines that wait: read when they are answered */
+		return true;
 	n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
 	if (n == 0)
 		c->closing = true;
@@ -413,7 +412,8 @@ static void client_ready(struct daemon *d, int fd, uint32_t events, void *arg)
 {
 	struct ctl_client *c = arg;
 	struct ctl_server *s = d->ctl;
-	bool ok = !(events & EPOLLERR);
+	/* a peer that is gone both ways can take no reply (its deferred work goes on) */
+	bool ok = !(events & (EPOLLERR | EPOLLHUP));
 
 	(void)fd;
 	/* drain first, then answer what is buffered, then read more (bounded per turn) */
