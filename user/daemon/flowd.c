@@ -120,16 +120,13 @@ static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char 
 	return loader_attach(&lo, msg, msglen);
 }
 
-/*
- * Detach what we attached (and, unless only_new, what we adopted). keep_pins
- * false: the pins go with the last interface (a failed start on fresh pins).
- */
-static void detach_ours(bool only_new, bool keep_pins)
+/* Detach what we attached (and, unless only_new, what we adopted). */
+static void detach_ours(bool only_new)
 {
 	for (int i = 0; i < fd_state.o.n_ifaces; i++) {
 		if (!fd_state.attached[i] || (only_new && fd_state.adopted[i]))
 			continue;
-		loader_detach(fd_state.o.pin_path, fd_state.o.ifaces[i], false, keep_pins, NULL, 0);
+		loader_detach(fd_state.o.pin_path, fd_state.o.ifaces[i], false, true, NULL, 0);
 		fd_state.attached[i] = false;
 	}
 }
@@ -223,7 +220,7 @@ fail:
 	 * A failed start leaves nothing behind: what it attached (what it adopted
 	 * stays with --keep-attached), the pins and the directory it created.
 	 */
-	detach_ours(fd_state.o.keep_attached, !fresh);
+	detach_ours(fd_state.o.keep_attached);
 	if (fresh) {
 		char path[PATH_MAX];
 
@@ -246,7 +243,7 @@ void flowd_stop(void)
 	fd_state.cls = NULL;
 	close_maps();
 	if (!fd_state.o.keep_attached)
-		detach_ours(false, true);
+		detach_ours(false);
 	fd_state.running = false;
 }
 
