@@ -12,7 +12,7 @@ BPFTOOL  ?= bpftool
 BUILD    := build
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
-PKGS      = libbpf libxdp jansson libsodium libpcap ncursesw
+PKGS      = libbpf libxdp jansson libsodium libpcap ncursesw libfixbuf
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -129,6 +129,7 @@ bench-run: all $(TOOLS) $(BUILD)/ipop_flow_percpu.bpf.o $(BUILD)/icc-codec-bench
 	IPOP=$(BUILD)/ipop-bpf SIM=$(BUILD)/ipop-sim CODEC=$(BUILD)/icc-codec-bench \
 		tests/bench/icc_bench.sh
 	SIM=$(BUILD)/ipop-sim tests/bench/smm_bench.sh
+	SIM=$(BUILD)/ipop-sim tests/bench/routing_bench.sh
 	$(BUILD)/tools/bench_cls --md $(BUILD)/bench.md
 	BUILD=$(BUILD) tests/bench/vpn_bench.sh
 
@@ -142,6 +143,26 @@ format-check:
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+# ---- Sanitizer build (hardening) ---------------------------------------------
+# The userspace again with ASan + UBSan (+ LSan) in $(BUILD)/asan; the
+# `sanitize` suite of `make check` (tests/sanitize/run.sh) runs the unit tests
+# and a daemon integration test with it, and fails on any report.
+#   make asan-build    build $(BUILD)/asan/{ipop-bpf,unit-tests}
+#   make test-asan     build and run the suite
+ASAN_BUILD  := $(BUILD)/asan
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+
+asan-build:
+	@env CFLAGS="$(ASAN_CFLAGS)" $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+		$(ASAN_BUILD)/ipop-bpf $(ASAN_BUILD)/unit-tests
+
+test-asan: all $(TOOLS)
+	BUILD=$(BUILD) tests/sanitize/run.sh
+
+.PHONY: asan-build test-asan
+# ---- end of the sanitizer build ------------------------------------------------
 
 include tests/fuzz/fuzz.mk
 include tests/bench/icc.mk

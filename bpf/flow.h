@@ -51,15 +51,26 @@ struct flow_key {
 	__u8 dst[16];
 };
 
+/*
+ * Counts are wire-true: a GSO/GRO skb (one "packet" at the hook, up to 64K
+ * or more) counts as the gso_segs packets it stands for on the wire, and its
+ * bytes include the headers each further segment will carry. The skbs the
+ * hook saw are packets - seg_extra (kept as the difference so that a non-GSO
+ * packet costs no extra atomic add). Changing this struct changes the pinned
+ * flow map's value size: a map pinned by an older layout is refused at load
+ * ("unload --all" recreates it).
+ */
 struct flow_value {
-	__u64 packets;
-	__u64 bytes;	     /* frame length at the hook, Ethernet header included */
+	__u64 packets;	     /* wire packets: GSO segments counted one by one */
+	__u64 bytes;	     /* wire bytes, Ethernet header (and tags) of each segment included */
 	__u64 first_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns), one tick */
 	__u64 last_seen_ns;
 	__u32 tcp_flags; /* OR of the TCP flag bytes seen (FIN=0x01 ... CWR=0x80) */
 	__u32 table_id;	 /* flow table the flow matched (0 = none); see cls.h */
 	__u32 cls_gen;	 /* classifier generation table_id was computed in */
-	__u32 pad;
+	__u16 l2_len; /* L2 header bytes per packet (14, 18, 22): bytes - packets * l2_len = IP bytes */
+	__u16 pad;
+	__u64 seg_extra; /* GSO segments beyond the first of each skb: skbs = packets - seg_extra */
 };
 
 /* Per-CPU counters of the datapath, indexed by enum dp_stat. */

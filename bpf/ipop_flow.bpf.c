@@ -134,7 +134,7 @@ static __always_inline __u32 classify(const struct flow_key *k, __u32 active)
 	return best;
 }
 
-static __always_inline void table_count(__u32 tid, __u64 len, __u64 now)
+static __always_inline void table_count(__u32 tid, __u64 pkts, __u64 len, __u64 now)
 {
 	struct cls_table_stats *t;
 
@@ -143,14 +143,42 @@ static __always_inline void table_count(__u32 tid, __u64 len, __u64 now)
 	t = bpf_map_lookup_elem(&table_stats, &tid);
 	if (!t)
 		return;
-	__sync_fetch_and_add(&t->packets, 1);
+	__sync_fetch_and_add(&t->packets, pkts);
 	__sync_fetch_and_add(&t->bytes, len);
 	if (!t->first_hit_ns)
 		t->first_hit_ns = now;
 	t->last_hit_ns = now;
 }
 
-static __always_inline void flow_update(struct flow_key *k, __u64 len, __u8 tcp_flags)
+/*
+ * What one skb stands for on the wire: segs packets of len bytes in all
+ * (segs > 1 only for GSO/GRO skbs), and the L2 header length of its frames.
+ */
+struct wire {
+	__u64 len;
+	__u32 segs;
+	__u16 l2_len;
+};
+
+static __always_inline void flow_add(struct flow_value *v, const struct wire *w, __u8 tcp_flags)
+{
+#ifdef IPOP_FLOW_PERCPU
+	v->packets += w->segs;
+	v->bytes += w->len;
+	if (w->segs > 1)
+		v->seg_extra += w->segs - 1;
+	v->tcp_flags |= tcp_flags;
+#else
+	__sync_fetch_and_add(&v->packets, w->segs);
+	__sync_fetch_and_add(&v->bytes, w->len);
+	if (w->segs > 1)
+		__sync_fetch_and_add(&v->seg_extra, w->segs - 1);
+	if (tcp_flags && (v->tcp_flags & tcp_flags) != tcp_flags)
+		__sync_fetch_and_or(&v->tcp_flags, tcp_flags);
+#endif
+}
+
+static __always_inline void flow_update(struct flow_key *k, const struct wire *w, __u8 tcp_flags)
 {
 	struct flow_value *v, nv = {};
 	__u64 now = bpf_ktime_get_coarse_ns();
@@ -169,28 +197,21 @@ static __always_inline void flow_update(struct flow_key *k, __u64 len, __u8 tcp_
 			v->table_id = classify(k, active);
 			v->cls_gen = gen;
 		}
-		table_count(v->table_id, len, now);
-#ifdef IPOP_FLOW_PERCPU
-		v->packets++;
-		v->bytes += len;
-		v->tcp_flags |= tcp_flags;
-#else
-		__sync_fetch_and_add(&v->packets, 1);
-		__sync_fetch_and_add(&v->bytes, len);
-		if (tcp_flags && (v->tcp_flags & tcp_flags) != tcp_flags)
-			__sync_fetch_and_or(&v->tcp_flags, tcp_flags);
-#endif
+		table_count(v->table_id, w->segs, w->len, now);
+		flow_add(v, w, tcp_flags);
 		v->last_seen_ns = now;
 		return;
 	}
-	nv.packets = 1;
-	nv.bytes = len;
+	nv.packets = w->segs;
+	nv.bytes = w->len;
+	nv.seg_extra = w->segs - 1;
+	nv.l2_len = w->l2_len;
 	nv.first_seen_ns = now;
 	nv.last_seen_ns = now;
 	nv.tcp_flags = tcp_flags;
 	nv.table_id = classify(k, active);
 	nv.cls_gen = gen;
-	table_count(nv.table_id, len, now);
+	table_count(nv.table_id, w->segs, w->len, now);
 	err = bpf_map_update_elem(&flows, k, &nv, BPF_NOEXIST);
 	if (!err) {
 		stat_inc(DP_STAT_FLOW_NEW);
@@ -202,18 +223,65 @@ static __always_inline void flow_update(struct flow_key *k, __u64 len, __u8 tcp_
 		stat_inc(DP_STAT_INSERT_FAIL);
 		return;
 	}
-	__sync_fetch_and_add(&v->packets, 1);
-	__sync_fetch_and_add(&v->bytes, len);
-	if (tcp_flags)
-		__sync_fetch_and_or(&v->tcp_flags, tcp_flags);
+	flow_add(v, w, tcp_flags);
 	v->last_seen_ns = now;
 }
 
-/* The accounting path every hook shares. */
+static __always_inline int is_vlan(__u16 et)
+{
+	return et == P_ETH_P_8021Q || et == P_ETH_P_8021AD;
+}
+
+/* Ethernet header plus the tags parse_eth() walks (parse_frame() checked they fit). */
+static __always_inline __u16 l2_len_of(const __u8 *p, const __u8 *end)
+{
+	if (p + 14 > end || !is_vlan(rd16(p + 12)))
+		return 14;
+	if (p + 18 > end || !is_vlan(rd16(p + 16)))
+		return 18;
+	return 22;
+}
+
+/*
+ * Headers every segment of a GSO skb carries: L2, L3 (IPv4 options, IPv6
+ * extension headers) and the TCP header with its options or the UDP header.
+ * Parsed again with the same building blocks, only for GSO skbs (one per up
+ * to 64K of data). 0 when it cannot tell (then no bytes are added).
+ */
+static __always_inline __u32 gso_hdr_len(const void *data, const void *data_end)
+{
+	struct cursor c = { .pos = data, .end = data_end };
+	struct flow_key k = {};
+	int proto, later = 0, frag = 0;
+
+	proto = parse_eth(&c, &k);
+	if (proto == P_ETH_P_IP)
+		proto = parse_ipv4(&c, &k, &later, &frag);
+	else if (proto == P_ETH_P_IPV6)
+		proto = parse_ipv6(&c, &k, &later, &frag);
+	else
+		return 0;
+	if (proto < 0 || later)
+		return 0;
+	if (proto == P_IPPROTO_TCP) {
+		if (c.pos + 20 > c.end)
+			return 0;
+		return (__u32)(c.pos - (const __u8 *)data) + (c.pos[12] >> 4) * 4;
+	}
+	if (proto == P_IPPROTO_UDP)
+		return (__u32)(c.pos - (const __u8 *)data) + 8;
+	return (__u32)(c.pos - (const __u8 *)data);
+}
+
+/*
+ * The accounting path every hook shares. gso_segs/gso_size: of the skb
+ * (0 for XDP, which sees no GSO).
+ */
 static __always_inline void account(const void *data, const void *data_end, __u32 ifindex, __u8 dir,
-				    __u64 len)
+				    __u64 len, __u32 gso_segs, __u32 gso_size)
 {
 	struct flow_key k = {};
+	struct wire w = { .len = len, .segs = 1 };
 	__u8 tcp_flags = 0;
 	int frag = 0, res;
 
@@ -229,7 +297,18 @@ static __always_inline void account(const void *data, const void *data_end, __u3
 		stat_inc(DP_STAT_NON_IP);
 	if (frag)
 		stat_inc(DP_STAT_FRAGMENT);
-	flow_update(&k, len, tcp_flags);
+	w.l2_len = l2_len_of(data, data_end);
+	if (gso_size && (gso_segs > 1 || !gso_segs)) {
+		__u32 hdr = gso_hdr_len(data, data_end);
+
+		if (!gso_segs) /* not computed yet by the stack: what segmentation will make */
+			gso_segs = len > hdr ? ((__u32)len - hdr + gso_size - 1) / gso_size : 1;
+		if (gso_segs > 1 && gso_segs <= 0xffff) {
+			w.segs = gso_segs;
+			w.len = len + (__u64)(gso_segs - 1) * hdr;
+		}
+	}
+	flow_update(&k, &w, tcp_flags);
 }
 
 /* Headers we may read: Ethernet, two tags, IPv6 with a few extension headers, L4. */
@@ -246,7 +325,7 @@ static __always_inline void account_skb(struct __sk_buff *skb, __u8 dir)
 	asm volatile("" ::: "memory");
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	account(data, data_end, skb->ifindex, dir, len);
+	account(data, data_end, skb->ifindex, dir, len, skb->gso_segs, skb->gso_size);
 }
 
 SEC("xdp")
@@ -256,7 +335,8 @@ int ipop_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 
 	/* the whole frame, also when it spans several buffers (multi-buffer XDP) */
-	account(data, data_end, ctx->ingress_ifindex, FLOW_DIR_INGRESS, bpf_xdp_get_buff_len(ctx));
+	account(data, data_end, ctx->ingress_ifindex, FLOW_DIR_INGRESS, bpf_xdp_get_buff_len(ctx),
+		0, 0);
 	return XDP_PASS;
 }
 

@@ -4,9 +4,10 @@
 set -euo pipefail
 
 build_pkgs=(clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
-	libjansson-dev libsodium-dev libncurses-dev libpcap-dev iproute2 make gcc)
+	libjansson-dev libsodium-dev libncurses-dev libpcap-dev libfixbuf-dev iproute2 make gcc)
 test_pkgs=(libcriterion-dev jq python3 tshark nftables conntrack iputils-ping netcat-openbsd
-	libclang-rt-14-dev tmux curl prometheus prometheus-node-exporter)
+	libclang-rt-14-dev tmux curl prometheus prometheus-node-exporter ethtool nfdump
+	softflowd)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-test}" = test ]; then

@@ -6,6 +6,7 @@
 #   live  Criterion, in-process daemons      (build/live-tests: sockets, a loopback port)
 #   bpf   Criterion, BPF_PROG_TEST_RUN        (build/bpf-tests)
 #   fuzz  short bounded libFuzzer runs        (tests/fuzz/run.sh, if present)
+#   sanitize  ASan+UBSan+LSan build: unit tests + a daemon test (tests/sanitize/run.sh)
 #   net   namespace integration tests         (tests/net/run.sh)
 set -u
 cd "$(dirname "$0")/.."
@@ -59,6 +60,7 @@ criterion unit "$BUILD/unit-tests"
 criterion live "$BUILD/live-tests"
 criterion bpf "$BUILD/bpf-tests"
 [ -x tests/fuzz/run.sh ] && script fuzz tests/fuzz/run.sh
+[ -x tests/sanitize/run.sh ] && script sanitize tests/sanitize/run.sh
 script net tests/net/run.sh
 
 echo

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ICC benchmark: authenticated ICC messages per second between two daemons on
-# loopback (receiver decodes, checks the tag and the replay window, delivers
-# to the echo module), and simulator events per second at 100,000 nodes.
+# loopback (each with a key and certificate; the receiver decrypts and checks
+# the AEAD tag under the session key, checks the replay window, delivers to
+# the echo module), and simulator events per second at 100,000 nodes.
 # Env: IPOP (default build/ipop-bpf), SIM (default build/ipop-sim),
 #      CODEC (default build/icc-codec-bench: in-process codec cost),
 #      ICC_BENCH_COUNT (default 500000), ICC_PORT_BASE (default 47850).
@@ -15,8 +16,6 @@ SIM=${SIM:-build/ipop-sim}
 CODEC=${CODEC:-build/icc-codec-bench}
 COUNT=${ICC_BENCH_COUNT:-500000}
 BASE=${ICC_PORT_BASE:-47850}
-A=0000000000000000000000000000b001
-B=0000000000000000000000000000b002
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 [ -x "$CODEC" ] && "$CODEC"
@@ -25,9 +24,10 @@ command -v python3 >/dev/null || { echo "SKIP: python3 needed"; exit 249; }
 
 . "$(dirname "$0")"/../net/overlay_lib.sh
 overlay_init iccbench
+A=$(overlay_node a) && B=$(overlay_node b) || exit 1
 cfg() { # cfg NAME ID PORT PEER PEERPORT
 	cat >"$T/$1.json" <<JSON
-{"node_id": "$2", "key_file": "$T/key", "listen": "127.0.0.1:$3",
+{"node_id": "$2", $(overlay_ident "$1"), "listen": "127.0.0.1:$3",
  "neighbours": [{"id": "$4", "address": "127.0.0.1:$5"}],
  "modules": {"cmm": {}, "echo": {"dependencies": ["cmm"]}}}
 JSON
@@ -88,6 +88,9 @@ for size in (64, 1024):
           f"({got / (tlast - t0):,.0f} msg/s authenticated, {COUNT - got} lost); "
           f"per CPU-second: sender {r['sent'] / max(ca, 1e-3):,.0f}, "
           f"receiver {got / max(cb, 1e-3):,.0f}")
+    drops = {k: v for k, v in req("b", {"op": "stats"})["icc"]["rx_dropped"].items() if v}
+    if drops:
+        print(f"     receiver drops so far: {drops}")
 PY
 
 if [ -x "$SIM" ]; then

@@ -66,8 +66,11 @@ DPORT=9
 
 # bare-*: a program that only returns "pass", attached by ip/tc at the same
 # hook: what the hook itself costs, before any accounting.
+# softflowd: the libpcap flow exporter people run without eBPF, exporting
+# IPFIX to an nfcapd on the receiver's loopback; the CPU time of both
+# processes (they run on any CPU) is added to what the generator charges it.
 CONFIGS=(none "none (control)" ipop-tc ipop-xdp-native ipop-xdp-skb nft-set conntrack
-	bare-tc bare-xdp-native bare-xdp-skb)
+	softflowd bare-tc bare-xdp-native bare-xdp-skb)
 # BENCH_CONFIGS="ipop-tc nft-set ...": only these (none and the control always run)
 if [ -n "${BENCH_CONFIGS:-}" ]; then
 	CONFIGS=(none "none (control)")
@@ -119,6 +122,7 @@ cleanup()
 	for ((s = 0; s < NSLOT; s++)); do
 		if [ -e "/run/netns/$(nsr $s)" ]; then
 			ipop "$s" unload br0 --pin-path "$PIN-$s" >/dev/null 2>&1
+			softflowd_down "$s"
 			ip netns del "$(nsr $s)"
 		fi
 		[ -e "$PIN-$s" ] && rm -rf "$PIN-$s"
@@ -134,11 +138,11 @@ trap '[ -n "${FAILED:-}" ] || echo "bench: failed (line $LINENO): $BASH_COMMAND"
 preflight()
 {
 	[ "$(id -u)" -eq 0 ] || die "run as root"
-	for f in "$IPOP" "$PKTGEN" "$BENCH_PROG" "$BARE" "$BUILD/ipop_flow.bpf.o" \
+	for f in "$IPOP" "$PKTGEN" "$BENCH_PROG" "$BARE" "$BUILD/ipop_flow.bpf.o" "$BUILD/tools/bench_ipfix" \
 		"$BUILD/ipop_flow_percpu.bpf.o"; do
 		[ -f "$f" ] || die "missing $f (run 'make bench')"
 	done
-	for c in nft conntrack nsenter ip; do
+	for c in nft conntrack nsenter ip softflowd softflowctl nfcapd; do
 		command -v "$c" >/dev/null || die "missing $c"
 	done
 	# left mounted on exit (as systemd would have it): others may pin there too
@@ -208,11 +212,55 @@ table ip $NFT_T {
 EOF
 }
 
+declare -A SFD_DIR SFD_PIDS
+
+# softflowd_up SLOT: nfcapd on the receiver's loopback, softflowd on br0 exporting IPFIX to it
+softflowd_up()
+{
+	local d ns
+	d=$(mktemp -d /tmp/ipop-bench-sfd.XXXXXX)
+	ns=/run/netns/$(nsr "$1")
+	SFD_DIR[$1]=$d
+	nsenter --net="$ns" nfcapd -b 127.0.0.1 -p 9995 -w "$d" -t 3600 >"$d/nfcapd.log" 2>&1 &
+	SFD_PIDS[$1]="$!"
+	nsenter --net="$ns" softflowd -d -N -i br0 -n 127.0.0.1:9995 -v 10 -c "$d/ctl" \
+		-p "$d/pid" >"$d/softflowd.log" 2>&1 &
+	SFD_PIDS[$1]+=" $!"
+	for _ in $(seq 50); do
+		[ -S "$d/ctl" ] && return 0
+		sleep 0.1
+	done
+	die "softflowd did not start: $(cat "$d/softflowd.log")"
+}
+
+softflowd_down()
+{
+	local p
+	for p in ${SFD_PIDS[$1]:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "${SFD_DIR[$1]:-/nonexistent}"
+	SFD_PIDS[$1]=
+}
+
+# cfg_cpu_ns CONFIG SLOT: CPU time (ns) the configuration's own processes have used
+cfg_cpu_ns()
+{
+	local p t=0
+	[ "$1" = softflowd ] || { echo 0; return; }
+	for p in ${SFD_PIDS[$2]}; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo $((t * 1000000000 / $(getconf CLK_TCK)))
+}
+
 # cfg_up CONFIG SLOT / cfg_down CONFIG SLOT
 cfg_up()
 {
 	local p="$PIN-$2"
 	case $1 in
+	softflowd) softflowd_up "$2" ;;
 	ipop-tc) ipop "$2" load br0 --ingress-hook tc --pin-path "$p" ;;
 	ipop-xdp-native) ipop "$2" load br0 --ingress-hook xdp --mode native --pin-path "$p" ;;
 	ipop-xdp-skb) ipop "$2" load br0 --ingress-hook xdp --mode skb --pin-path "$p" ;;
@@ -236,6 +284,7 @@ cfg_up()
 cfg_down()
 {
 	case $1 in
+	softflowd) softflowd_down "$2" ;;
 	ipop-*)
 		ipop "$2" unload br0 --pin-path "$PIN-$2"
 		[ ! -e "$PIN-$2" ] || die "$1: unload left $PIN-$2 behind"
@@ -265,6 +314,12 @@ cfg_counted()
 	nft-set)
 		inr "$2" nft list set ip "$NFT_T" flows | grep -o 'packets [0-9]*' |
 			awk '{ s += $2 } END { print s + 0 }'
+		;;
+	softflowd)
+		# its live flows "[SRC]:port <> [DST]:DPORT ... packets>:N" (> is the
+		# first address to the second; softflowd puts the lower address first)
+		softflowctl -c "${SFD_DIR[$2]}/ctl" dump-flows 2>/dev/null | grep "\]:$DPORT " |
+			grep -o 'packets>:[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
 		;;
 	conntrack)
 		# with accounting each entry shows packets= twice: original, then reply
@@ -325,7 +380,7 @@ SENDERR=0 # sendmmsg calls that failed (ENOBUFS...)
 round()
 {
 	local r=$1 c s cfg line busy sent pps base k1 counted rx
-	local -a slot r0 r1 r2 d1 d2
+	local -a slot r0 r1 r2 d1 d2 u1 u2
 	for ((c = 0; c < NSLOT; c++)); do
 		slot[c]=$(((c + r) % NSLOT))
 		cfg_up "${CONFIGS[c]}" "${slot[c]}"
@@ -337,10 +392,16 @@ round()
 		r1[c]=$(snmp_get "${slot[c]}" Ip InReceives)
 		d1[c]=$(drops "${slot[c]}")
 	done
+	for ((c = 0; c < NSLOT; c++)); do
+		u1[c]=$(cfg_cpu_ns "${CONFIGS[c]}" "${slot[c]}")
+	done
 	k1=$(ksoft_ticks)
 	line=$(gen --count "$COUNT" --seconds "$SECS")
 	sleep 0.05 # let the receivers drain their backlogs
 	KSOFT=$((KSOFT + $(ksoft_ticks) - k1))
+	for ((c = 0; c < NSLOT; c++)); do
+		u2[c]=$(cfg_cpu_ns "${CONFIGS[c]}" "${slot[c]}")
+	done
 	for ((c = 0; c < NSLOT; c++)); do
 		s=${slot[c]}
 		cfg=${CONFIGS[c]}
@@ -350,6 +411,7 @@ round()
 		SENDERR=$((SENDERR + $(sed -n "s/^ifname=bg$s .*errors=\([0-9]*\).*/\1/p" <<<"$line")))
 		sent=$(sed -n "s/^ifname=bg$s sent=\([0-9]*\).*/\1/p" <<<"$line")
 		[ -n "$busy" ] && [ "$busy" -gt 0 ] || die "generator said: $line"
+		busy=$((busy + u2[c] - u1[c])) # softflowd's and its collector's own CPU time
 		BUSYTOT=$((BUSYTOT + busy))
 		pps=$(awk -v n=$((r2[c] - r1[c])) -v t="$busy" 'BEGIN { printf "%.0f", n * 1e9 / t }')
 		PPS[$cfg]+="$pps "
@@ -435,7 +497,7 @@ main()
 		echo
 		echo "## Real traffic: 64-byte UDP frames, $FLOWS flows, veth into a namespace, all configurations side by side on CPU $CPU"
 		echo
-		echo "Each configuration has its own receiver namespace and veth; one generator thread sends batches of $BATCH frames to each in turn and charges the $([ "$CLOCK" = cpu ] && echo "CPU time (transmit plus the receive softirq it runs)" || echo "wall time") of each batch to it. Rate = frames that namespace's IP layer received / time charged. Configurations move to another namespace every round; ratios are taken within a round. \"none (control)\" is a second namespace without any program (noise floor); bare-* attach a program that only returns \"pass\" (the cost of the hook alone). Destination: the receiver's own address, UDP port without listener."
+		echo "Each configuration has its own receiver namespace and veth; one generator thread sends batches of $BATCH frames to each in turn and charges the $([ "$CLOCK" = cpu ] && echo "CPU time (transmit plus the receive softirq it runs)" || echo "wall time") of each batch to it. Rate = frames that namespace's IP layer received / time charged. Configurations move to another namespace every round; ratios are taken within a round. \"none (control)\" is a second namespace without any program (noise floor); softflowd (libpcap, IPFIX to an nfcapd on the receiver's loopback) is also charged the CPU time its own process and that nfcapd used, on whatever CPU; bare-* attach a program that only returns \"pass\" (the cost of the hook alone). Destination: the receiver's own address, UDP port without listener."
 		echo
 		echo "$tt"
 		echo
@@ -446,8 +508,21 @@ main()
 		for cfg in "${CONFIGS[@]}"; do
 			[ -z "${XCHECK[$cfg]:-}" ] || echo "- ${XCHECK[$cfg]}"
 		done
+		[ -z "${XCHECK[softflowd]:-}" ] || echo "- softflowd reads through libpcap (TPACKET_V3, no timeout): frames reach it a ring block at a time, and those of the last, unfilled block wait for more traffic, so its count trails what was received."
 		echo
 		echo "Backlog (softnet) drops during the runs: $(($(softnet_drops) - sn0)). ICMP port-unreachable replies sent (rate-limited): $((icmp1 - icmp0)). ksoftirqd/$CPU ran $((KSOFT * 10)) ms during the measured runs (charged to no configuration), against $((BUSYTOT / 1000000)) ms charged in all. Failed sendmmsg calls: $SENDERR."
+		echo
+		echo "## IPFIX exporter (tests/tools/bench_ipfix.c)"
+		echo
+		echo "100,000 flows end per second (one statistics pass a second hands them over at once) for 5 s; the exporter encodes them with libfixbuf and sends them to a socket on loopback. CPU: the process's CPU time minus the feeding and draining threads' own, over the wall time."
+		echo
+		echo "| run | records/s sent | exporter CPU | per record | |"
+		echo "|---|---:|---:|---:|---|"
+	} >>"$OUT"
+	echo "bench_ipfix ..." >&2
+	"$BUILD/tools/bench_ipfix" --rate 100000 --seconds 5 --md "$OUT" >/dev/null
+	"$BUILD/tools/bench_ipfix" --rate 100000 --seconds 5 --tcp --md "$OUT" >/dev/null
+	{
 		echo
 		echo "Runtime $((SECONDS - t0)) s. Reproduce: \`make bench\` (root)."
 	} >>"$OUT"

@@ -1,20 +1,13 @@
-# ICC decoder fuzzing (libFuzzer). Included from the top-level Makefile.
-#   make fuzz                    run until stopped (FUZZ_SECS=N to bound it)
-#   make fuzz-check              every fuzz target, bounded (~12 s each), as `make check` runs them
-FUZZ_CC    ?= clang
-FUZZ_SECS  ?= 0
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRCS  := tests/fuzz/fuzz_icc.c user/core/icc.c user/core/id.c
-FUZZ_BIN   := $(BUILD)/fuzz-icc
+# libFuzzer targets (tests/fuzz/run.sh declares them). Included from the top-level Makefile.
+#   make fuzz                          every target for FUZZ_SECS seconds each (default 60),
+#                                      growing $(BUILD)/fuzz-corpus-NAME from run to run
+#   make fuzz FUZZ_TARGET=parse        one target (names: see tests/fuzz/run.sh)
+#   make fuzz-check                    every target, bounded (~90 s in all), as `make check` runs them
+FUZZ_SECS   ?= 60
+FUZZ_TARGET ?=
 
-$(FUZZ_BIN): $(FUZZ_SRCS) user/core/icc.h user/core/id.h
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) $$(pkg-config --cflags --libs libsodium)
-
-fuzz: $(FUZZ_BIN)
-	@mkdir -p $(BUILD)/fuzz-corpus
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECS) -timeout=5 $(BUILD)/fuzz-corpus tests/fuzz/corpus
+fuzz:
+	BUILD=$(BUILD) FUZZ_KEEP=1 FUZZ_CHECK_SECS=$(FUZZ_SECS) FUZZ_ONLY=$(FUZZ_TARGET) tests/fuzz/run.sh
 
 fuzz-check test-fuzz:
 	BUILD=$(BUILD) tests/fuzz/run.sh

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/ctl_client.h"
@@ -27,36 +28,74 @@
 #include "core/node.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
+#include "daemon/keyfile.h"
 
-#define LIVECFG_ID "\"node_id\": \"0000000000000000000000000000a001\""
+#define CFGT_ID "\"node_id\": \"@ID@\""
 
-static char livecfg_dir[64];
+static char cfgt_dir[64];
 
-/* A fresh directory with a good key file, removed by livecfg_cleanup. */
-static void livecfg_setup(void)
+static char cfgt_id[ID_HEX_LEN + 1];
+
+/* A fresh directory with a CA, a node key and its certificate, removed by cfgt_cleanup. */
+static void cfgt_setup(void)
 {
-	char key[128];
-	FILE *f;
+	struct ident ca, k;
+	struct cert *c = calloc(1, sizeof(*c));
+	char path[128], err[256];
 
-	snprintf(livecfg_dir, sizeof(livecfg_dir), "/tmp/ipop-cfgt.%d", (int)getpid());
-	mkdir(livecfg_dir, 0700);
-	snprintf(key, sizeof(key), "%s/key", livecfg_dir);
-	f = fopen(key, "w");
-	cr_assert_not_null(f);
-	fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", f);
-	fclose(f);
-	chmod(key, 0600);
+	cr_assert_not_null(c);
+	snprintf(cfgt_dir, sizeof(cfgt_dir), "/tmp/ipop-cfgt.%d", (int)getpid());
+	mkdir(cfgt_dir, 0700);
+	cr_assert_eq(ident_generate(&ca), 0);
+	cr_assert_eq(ident_generate(&k), 0);
+	snprintf(path, sizeof(path), "%s/ca", cfgt_dir);
+	cr_assert_eq(keyfile_write_pair(path, &ca, err, sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "%s/key", cfgt_dir);
+	cr_assert_eq(keyfile_write_pair(path, &k, err, sizeof(err)), 0, "%s", err);
+	memcpy(c->node_pub, k.pub, IDENT_PUB_LEN);
+	strcpy(c->name, "cfgt");
+	c->not_after = (uint64_t)time(NULL) + 3600;
+	cr_assert_gt(cert_issue(c, &ca, err, sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "%s/crt", cfgt_dir);
+	cr_assert_eq(keyfile_write_cert(path, c, err, sizeof(err)), 0, "%s", err);
+	id_fmt(c->id.b, cfgt_id);
+	ident_wipe(&ca);
+	ident_wipe(&k);
+	free(c);
 }
 
-static void livecfg_cleanup(void)
+static void cfgt_cleanup(void)
 {
+	static const char *const files[] = { "key", "key.pub", "ca", "ca.pub", "crt", "cfg.json" };
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/key", livecfg_dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/cfg.json", livecfg_dir);
-	unlink(path);
-	rmdir(livecfg_dir);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cfgt_dir, files[i]);
+		unlink(path);
+	}
+	rmdir(cfgt_dir);
+}
+
+/* Write a config: the identity keys, then body with every @ID@ replaced by the node's ID. */
+static void cfgt_write(const char *path, const char *body)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f,
+		"{\"key_file\": \"%s/key\", \"cert_file\": \"%s/crt\", "
+		"\"ca_files\": [\"%s/ca.pub\"], ",
+		cfgt_dir, cfgt_dir, cfgt_dir);
+	for (const char *p = body; *p; p++) {
+		if (!strncmp(p, "@ID@", 4)) {
+			fputs(cfgt_id, f);
+			p += 3;
+		} else {
+			fputc(*p, f);
+		}
+	}
+	fputs("}", f);
+	fclose(f);
 }
 
 /* ---- the daemon runtime, in-process: config -> modules -> timers -> extension stop ---- */
@@ -117,27 +156,21 @@ static int dmt_ext_start(struct daemon *d)
 
 static const struct daemon_ext dmt_ext = { .name = "dmt-ext", .start = dmt_ext_start };
 
-Test(live, daemon_runs_modules_timers_and_extensions, .init = livecfg_setup,
-     .fini = livecfg_cleanup)
+Test(live, daemon_runs_modules_timers_and_extensions, .init = cfgt_setup, .fini = cfgt_cleanup)
 {
 	char path[128], sock[128], body[512];
 	struct daemon_opts o = { 0 };
 	struct stat st;
-	FILE *f;
 
 	module_unregister_all_extra();
 	cr_assert_eq(module_register(&dmt_module), 0);
 	cr_assert_eq(daemon_register_ext(&dmt_ext), 0);
 	cr_assert_eq(daemon_register_ext(&dmt_ext), -EEXIST);
-	snprintf(path, sizeof(path), "%s/cfg.json", livecfg_dir);
-	snprintf(sock, sizeof(sock), "%s/ctl.sock", livecfg_dir);
+	snprintf(path, sizeof(path), "%s/cfg.json", cfgt_dir);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", cfgt_dir);
 	snprintf(body, sizeof(body),
-		 "{\"key_file\": \"%s/key\", " LIVECFG_ID ", \"listen\": \"127.0.0.1:0\", "
-		 "\"modules\": {\"dmt\": {}}}",
-		 livecfg_dir);
-	f = fopen(path, "w");
-	fputs(body, f);
-	fclose(f);
+		 CFGT_ID ", \"listen\": \"127.0.0.1:0\", \"modules\": {\"dmt\": {}}");
+	cfgt_write(path, body);
 	o.config = path;
 	o.ctl_socket = sock;
 	cr_assert_eq(daemon_run(&o), 0);
@@ -208,20 +241,28 @@ static json_int_t livet_stat(const char *path, const char *a, const char *b, con
 	return r;
 }
 
-static void livet_udp(const uint8_t *key, uint64_t seq)
+static void livet_send(const void *buf, size_t len)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET,
 				  .sin_port = htons(LIVET_PORT),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct icc_hdr h = { .type = ICC_T_DATA, .module = "echo", .seq = seq };
-	uint8_t buf[ICC_MAX_DGRAM];
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), n;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to));
+	close(fd);
+}
+
+/* A well-formed DATA datagram under a session the daemon never made. */
+static void livet_udp(uint64_t sid)
+{
+	struct icc_hdr h = { .type = ICC_T_DATA, .module = "echo", .sid = sid, .seq = 7 };
+	uint8_t buf[ICC_MAX_DGRAM], key[ICC_KEY_LEN] = { 9 };
+	int n;
 
 	id_parse("0000000000000000000000000000beef", h.src.b);
-	id_parse("0000000000000000000000000000a001", h.dst.b);
-	n = icc_encode(&h, "hi", 2, key, buf, sizeof(buf));
-	sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to));
-	close(fd);
+	cr_assert_eq(id_parse(cfgt_id, h.dst.b), 0);
+	n = icc_seal(&h, "hi", 2, key, buf, sizeof(buf));
+	livet_send(buf, (size_t)n);
 }
 
 static void livet_errors(struct livet *t)
@@ -264,24 +305,28 @@ static void livet_long_line(struct livet *t)
 static void *livet_client(void *arg)
 {
 	struct livet *t = arg;
-	uint8_t key[ICC_KEY_LEN], bad[ICC_KEY_LEN] = { 9 };
+	uint8_t junk[100] = { 0x49, 0x43, 2, 3 }; /* a truncated handshake INIT */
+	uint8_t v1[120] = { 0x49, 0x43, 1, 1 };	  /* ICC version 1 */
 	json_int_t v = -1;
 
-	for (int i = 0; i < ICC_KEY_LEN; i++)
-		key[i] = (uint8_t)i;
 	livet_errors(t);
 	livet_long_line(t);
-	livet_udp(bad, 1);
-	livet_udp(key, 7);
-	livet_udp(key, 7);
+	livet_udp(1);
+	livet_udp(2);
+	livet_send(junk, sizeof(junk));
+	livet_send(v1, sizeof(v1));
+	for (int i = 0; i < 100 && v != 2; i++, usleep(20000))
+		v = livet_stat(t->sock, "icc", "rx_dropped", "no_session");
+	if (v != 2)
+		livet_fail(t, "no_session counter", "not 2");
 	for (int i = 0; i < 100 && v != 1; i++, usleep(20000))
-		v = livet_stat(t->sock, "icc", "rx_dropped", "replay");
+		v = livet_stat(t->sock, "handshake", "dropped", "wrong_dest");
 	if (v != 1)
-		livet_fail(t, "replay counter", "not 1");
-	if (livet_stat(t->sock, "icc", "rx_dropped", "bad_auth") != 1)
-		livet_fail(t, "bad_auth counter", "not 1");
-	if (livet_stat(t->sock, "echo", "received", NULL) != 1)
-		livet_fail(t, "echo delivery", "not 1");
+		livet_fail(t, "handshake wrong_dest counter", "not 1");
+	if (livet_stat(t->sock, "icc", "rx_dropped", "malformed") != 1)
+		livet_fail(t, "malformed counter", "not 1");
+	if (livet_stat(t->sock, "echo", "received", NULL) != 0)
+		livet_fail(t, "echo delivery without a session", "not 0");
 	livet_errors(t); /* still serving */
 	kill(getpid(), SIGTERM);
 	return NULL;
@@ -298,22 +343,19 @@ static int livet_ext_start(struct daemon *d)
 
 static const struct daemon_ext livet_ext = { .name = "livet", .start = livet_ext_start };
 
-Test(live, daemon_ctl_and_icc_drops, .init = livecfg_setup, .fini = livecfg_cleanup, .timeout = 30)
+Test(live, daemon_ctl_and_icc_drops, .init = cfgt_setup, .fini = cfgt_cleanup, .timeout = 30)
 {
 	char path[128], body[512];
 	struct daemon_opts o = { 0 };
-	FILE *f;
 
 	cr_assert(sodium_init() >= 0);
-	snprintf(path, sizeof(path), "%s/cfg.json", livecfg_dir);
-	snprintf(livet_state.sock, sizeof(livet_state.sock), "%s/ctl.sock", livecfg_dir);
+	snprintf(path, sizeof(path), "%s/cfg.json", cfgt_dir);
+	snprintf(livet_state.sock, sizeof(livet_state.sock), "%s/ctl.sock", cfgt_dir);
 	snprintf(body, sizeof(body),
-		 "{\"key_file\": \"%s/key\", " LIVECFG_ID ", \"listen\": \"127.0.0.1:%d\", "
-		 "\"modules\": {\"cmm\": {}, \"echo\": {}}}",
-		 livecfg_dir, LIVET_PORT);
-	f = fopen(path, "w");
-	fputs(body, f);
-	fclose(f);
+		 CFGT_ID ", \"listen\": \"127.0.0.1:%d\", "
+			 "\"modules\": {\"cmm\": {}, \"echo\": {}}",
+		 LIVET_PORT);
+	cfgt_write(path, body);
 	cr_assert_eq(daemon_register_ext(&livet_ext), 0);
 	o.config = path;
 	o.ctl_socket = livet_state.sock;

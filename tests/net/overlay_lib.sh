@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Shared by the overlay tests and benchmarks that run daemons on loopback:
-#   overlay_init NAME  makes $T (a private temp dir), $T/key (an overlay key),
+#   overlay_init NAME  makes $T (a private temp dir), an overlay CA
+#                      ($T/ca.key, $T/ca.key.pub, with `ipop-bpf ca init`),
 #                      the PIDS array, and a trap that stops every daemon in
 #                      PIDS (TERM, then KILL after 5 s) and removes $T.
+#   overlay_node N [ca sign options]  key pair $T/N.key(.pub) and certificate
+#                      $T/N.crt signed by the CA (`ipop-bpf key gen`, `ca sign`;
+#                      valid for 2 days unless options say otherwise);
+#                      prints the node ID (derived from the key).
+#   overlay_ident N    the config keys naming N's key, certificate and the CA.
+# Needs $IPOP (the ipop-bpf binary).
 overlay_cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do
@@ -16,6 +23,27 @@ overlay_init() {
 	T=$(mktemp -d "/tmp/ipop-$1.XXXXXX")
 	PIDS=()
 	trap overlay_cleanup EXIT INT TERM
-	head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/key"
-	chmod 600 "$T/key"
+	"${IPOP:-build/ipop-bpf}" ca init --out "$T/ca.key" >/dev/null || {
+		echo "FAIL: ipop-bpf ca init"
+		exit 1
+	}
+}
+
+overlay_node() {
+	local n=$1 out opts
+	shift
+	opts=("$@")
+	[ $# -eq 0 ] && opts=(--days 2)
+	out=$("${IPOP:-build/ipop-bpf}" key gen --out "$T/$n.key" --json) &&
+		"${IPOP:-build/ipop-bpf}" ca sign --ca "$T/ca.key" --pub "$T/$n.key.pub" --name "$n" \
+			"${opts[@]}" --out "$T/$n.crt" >/dev/null || {
+		echo "FAIL: making the key and certificate of $n" >&2
+		return 1
+	}
+	echo "$out" | sed -n 's/.*"node_id": "\([0-9a-f]*\)".*/\1/p'
+}
+
+overlay_ident() {
+	printf '"key_file": "%s", "cert_file": "%s", "ca_files": ["%s"]' \
+		"$T/$1.key" "$T/$1.crt" "$T/ca.key.pub"
 }

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Three daemons on loopback (IPv4 and IPv6, distinct ports): CMM delivery and
-# counters, duplicate suppression, forged/replayed/malformed datagrams
-# rejected and counted while valid traffic continues, control socket
-# robustness, link down after a daemon dies.
+# Three daemons on loopback (IPv4 and IPv6, distinct ports), each with a key
+# and a certificate from one overlay CA: sessions and CMM delivery and
+# counters, duplicate suppression, datagrams without a session, malformed,
+# oversized and misaddressed ones rejected and counted while valid traffic
+# continues, control socket robustness, link down after a daemon dies.
+# (Forgery, replay after restart, revocation, expiry: test_icc_auth.sh.)
 # Env: IPOP=path/to/ipop-bpf (default build/ipop-bpf), ICC_PORT_BASE (47810).
 # Exit: 0 pass, 1 fail.
 set -u
 IPOP=${IPOP:-build/ipop-bpf}
 BASE=${ICC_PORT_BASE:-47810}
-ID=(00000000000000000000000000000000 0000000000000000000000000000a001
-	0000000000000000000000000000a002 0000000000000000000000000000a003)
 OUTSIDER=0000000000000000000000000000beef
 
 fail() { echo "FAIL: $*"; for i in 1 2 3; do echo "--- daemon $i log"; tail -n 20 "$T/d$i.log" 2>/dev/null; done; exit 1; }
@@ -19,6 +19,8 @@ command -v python3 >/dev/null || fail "python3 is needed to craft datagrams (tes
 
 . "$(dirname "$0")"/overlay_lib.sh
 overlay_init icc
+ID=(none)
+for i in 1 2 3; do ID[$i]=$(overlay_node "n$i") || fail "overlay_node n$i"; done
 port() { echo $((BASE + $1)); }
 
 nbr() { # nbr ID ADDRESS
@@ -28,8 +30,7 @@ nbr() { # nbr ID ADDRESS
 config() { # config N NEIGHBOURS
 	cat >"$T/n$1.json" <<JSON
 {
-  "node_id": "${ID[$1]}",
-  "key_file": "$T/key",
+  "node_id": "${ID[$1]}", $(overlay_ident "n$1"),
   "listen": ["127.0.0.1:$(port "$1")", "[::1]:$(port "$1")"],
   "keepalive_ms": 100,
   "dead_ms": 600,
@@ -110,43 +111,39 @@ send --to "${ID[3]}" --module nosuch --payload x >/dev/null
 wait_for 3 cmm.dropped.unknown_module 1
 echo "ok: unknown destination module counted"
 
-# Datagrams from an independent encoder (format: README.md, "ICC datagram").
-python3 - "$T/key" "$(port 2)" "${ID[2]}" "$OUTSIDER" <<'PY' || fail "injector failed"
-import hmac, hashlib, os, socket, struct, sys, time
-key = bytes.fromhex(open(sys.argv[1]).read().strip())
-port, dst, src = int(sys.argv[2]), bytes.fromhex(sys.argv[3]), bytes.fromhex(sys.argv[4])
+# Datagrams from an independent encoder (format: docs/identity.md, "ICC datagram").
+# None of them has a session key: at best they are refused as "no_session".
+python3 - "$(port 2)" "${ID[2]}" "$OUTSIDER" "${ID[1]}" <<'PY' || fail "injector failed"
+import os, socket, struct, sys
+port, dst, src, member = int(sys.argv[1]), bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3]), bytes.fromhex(sys.argv[4])
 
-def icc(payload, k=key, module=b"cmm", d=dst, seq=None, mtype=1):
-    seq = seq or time.time_ns()
-    hdr = struct.pack("!HBBBBH16s16s16s16sQ8x", 0x4943, 1, mtype, 0, 4, len(payload),
-                      module, os.urandom(16), src, d, seq)
-    body = hdr + payload
-    return body + hmac.new(k, body, hashlib.sha512).digest()[:32]
+def icc(payload, module=b"cmm", d=dst, s=src, mtype=1):
+    hdr = struct.pack("!HBBBBH16s16s16s16sQQ", 0x4943, 2, mtype, 0, 4, len(payload),
+                      module, os.urandom(16), s, d, 1234, 1)
+    return hdr + payload + os.urandom(16)  # a tag nobody can check
 
 cmm = bytes([1, 0]) + b"echo".ljust(16, b"\0") + b"from-outsider"
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 to = ("127.0.0.1", port)
 good = icc(cmm)
-s.sendto(good, to)                          # accepted
-s.sendto(good, to)                          # replay
-s.sendto(icc(cmm, k=os.urandom(32)), to)    # forged: wrong key
-s.sendto(os.urandom(200), to)               # malformed
-s.sendto(good[:100], to)                    # truncated: malformed
-s.sendto(b"\0" * 3000, to)                  # oversized
-s.sendto(icc(cmm, d=os.urandom(16)), to)    # wrong destination
-s.sendto(icc(cmm, module=b"nosuch"), to)    # unknown module
+sock.sendto(good, to)                        # outsider: no session
+sock.sendto(icc(cmm, s=member), to)          # a member's ID, wrong session: no session
+sock.sendto(os.urandom(200), to)             # malformed
+sock.sendto(good[:100], to)                  # truncated: malformed
+sock.sendto(b"\0" * 3000, to)                # oversized
+sock.sendto(icc(cmm, d=os.urandom(16)), to)  # wrong destination
+v1 = bytearray(good); v1[2] = 1              # ICC version 1 (shared key): gone
+sock.sendto(bytes(v1), to)
 PY
-wait_for 2 icc.rx_dropped.replay 1
-wait_for 2 icc.rx_dropped.bad_auth 1
-wait_for 2 icc.rx_dropped.malformed 2
+wait_for 2 icc.rx_dropped.no_session 2
+wait_for 2 icc.rx_dropped.malformed 3
 wait_for 2 icc.rx_dropped.oversized 1
 wait_for 2 icc.rx_dropped.wrong_dest 1
-wait_for 2 icc.rx_dropped.unknown_module 1
-wait_for 2 echo.received 2
-echo "ok: forged, replayed, malformed, oversized, misaddressed datagrams dropped and counted"
+wait_for 2 echo.received 1
+echo "ok: sessionless, malformed, oversized, misaddressed datagrams dropped and counted"
 
 send --to "${ID[2]}" --module echo --payload after-attack >/dev/null
-wait_for 2 echo.received 3
+wait_for 2 echo.received 2
 grep -q "after-attack" "$T/d2.log" || fail "valid traffic after the attack not delivered"
 echo "ok: valid traffic continues"
 

@@ -24,14 +24,16 @@ command -v jq >/dev/null || fail "jq is needed to read JSON (tests/deps.sh insta
 . "$(dirname "$0")"/overlay_lib.sh
 overlay_init smm
 ID=(none)
-for i in $(seq $N); do ID+=("$(head -c16 /dev/urandom | od -An -tx1 | tr -d ' \n')"); done
+for i in $(seq $N); do
+	id=$(overlay_node "n$i") || fail "overlay_node n$i"
+	ID+=("$id")
+done
 port() { echo $((BASE + $1)); }
 
 config() { # config I BOOTSTRAP_INDEX
 	cat >"$T/n$1.json" <<JSON
 {
-  "node_id": "${ID[$1]}",
-  "key_file": "$T/key",
+  "node_id": "${ID[$1]}", $(overlay_ident "n$1"),
   "listen": ["127.0.0.1:$(port "$1")"],
   "keepalive_ms": 100,
   "dead_ms": 800,

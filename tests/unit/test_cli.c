@@ -296,7 +296,7 @@ Test(cli, string_empty)
 Test(cli, list_limit)
 {
 	char *argv[2 + 2 * (CLI_LIST_MAX + 1) + 1];
-	char vals[CLI_LIST_MAX + 1][8];
+	char vals[CLI_LIST_MAX + 1][16]; /* "v%d" of any int: -O1 cannot bound i */
 	struct test_cli_cfg cfg;
 	struct test_cli_out r;
 	int n = 0;

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/keyfile.h"
 #include "core/node.h"
 
 static int cfgt_load(const char *text, struct modcfg *mc, char *err, size_t errlen)
@@ -136,54 +138,91 @@ Test(config, bad_types)
 
 static char cfgt_dir[64];
 
-/* A fresh directory with a good key file, removed by cfgt_cleanup. */
+static char cfgt_id[ID_HEX_LEN + 1];
+
+/* A fresh directory with a CA, a node key and its certificate, removed by cfgt_cleanup. */
 static void cfgt_setup(void)
 {
-	char key[128];
-	FILE *f;
+	struct ident ca, k;
+	struct cert *c = calloc(1, sizeof(*c));
+	char path[128], err[256];
 
+	cr_assert_not_null(c);
 	snprintf(cfgt_dir, sizeof(cfgt_dir), "/tmp/ipop-cfgt.%d", (int)getpid());
 	mkdir(cfgt_dir, 0700);
-	snprintf(key, sizeof(key), "%s/key", cfgt_dir);
-	f = fopen(key, "w");
-	cr_assert_not_null(f);
-	fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", f);
-	fclose(f);
-	chmod(key, 0600);
+	cr_assert_eq(ident_generate(&ca), 0);
+	cr_assert_eq(ident_generate(&k), 0);
+	snprintf(path, sizeof(path), "%s/ca", cfgt_dir);
+	cr_assert_eq(keyfile_write_pair(path, &ca, err, sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "%s/key", cfgt_dir);
+	cr_assert_eq(keyfile_write_pair(path, &k, err, sizeof(err)), 0, "%s", err);
+	memcpy(c->node_pub, k.pub, IDENT_PUB_LEN);
+	strcpy(c->name, "cfgt");
+	c->not_after = (uint64_t)time(NULL) + 3600;
+	cr_assert_gt(cert_issue(c, &ca, err, sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "%s/crt", cfgt_dir);
+	cr_assert_eq(keyfile_write_cert(path, c, err, sizeof(err)), 0, "%s", err);
+	id_fmt(c->id.b, cfgt_id);
+	ident_wipe(&ca);
+	ident_wipe(&k);
+	free(c);
 }
 
 static void cfgt_cleanup(void)
 {
+	static const char *const files[] = { "key", "key.pub", "ca", "ca.pub", "crt", "cfg.json" };
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/key", cfgt_dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/cfg.json", cfgt_dir);
-	unlink(path);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cfgt_dir, files[i]);
+		unlink(path);
+	}
 	rmdir(cfgt_dir);
+}
+
+/* Write a config: the identity keys, then body with every @ID@ replaced by the node's ID. */
+static void cfgt_write(const char *path, const char *body)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f,
+		"{\"key_file\": \"%s/key\", \"cert_file\": \"%s/crt\", "
+		"\"ca_files\": [\"%s/ca.pub\"], ",
+		cfgt_dir, cfgt_dir, cfgt_dir);
+	for (const char *p = body; *p; p++) {
+		if (!strncmp(p, "@ID@", 4)) {
+			fputs(cfgt_id, f);
+			p += 3;
+		} else {
+			fputc(*p, f);
+		}
+	}
+	fputs("}", f);
+	fclose(f);
 }
 
 static int cfgt_daemon(const char *body, char *err, size_t errlen)
 {
 	char path[128];
 	struct dconf c;
-	FILE *f;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/cfg.json", cfgt_dir);
-	f = fopen(path, "w");
-	fprintf(f, "{\"key_file\": \"%s/key\", %s}", cfgt_dir, body);
-	fclose(f);
+	cfgt_write(path, body);
 	ret = dconf_load(path, &c, err, errlen);
 	if (!ret) {
-		cr_assert_eq(c.key[0], 0x00);
-		cr_assert_eq(c.key[31], 0x1f);
+		char hex[ID_HEX_LEN + 1];
+
+		id_fmt(c.id.b, hex);
+		cr_assert_str_eq(hex, cfgt_id);
+		cr_assert_eq(c.nca, 1);
 		dconf_free(&c);
 	}
 	return ret;
 }
 
-#define CFGT_ID	 "\"node_id\": \"0000000000000000000000000000a001\""
+#define CFGT_ID	 "\"node_id\": \"@ID@\""
 #define CFGT_MOD "\"modules\": {\"cmm\": {}}"
 
 Test(config, daemon_config_ok, .init = cfgt_setup, .fini = cfgt_cleanup)
@@ -210,9 +249,8 @@ Test(config, daemon_config_errors, .init = cfgt_setup, .fini = cfgt_cleanup)
 		{ CFGT_ID
 		  ", \"listen\": \"127.0.0.1:1\", \"neighbours\": [{\"id\": \"00\"}], " CFGT_MOD,
 		  "neighbours[0]" },
-		{ CFGT_ID
-		  ", \"listen\": \"127.0.0.1:1\", \"neighbours\": [{\"id\": "
-		  "\"0000000000000000000000000000a001\", \"address\": \"127.0.0.1:2\"}], " CFGT_MOD,
+		{ CFGT_ID ", \"listen\": \"127.0.0.1:1\", \"neighbours\": [{\"id\": "
+			  "\"@ID@\", \"address\": \"127.0.0.1:2\"}], " CFGT_MOD,
 		  "own ID" },
 		{ CFGT_ID ", \"listen\": \"127.0.0.1:1\", \"keepalive_ms\": 0, " CFGT_MOD,
 		  "keepalive_ms" },
@@ -244,10 +282,57 @@ Test(config, daemon_bad_key_file, .init = cfgt_setup, .fini = cfgt_cleanup)
 	cr_assert_eq(
 		cfgt_daemon(CFGT_ID ", \"listen\": \"127.0.0.1:1\", " CFGT_MOD, err, sizeof(err)),
 		-EINVAL);
-	cr_assert(strstr(err, "64 hex digits"), "%s", err);
+	cr_assert(strstr(err, "does not start with"), "%s", err);
 	unlink(key);
 	cr_assert_lt(
 		cfgt_daemon(CFGT_ID ", \"listen\": \"127.0.0.1:1\", " CFGT_MOD, err, sizeof(err)),
 		0);
 	cr_assert(strstr(err, "key_file"), "%s", err);
+}
+
+Test(config, daemon_identity_errors, .init = cfgt_setup, .fini = cfgt_cleanup)
+{
+	char err[512] = "", path[128], cfg[128];
+	struct ident k;
+	struct dconf c;
+
+	/* node_id other than the key's */
+	cr_assert_eq(cfgt_daemon("\"node_id\": \"0000000000000000000000000000a001\", "
+				 "\"listen\": \"127.0.0.1:1\", " CFGT_MOD,
+				 err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, cfgt_id), "%s", err);
+	/* no node_id: derived from the key */
+	cr_assert_eq(cfgt_daemon("\"listen\": \"127.0.0.1:1\", " CFGT_MOD, err, sizeof(err)), 0,
+		     "%s", err);
+	/* a private key readable by others */
+	snprintf(path, sizeof(path), "%s/key", cfgt_dir);
+	chmod(path, 0640);
+	cr_assert_eq(cfgt_daemon("\"listen\": \"127.0.0.1:1\", " CFGT_MOD, err, sizeof(err)),
+		     -EPERM);
+	cr_assert(strstr(err, "chmod 600"), "%s", err);
+	chmod(path, 0600);
+	/* a certificate of another key */
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/key.pub", cfgt_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/key", cfgt_dir);
+	cr_assert_eq(ident_generate(&k), 0);
+	cr_assert_eq(keyfile_write_pair(path, &k, err, sizeof(err)), 0);
+	cr_assert_eq(cfgt_daemon("\"listen\": \"127.0.0.1:1\", " CFGT_MOD, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "not the certificate of"), "%s", err);
+	/* no CA list */
+	snprintf(cfg, sizeof(cfg), "%s/cfg.json", cfgt_dir);
+	{
+		FILE *f = fopen(cfg, "w");
+
+		fprintf(f,
+			"{\"key_file\": \"%s/key\", \"cert_file\": \"%s/crt\", "
+			"\"listen\": \"127.0.0.1:1\", \"modules\": {}}",
+			cfgt_dir, cfgt_dir);
+		fclose(f);
+	}
+	cr_assert_eq(dconf_load(cfg, &c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "ca_files"), "%s", err);
 }

@@ -216,9 +216,9 @@ Test(fmt, tcp_flags_short_buffer)
 /* ---- one flow as JSON -------------------------------------------------- */
 
 static const char *const test_fmt_json_keys[] = {
-	"ifname",  "ifindex", "direction",     "l3",	       "ethertype", "vlan",
-	"src",	   "dst",     "proto",	       "sport",	       "dport",	    "fragment",
-	"packets", "bytes",   "first_seen_ns", "last_seen_ns", "tcp_flags",
+	"ifname", "ifindex",	   "direction",	   "l3",	"ethertype", "vlan",	"src",
+	"dst",	  "proto",	   "sport",	   "dport",	"fragment",  "packets", "skbs",
+	"bytes",  "first_seen_ns", "last_seen_ns", "tcp_flags",
 };
 
 static void test_fmt_assert_shape(json_t *j)

@@ -87,6 +87,48 @@ Test(rule, bad_rules_name_the_offending_word)
 	}
 }
 
+/* Words as the shell passes them, blanks inside: each refused, naming the word. */
+Test(rule, words_with_blanks_or_bad_dev_are_refused)
+{
+	static const struct {
+		const char *kw, *val, *word;
+	} cases[] = {
+		{ "dport", " 80", "' 80'" },
+		{ "dport", "80- 90", "'80- 90'" },
+		{ "src", "10.0.0.0/ 8", "'10.0.0.0/ 8'" },
+		{ "dst", "fd00::/\t64", "fd00::/\t64" },
+		{ "prio", "\n5", "'\n5'" },
+		{ "proto", " 6", "' 6'" },
+		{ "dev", "eth 0", "'eth 0'" },
+		{ "dev", "a/b", "'a/b'" },
+		{ "dev", "e\xff", "'e\xff'" },
+		{ "dev", "..", "'..'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { "t", "proto", "tcp", (char *)cases[i].kw, (char *)cases[i].val };
+		struct rule r;
+		char err[256] = "";
+		int argc = 5;
+
+		if (!strcmp(cases[i].kw, "proto"))
+			argv[1] = "prio", argv[2] = "1";
+		cr_assert_eq(rule_parse_words(&r, argc, argv, err, sizeof(err)), -EINVAL,
+			     "accepted %s '%s'", cases[i].kw, cases[i].val);
+		cr_assert(strstr(err, cases[i].word), "%s '%s': message '%s'", cases[i].kw,
+			  cases[i].val, err);
+	}
+}
+
+Test(rule, repeated_keyword_is_refused)
+{
+	struct rule r;
+	char err[256] = "";
+
+	cr_assert_eq(rule_parse_str(&r, "t dev eth10 dev eth1", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "'dev' given twice"), "%s", err);
+}
+
 Test(rule, json_round_trip)
 {
 	struct rule a, b;

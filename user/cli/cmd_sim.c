@@ -267,7 +267,8 @@ const struct cli_cmd cmd_sim_smm = {
 	.run = sim_smm_run,
 };
 
-static const struct cli_cmd *const sim_cmds[] = { &cmd_sim_cmm, &cmd_sim_smm, NULL };
+static const struct cli_cmd *const sim_cmds[] = { &cmd_sim_cmm,	 &cmd_sim_smm,	&cmd_sim_tlfm,
+						  &cmd_sim_spdm, &cmd_sim_srum, NULL };
 
 const struct cli_prog sim_prog = {
 	.name = "ipop-sim",

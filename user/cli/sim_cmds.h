@@ -10,6 +10,7 @@
 #endif
 
 extern const struct cli_cmd cmd_sim_cmm, cmd_sim_smm;
+extern const struct cli_cmd cmd_sim_tlfm, cmd_sim_spdm, cmd_sim_srum; /* cmd_sim_routing.c */
 extern const struct cli_prog sim_prog;
 
 #endif /* IPOP_CLI_SIM_CMDS_H */

@@ -17,14 +17,14 @@ enum {
 	OFF_ID = 24,
 	OFF_SRC = 40,
 	OFF_DST = 56,
-	OFF_SEQ = 72,
-	OFF_RSVD = 80, /* 8 bytes, zero */
+	OFF_SID = 72,
+	OFF_SEQ = 80,
 	OFF_END = 88,
 };
 
 _Static_assert(OFF_END == ICC_HDR_LEN, "header layout");
-_Static_assert(ICC_TAG_LEN == crypto_auth_BYTES, "tag size");
-_Static_assert(ICC_KEY_LEN == crypto_auth_KEYBYTES, "key size");
+_Static_assert(ICC_TAG_LEN == crypto_aead_chacha20poly1305_ietf_ABYTES, "tag size");
+_Static_assert(ICC_KEY_LEN == crypto_aead_chacha20poly1305_ietf_KEYBYTES, "key size");
 
 const char *const icc_drop_names[ICC_DROP__MAX] = {
 	[ICC_OK] = "ok",
@@ -34,6 +34,8 @@ const char *const icc_drop_names[ICC_DROP__MAX] = {
 	[ICC_DROP_REPLAY] = "replay",
 	[ICC_DROP_WRONG_DEST] = "wrong_dest",
 	[ICC_DROP_UNKNOWN_MODULE] = "unknown_module",
+	[ICC_DROP_NO_SESSION] = "no_session",
+	[ICC_DROP_HANDSHAKE] = "handshake",
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -79,9 +81,16 @@ int icc_module_name_ok(const char *name)
 	return 1;
 }
 
-int icc_encode(const struct icc_hdr *h, const void *payload, size_t len,
-	       const uint8_t key[ICC_KEY_LEN], uint8_t *buf, size_t cap)
+static void nonce_of(uint64_t seq, uint8_t n[crypto_aead_chacha20poly1305_ietf_NPUBBYTES])
 {
+	memset(n, 0, crypto_aead_chacha20poly1305_ietf_NPUBBYTES);
+	put64(n + 4, seq);
+}
+
+int icc_seal(const struct icc_hdr *h, const void *payload, size_t len,
+	     const uint8_t key[ICC_KEY_LEN], uint8_t *buf, size_t cap)
+{
+	uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
 	size_t total = ICC_HDR_LEN + len + ICC_TAG_LEN;
 	size_t mlen = strnlen(h->module, ICC_MOD_LEN + 1);
 
@@ -100,11 +109,12 @@ int icc_encode(const struct icc_hdr *h, const void *payload, size_t len,
 	memcpy(buf + OFF_ID, h->id.b, ID_LEN);
 	memcpy(buf + OFF_SRC, h->src.b, ID_LEN);
 	memcpy(buf + OFF_DST, h->dst.b, ID_LEN);
+	put64(buf + OFF_SID, h->sid);
 	put64(buf + OFF_SEQ, h->seq);
-	memset(buf + OFF_RSVD, 0, OFF_END - OFF_RSVD);
-	if (len)
-		memcpy(buf + ICC_HDR_LEN, payload, len);
-	crypto_auth(buf + ICC_HDR_LEN + len, buf, ICC_HDR_LEN + len, key);
+	nonce_of(h->seq, nonce);
+	crypto_aead_chacha20poly1305_ietf_encrypt_detached(buf + ICC_HDR_LEN,
+							   buf + ICC_HDR_LEN + len, NULL, payload,
+							   len, buf, ICC_HDR_LEN, NULL, nonce, key);
 	return (int)total;
 }
 
@@ -140,107 +150,43 @@ static enum icc_rc check_layout(const uint8_t *buf, size_t len)
 		return ICC_DROP_OVERSIZED;
 	if (ICC_HDR_LEN + plen + ICC_TAG_LEN != len)
 		return ICC_DROP_MALFORMED;
-	for (int i = OFF_RSVD; i < OFF_END; i++)
-		if (buf[i])
-			return ICC_DROP_MALFORMED;
 	return ICC_OK;
 }
 
-enum icc_rc icc_decode(const uint8_t *buf, size_t len, const uint8_t key[ICC_KEY_LEN],
-		       struct icc_msg *out)
+enum icc_rc icc_parse(const uint8_t *buf, size_t len, struct icc_msg *out)
 {
 	struct icc_hdr *h = &out->h;
 	enum icc_rc rc = check_layout(buf, len);
-	size_t plen;
 
 	if (rc != ICC_OK)
 		return rc;
 	if (!module_field_ok(buf + OFF_MODULE, h->module))
 		return ICC_DROP_MALFORMED;
-	plen = get16(buf + OFF_LEN);
-	if (crypto_auth_verify(buf + ICC_HDR_LEN + plen, buf, ICC_HDR_LEN + plen, key) != 0)
-		return ICC_DROP_BAD_AUTH;
 	h->type = buf[OFF_TYPE];
 	h->flags = buf[OFF_FLAGS];
 	h->ttl = buf[OFF_TTL];
-	h->len = (uint16_t)plen;
+	h->len = get16(buf + OFF_LEN);
 	memcpy(h->id.b, buf + OFF_ID, ID_LEN);
 	memcpy(h->src.b, buf + OFF_SRC, ID_LEN);
 	memcpy(h->dst.b, buf + OFF_DST, ID_LEN);
+	h->sid = get64(buf + OFF_SID);
 	h->seq = get64(buf + OFF_SEQ);
 	out->payload = buf + ICC_HDR_LEN;
 	return ICC_OK;
 }
 
-int icc_replay_init(struct icc_replay *r, uint32_t cap)
+enum icc_rc icc_open(uint8_t *buf, size_t len, const uint8_t key[ICC_KEY_LEN], struct icc_msg *m)
 {
-	memset(r, 0, sizeof(*r));
-	r->ents = calloc(cap ? cap : 1, sizeof(*r->ents));
-	if (!r->ents)
-		return -ENOMEM;
-	r->cap = cap ? cap : 1;
-	return 0;
-}
+	uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+	size_t plen = m->h.len;
 
-void icc_replay_free(struct icc_replay *r)
-{
-	free(r->ents);
-	memset(r, 0, sizeof(*r));
-}
-
-static struct icc_replay_ent *replay_slot(struct icc_replay *r, const struct node_id *src)
-{
-	struct icc_replay_ent *lru = NULL;
-
-	for (uint32_t i = 0; i < r->n; i++) {
-		if (node_id_eq(&r->ents[i].src, src))
-			return &r->ents[i];
-		if (!lru || r->ents[i].used < lru->used)
-			lru = &r->ents[i];
-	}
-	if (r->n < r->cap)
-		lru = &r->ents[r->n++];
-	memset(lru, 0, sizeof(*lru));
-	lru->src = *src;
-	return lru;
-}
-
-/* bits <<= s, for s < ICC_REPLAY_WINDOW */
-static void window_shift(uint64_t *bits, uint64_t s)
-{
-	unsigned int words = (unsigned int)(s / 64), sh = (unsigned int)(s % 64);
-
-	for (int i = ICC_REPLAY_WORDS - 1; i >= 0; i--) {
-		int from = i - (int)words;
-		uint64_t v = from >= 0 ? bits[from] << sh : 0;
-
-		if (sh && from - 1 >= 0)
-			v |= bits[from - 1] >> (64 - sh);
-		bits[i] = v;
-	}
-}
-
-enum icc_rc icc_replay_check(struct icc_replay *r, const struct node_id *src, uint64_t seq)
-{
-	struct icc_replay_ent *e = replay_slot(r, src);
-	uint64_t d;
-
-	e->used = ++r->tick;
-	if (seq == 0)
-		return ICC_DROP_REPLAY;
-	if (seq > e->top) {
-		d = seq - e->top;
-		if (d >= ICC_REPLAY_WINDOW || e->top == 0)
-			memset(e->bits, 0, sizeof(e->bits));
-		else
-			window_shift(e->bits, d);
-		e->bits[0] |= 1;
-		e->top = seq;
-		return ICC_OK;
-	}
-	d = e->top - seq;
-	if (d >= ICC_REPLAY_WINDOW || (e->bits[d / 64] >> (d % 64) & 1))
-		return ICC_DROP_REPLAY;
-	e->bits[d / 64] |= 1ULL << (d % 64);
+	if (len != ICC_HDR_LEN + plen + ICC_TAG_LEN)
+		return ICC_DROP_MALFORMED;
+	nonce_of(m->h.seq, nonce);
+	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+		    buf + ICC_HDR_LEN, NULL, buf + ICC_HDR_LEN, plen, buf + ICC_HDR_LEN + plen, buf,
+		    ICC_HDR_LEN, nonce, key) != 0)
+		return ICC_DROP_BAD_AUTH;
+	m->payload = buf + ICC_HDR_LEN;
 	return ICC_OK;
 }

@@ -13,11 +13,11 @@
 #include "core/id.h"
 
 #define ICC_MAGIC	0x4943 /* "IC" */
-#define ICC_VERSION	1
+#define ICC_VERSION	2
 #define ICC_MOD_LEN	16 /* destination module, NUL-padded */
 #define ICC_HDR_LEN	88
-#define ICC_KEY_LEN	32 /* crypto_auth_KEYBYTES */
-#define ICC_TAG_LEN	32 /* crypto_auth_BYTES (HMAC-SHA512-256) */
+#define ICC_KEY_LEN	32 /* crypto_aead_chacha20poly1305_ietf_KEYBYTES */
+#define ICC_TAG_LEN	16 /* crypto_aead_chacha20poly1305_ietf_ABYTES */
 #define ICC_MAX_PAYLOAD 1280
 #define ICC_MAX_DGRAM	(ICC_HDR_LEN + ICC_MAX_PAYLOAD + ICC_TAG_LEN)
 #define ICC_DEFAULT_TTL 16
@@ -25,7 +25,7 @@
 enum icc_type {
 	ICC_T_DATA = 1,	     /* payload for the destination module */
 	ICC_T_KEEPALIVE = 2, /* link liveness, no payload, module "" */
-	ICC_T__MAX,
+	ICC_T__MAX,	     /* 3..6: handshake messages (core/hs.h) */
 };
 
 /* Decoder verdicts; everything but ICC_OK is a drop reason. */
@@ -37,6 +37,8 @@ enum icc_rc {
 	ICC_DROP_REPLAY,
 	ICC_DROP_WRONG_DEST,
 	ICC_DROP_UNKNOWN_MODULE,
+	ICC_DROP_NO_SESSION, /* no session with that source and session ID */
+	ICC_DROP_HANDSHAKE,  /* a handshake message refused (details: "handshake" stats) */
 	ICC_DROP__MAX,
 };
 
@@ -51,7 +53,8 @@ struct icc_hdr {
 	struct msg_id id;
 	struct node_id src;
 	struct node_id dst;
-	uint64_t seq; /* per-source, strictly increasing: the replay guard */
+	uint64_t sid; /* session (core/hs.h): picks the key */
+	uint64_t seq; /* per-session counter: the AEAD nonce and the replay guard */
 	uint16_t len; /* payload length */
 };
 
@@ -64,40 +67,18 @@ struct icc_msg {
 int icc_module_name_ok(const char *name);
 
 /*
- * Encode header + payload and append the tag. h->len is ignored (len is
- * used). Returns the datagram length, -EINVAL for a bad field or -EMSGSIZE.
+ * Encode the header, encrypt the payload under key (ChaCha20-Poly1305,
+ * nonce = h->seq, header as associated data) and append the tag. h->len is
+ * ignored (len is used). Returns the datagram length, -EINVAL for a bad
+ * field or -EMSGSIZE.
  */
-int icc_encode(const struct icc_hdr *h, const void *payload, size_t len,
-	       const uint8_t key[ICC_KEY_LEN], uint8_t *buf, size_t cap);
+int icc_seal(const struct icc_hdr *h, const void *payload, size_t len,
+	     const uint8_t key[ICC_KEY_LEN], uint8_t *buf, size_t cap);
 
-/* Check length, layout and tag; fill out (payload points into buf). */
-enum icc_rc icc_decode(const uint8_t *buf, size_t len, const uint8_t key[ICC_KEY_LEN],
-		       struct icc_msg *out);
+/* Check length and layout and read the header (no key needed yet). */
+enum icc_rc icc_parse(const uint8_t *buf, size_t len, struct icc_msg *out);
 
-/*
- * Replay guard: per source, the highest sequence seen and a bitmap of the
- * ICC_REPLAY_WINDOW below it. At most cap sources are tracked; the least
- * recently used is forgotten first.
- */
-#define ICC_REPLAY_WORDS  4
-#define ICC_REPLAY_WINDOW (64 * ICC_REPLAY_WORDS)
-
-struct icc_replay_ent {
-	struct node_id src;
-	uint64_t top;
-	uint64_t bits[ICC_REPLAY_WORDS]; /* bit i: top - i was seen */
-	uint64_t used;
-};
-
-struct icc_replay {
-	struct icc_replay_ent *ents;
-	uint32_t cap, n;
-	uint64_t tick;
-};
-
-int icc_replay_init(struct icc_replay *r, uint32_t cap);
-void icc_replay_free(struct icc_replay *r);
-/* Returns ICC_OK and records seq, or ICC_DROP_REPLAY. Call after the tag checked. */
-enum icc_rc icc_replay_check(struct icc_replay *r, const struct node_id *src, uint64_t seq);
+/* After icc_parse: check the tag and decrypt the payload in place (zeroed on failure). */
+enum icc_rc icc_open(uint8_t *buf, size_t len, const uint8_t key[ICC_KEY_LEN], struct icc_msg *m);
 
 #endif /* IPOP_FW_ICC_H */

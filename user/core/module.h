@@ -36,7 +36,7 @@ struct mod_msg {
 };
 
 /* A datapath entry a module asks the runtime to install (e.g. a source route). */
-#define DP_PATH_MAX 8
+#define DP_PATH_MAX 16
 struct dp_entry {
 	uint32_t kind;
 	struct node_id dst;

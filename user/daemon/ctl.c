@@ -581,7 +581,6 @@ static int ctl_listen(struct ctl_server *s, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], *slash;
-	mode_t old;
 	int err;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -599,14 +598,16 @@ static int ctl_listen(struct ctl_server *s, const char *path)
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0)
 		return -errno;
-	old = umask(0177);
-	err = bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
-	umask(old);
-	if (!err && (chmod(path, 0600) < 0 || listen(s->lfd, 16) < 0))
-		err = -errno;
-	if (!err)
-		snprintf(s->path, sizeof(s->path), "%s", path);
-	return err;
+	/*
+	 * The mode is set on the socket before bind, which creates the file
+	 * with it (minus the umask): no chmod by path afterwards, which would
+	 * follow a symlink put there in between, and no process-wide umask
+	 * change that other threads would see.
+	 */
+	if (fchmod(s->lfd, 0600) < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	snprintf(s->path, sizeof(s->path), "%s", path); /* ours now: removed on failure */
+	return listen(s->lfd, 16) < 0 ? -errno : 0;
 }
 
 int ctl_server_start(struct daemon *d, const char *path, struct ctl_server **out)

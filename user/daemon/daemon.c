@@ -229,6 +229,24 @@ static int drt_self_addr(struct node *n, struct rt_addr *out)
 	return icc_io_self_addr(daemon_of(n), out);
 }
 
+/* Origin signatures with this node's identity key (docs/identity.md). */
+static int drt_sign(struct node *n, const void *data, size_t len, uint8_t sig[RT_SIG_LEN],
+		    uint8_t pub[RT_PUB_LEN])
+{
+	struct daemon *d = daemon_of(n);
+
+	ident_sign(&d->cfg.ident, data, len, sig);
+	memcpy(pub, d->cfg.ident.pub, RT_PUB_LEN);
+	return 0;
+}
+
+static int drt_verify(struct node *n, const struct node_id *origin, const uint8_t pub[RT_PUB_LEN],
+		      const void *data, size_t len, const uint8_t sig[RT_SIG_LEN])
+{
+	(void)n;
+	return ident_verify_origin(origin, pub, data, len, sig);
+}
+
 static const struct rt_ops daemon_rt_ops = {
 	.send = drt_send,
 	.deliver = node_deliver,
@@ -243,6 +261,8 @@ static const struct rt_ops daemon_rt_ops = {
 	.link_add = drt_link_add,
 	.link_remove = drt_link_remove,
 	.self_addr = drt_self_addr,
+	.sign = drt_sign,
+	.verify = drt_verify,
 };
 
 void daemon_set_dp_ops(struct daemon *d, const struct daemon_dp_ops *ops)
@@ -266,6 +286,8 @@ json_t *daemon_stats_json(struct daemon *d)
 			  (json_int_t)s->keepalive_rx, "keepalive_tx", (json_int_t)s->keepalive_tx,
 			  "link_up", (json_int_t)s->link_up, "link_down", (json_int_t)s->link_down,
 			  "rx_dropped", drops));
+	if (d->cfg.cert)
+		json_object_set_new(o, "handshake", icc_io_hs_json(d));
 	return o;
 }
 
@@ -307,7 +329,11 @@ static int blast_batch(struct daemon *d, struct nbr_state *nb, struct icc_hdr *h
 
 		memcpy(h->id.b + 8, &k, sizeof(k));
 		h->seq = ++d->seq;
-		bytes = icc_encode(h, zeros, len, d->cfg.key, bufs[i], sizeof(bufs[i]));
+		bytes = icc_io_seal(d, nb, h, zeros, len, bufs[i], sizeof(bufs[i]));
+		if (bytes < 0) {
+			n = i;
+			break;
+		}
 		iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = (size_t)bytes };
 		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &nb->cfg->addr,
 						       .msg_namelen = nb->cfg->alen,
@@ -413,11 +439,14 @@ static void exts_stop(struct daemon *d)
 
 static void signal_ready(struct daemon *d, int fd, uint32_t events, void *arg)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si = { 0 };
 
 	(void)events;
 	(void)arg;
-	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+	if (read(fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGHUP) {
+		if (d->cfg.cert)
+			icc_io_reload(d);
+	} else if (si.ssi_signo) {
 		daemon_log(d, LOG_L_INFO, "signal %u: stopping", si.ssi_signo);
 		daemon_stop(d);
 	}
@@ -431,6 +460,7 @@ static int daemon_fds_open(struct daemon *d)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -452,7 +482,6 @@ static void daemon_teardown(struct daemon *d)
 	if (d->node_up)
 		node_stop(&d->node);
 	icc_io_close(d);
-	icc_replay_free(&d->replay);
 	daemon_loop_free(d);
 	if (d->tfd >= 0)
 		close(d->tfd);
@@ -470,7 +499,6 @@ static int overlay_setup(struct daemon *d, char *err, size_t errlen)
 	int ret;
 
 	ret = icc_io_open(d);
-	ret = ret ?: icc_replay_init(&d->replay, d->cfg.replay_sources);
 	if (ret) {
 		snprintf(err, errlen, "setting up sockets: %s", strerror(-ret));
 		return ret;

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <jansson.h>
 
+#include "core/cert.h"
 #include "core/node.h"
 
 struct cli_cmd;
@@ -41,7 +42,14 @@ struct dconf_nbr {
 struct dconf {
 	json_t *root;
 	struct node_id id;
-	uint8_t key[ICC_KEY_LEN];
+	/* identity (docs/identity.md): key, certificate, trusted CAs, revocations */
+	struct ident ident;
+	struct cert *cert;
+	uint8_t (*ca)[IDENT_PUB_LEN];
+	int nca;
+	const char *revocation_file; /* may be NULL; reloaded on SIGHUP */
+	struct cert_revlist *rev;
+	struct cert_trust trust; /* points at ca and rev */
 	int nlisten;
 	struct sockaddr_storage listen[DAEMON_MAX_LISTEN];
 	socklen_t llen[DAEMON_MAX_LISTEN];
@@ -56,6 +64,8 @@ struct dconf {
 /* Parse the daemon's JSON config (format in README.md, "Daemon config"). -errno with err set. */
 int dconf_load(const char *path, struct dconf *c, char *err, size_t errlen);
 void dconf_free(struct dconf *c);
+/* Re-read revocation_file (SIGHUP); on error the old list stays. */
+int dconf_reload_revocations(struct dconf *c, char *err, size_t errlen);
 /* "1.2.3.4:port" or "[v6]:port" */
 int dconf_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 

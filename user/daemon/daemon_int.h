@@ -3,6 +3,7 @@
 #ifndef IPOP_FW_DAEMON_INT_H
 #define IPOP_FW_DAEMON_INT_H
 
+#include "core/hs.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
 
@@ -21,6 +22,7 @@ struct nbr_state {
 	int sock;
 	bool up;
 	uint64_t last_rx, rx, tx;
+	struct hs_peer *hp; /* its session state (icc_io.c) */
 };
 
 struct mod_timer {
@@ -31,6 +33,7 @@ struct mod_timer {
 
 struct icc_stats {
 	uint64_t rx, tx, tx_errors, keepalive_rx, keepalive_tx, link_up, link_down;
+	uint64_t tx_no_session, peers_cut;
 	uint64_t drop[ICC_DROP__MAX];
 };
 
@@ -48,7 +51,8 @@ struct daemon {
 	int nsocks;
 	struct nbr_state *nbrs; /* DAEMON_MAX_NBRS slots: configured first, then run-time links */
 	int nnbrs;
-	struct icc_replay replay;
+	struct hs_ctx hs;  /* sessions with peers (icc_io.c) */
+	uint32_t hs_inits; /* INITs received this keepalive interval (load) */
 	uint64_t seq;
 	struct icc_stats icc;
 	struct mod_timer *timers;
@@ -69,6 +73,13 @@ int icc_io_open(struct daemon *d);
 void icc_io_close(struct daemon *d);
 int icc_io_send(struct daemon *d, struct nbr_state *nb, const struct icc_hdr *h,
 		const void *payload, size_t len);
+/* Seal h + payload under nb's session into buf (sets h->sid, h->seq); -ENOTCONN: none yet. */
+int icc_io_seal(struct daemon *d, struct nbr_state *nb, struct icc_hdr *h, const void *payload,
+		size_t len, uint8_t *buf, size_t cap);
+/* SIGHUP: re-read the revocation list, cut peers whose certificates fail now. */
+void icc_io_reload(struct daemon *d);
+/* {"init_tx":..., "dropped": {...}, "cert": {...}} */
+json_t *icc_io_hs_json(struct daemon *d);
 struct nbr_state *daemon_nbr(struct daemon *d, const struct node_id *id);
 void icc_io_keepalive(struct daemon *d, void *arg);
 /* Run-time links (rt_ops.link_add/link_remove/self_addr). */

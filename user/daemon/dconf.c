@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The daemon's JSON config: node ID, key file, listen addresses, neighbours, modules. */
+/* The daemon's JSON config: identity (key, certificate, CAs, revocations), listen addresses, neighbours, modules. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sodium.h>
+#include <time.h>
 
 #include "daemon/daemon.h"
+#include "daemon/keyfile.h"
 
 #define NS_PER_MS 1000000ULL
 
@@ -56,39 +58,131 @@ int dconf_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return parse_addr(s, ss, len, false);
 }
 
-/* Key file: 64 hex digits (32 bytes), whitespace ignored. */
-static int load_key(const char *path, uint8_t key[ICC_KEY_LEN], char *err, size_t errlen)
-{
-	char buf[256], hex[ICC_KEY_LEN * 2 + 1];
-	FILE *f = fopen(path, "r");
-	struct stat st;
-	size_t n, k = 0;
+#define DCONF_MAX_CA 16
 
-	if (!f) {
-		snprintf(err, errlen, "key_file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	if (!fstat(fileno(f), &st) && (st.st_mode & 077))
-		fprintf(stderr, "ipop-bpf: warning: key file %s is readable by others\n", path);
-	fclose(f);
-	for (size_t i = 0; i < n && k <= ICC_KEY_LEN * 2; i++) {
-		if (isspace((unsigned char)buf[i]))
-			continue;
-		if (k < ICC_KEY_LEN * 2)
-			hex[k] = buf[i];
-		k++;
-	}
-	if (k != ICC_KEY_LEN * 2 || n == sizeof(buf)) {
-		snprintf(err, errlen, "key_file %s: expected 64 hex digits", path);
+static const char *str_or_null(json_t *root, const char *key, bool *bad)
+{
+	json_t *v = json_object_get(root, key);
+
+	if (v && !json_is_string(v))
+		*bad = true;
+	return json_string_value(v);
+}
+
+/* "ca_files": "ca.pub" or ["ca1.pub", ...] */
+static int load_cas(struct dconf *c, json_t *root, char *err, size_t errlen)
+{
+	json_t *l = json_object_get(root, "ca_files"), *v;
+	size_t i, n = json_is_string(l) ? 1 : json_is_array(l) ? json_array_size(l) : 0;
+	int ret;
+
+	if (n == 0 || n > DCONF_MAX_CA) {
+		snprintf(err, errlen,
+			 "'ca_files' must be a CA public key file or a list of 1..%d of them",
+			 DCONF_MAX_CA);
 		return -EINVAL;
 	}
-	hex[k] = '\0';
-	if (id_parse(hex + 32, key + 16) || (hex[32] = '\0', id_parse(hex, key))) {
-		snprintf(err, errlen, "key_file %s: expected 64 hex digits", path);
+	c->ca = calloc(n, sizeof(*c->ca));
+	if (!c->ca)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		v = json_is_string(l) ? l : json_array_get(l, i);
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "'ca_files'[%zu] must be a string", i);
+			return -EINVAL;
+		}
+		ret = keyfile_read_public(json_string_value(v), c->ca[i], err, errlen);
+		if (ret)
+			return ret;
+		c->nca++;
+	}
+	return 0;
+}
+
+int dconf_reload_revocations(struct dconf *c, char *err, size_t errlen)
+{
+	struct cert_revlist *r;
+	int ret;
+
+	if (!c->revocation_file)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	ret = keyfile_read_revlist(c->revocation_file, r, err, errlen);
+	if (ret) {
+		free(r);
+		return ret; /* the old list stays */
+	}
+	free(c->rev);
+	c->rev = r;
+	c->trust.rev = r;
+	return 0;
+}
+
+static int prefix_err(const char *what, int ret, char *err, size_t errlen)
+{
+	char tmp[512];
+
+	snprintf(tmp, sizeof(tmp), "%s", err);
+	snprintf(err, errlen, "%s: %s", what, tmp);
+	return ret;
+}
+
+/* key_file, cert_file, ca_files, revocation_file; node_id, if given, must match the key. */
+static int load_identity(struct dconf *c, json_t *root, char *err, size_t errlen)
+{
+	bool bad = false;
+	const char *key = str_or_null(root, "key_file", &bad);
+	const char *cert = str_or_null(root, "cert_file", &bad);
+	const char *id = str_or_null(root, "node_id", &bad);
+	struct node_id want;
+	enum cert_status s;
+	int ret;
+
+	c->revocation_file = str_or_null(root, "revocation_file", &bad);
+	if (bad || !key || !cert) {
+		snprintf(err, errlen,
+			 "'key_file' and 'cert_file' are required (strings); "
+			 "make them with ipop-bpf key gen and ipop-bpf ca sign");
 		return -EINVAL;
 	}
-	sodium_memzero(hex, sizeof(hex));
+	ret = keyfile_read_private(key, &c->ident, err, errlen);
+	if (ret)
+		return prefix_err("key_file", ret, err, errlen);
+	ident_node_id(c->ident.pub, &c->id);
+	if (json_object_get(root, "node_id") &&
+	    (!id || id_parse(id, want.b) || !node_id_eq(&want, &c->id))) {
+		char hex[ID_HEX_LEN + 1];
+
+		id_fmt(c->id.b, hex);
+		snprintf(err, errlen, "'node_id' must be the key's ID %s (or be left out)", hex);
+		return -EINVAL;
+	}
+	c->cert = calloc(1, sizeof(*c->cert));
+	if (!c->cert)
+		return -ENOMEM;
+	ret = keyfile_read_cert(cert, c->cert, err, errlen);
+	if (ret)
+		return prefix_err("cert_file", ret, err, errlen);
+	ret = load_cas(c, root, err, errlen);
+	if (ret)
+		return ret;
+	if (sodium_memcmp(c->cert->node_pub, c->ident.pub, IDENT_PUB_LEN)) {
+		snprintf(err, errlen, "cert_file %s is not the certificate of key_file %s", cert,
+			 key);
+		return -EINVAL;
+	}
+	c->trust.ca = (const uint8_t(*)[IDENT_PUB_LEN])c->ca;
+	c->trust.nca = (size_t)c->nca;
+	ret = dconf_reload_revocations(c, err, errlen);
+	if (ret)
+		return ret;
+	s = cert_check(c->cert, &c->trust, (uint64_t)time(NULL));
+	if (s != CERT_OK) {
+		snprintf(err, errlen, "cert_file %s: %s", cert, cert_status_names[s]);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -182,8 +276,6 @@ static int load_nbrs(struct dconf *c, json_t *root, char *err, size_t errlen)
 
 static int load_root(struct dconf *c, json_t *root, char *err, size_t errlen)
 {
-	const char *id = json_string_value(json_object_get(root, "node_id"));
-	const char *key = json_string_value(json_object_get(root, "key_file"));
 	json_t *ctl = json_object_get(root, "ctl_socket");
 	int ret;
 
@@ -191,20 +283,12 @@ static int load_root(struct dconf *c, json_t *root, char *err, size_t errlen)
 		snprintf(err, errlen, "config must be a JSON object");
 		return -EINVAL;
 	}
-	if (!id || id_parse(id, c->id.b)) {
-		snprintf(err, errlen, "'node_id' must be 32 hex digits");
-		return -EINVAL;
-	}
-	if (!key) {
-		snprintf(err, errlen, "'key_file' is required");
-		return -EINVAL;
-	}
 	if (ctl && !json_is_string(ctl)) {
 		snprintf(err, errlen, "'ctl_socket' must be a string");
 		return -EINVAL;
 	}
 	c->ctl_socket = json_string_value(ctl);
-	ret = load_key(key, c->key, err, errlen);
+	ret = load_identity(c, root, err, errlen);
 	ret = ret ?: load_listen(c, root, err, errlen);
 	ret = ret ?: load_nbrs(c, root, err, errlen);
 	ret = ret ?: get_ms(root, "keepalive_ms", 1000, &c->keepalive_ns, err, errlen);
@@ -236,6 +320,9 @@ void dconf_free(struct dconf *c)
 {
 	json_decref(c->root);
 	free(c->nbrs);
-	sodium_memzero(c->key, sizeof(c->key));
+	ident_wipe(&c->ident);
+	free(c->cert);
+	free(c->ca);
+	free(c->rev);
 	memset(c, 0, sizeof(*c));
 }

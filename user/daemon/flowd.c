@@ -14,6 +14,7 @@
 #include "flow/clsctl.h"
 #include "flow/errmsg.h"
 #include "flow/ifnames.h"
+#include "flow/ipfix.h"
 #include "flow/loader.h"
 #include "flow/pins.h"
 #include "flow/rule.h"
@@ -27,6 +28,7 @@ static struct flowd {
 	struct cls *cls;
 	struct stats *stats;
 	struct stats_maps maps;
+	struct ipfix *ipfix;		 /* NULL without --ipfix */
 	int ifaces_fd;			 /* the pinned ifaces map, for flow labels */
 	bool attached[FLOWD_IFACES_MAX]; /* by us or adopted: ours to detach */
 	bool adopted[FLOWD_IFACES_MAX];	 /* left attached by an earlier daemon */
@@ -88,6 +90,15 @@ int flowd_opts_from_json(struct flowd_opts *o, json_t *flows, char *err, size_t 
 	e = e ?: json_uint(flows, "idle_timeout_s", &o->idle_timeout_s, err, errlen);
 	e = e ?: json_uint(flows, "active_timeout_s", &o->active_timeout_s, err, errlen);
 	e = e ?: json_uint(flows, "flow_entries", &o->flow_entries, err, errlen);
+	v = json_object_get(flows, "ipfix");
+	if (v && !json_is_string(v))
+		return snprintf(err, errlen,
+				"config: flows.ipfix must be \"HOST:PORT[/udp|/tcp]\""),
+		       -EINVAL;
+	if (v && !o->ipfix)
+		o->ipfix = json_string_value(v);
+	e = e ?: json_uint(flows, "ipfix_domain", &o->ipfix_domain, err, errlen);
+	e = e ?: json_uint(flows, "ipfix_interval_ms", &o->ipfix_interval_ms, err, errlen);
 	return e;
 }
 
@@ -143,6 +154,55 @@ static void close_maps(void)
 	}
 }
 
+/* ---- IPFIX export: the statistics thread's end sink ---- */
+
+/* The exporter and the sink in sc; -errno with the reason in err. */
+static int ipfix_open(const struct flowd_opts *o, struct stats_cfg *sc, char *err, size_t errlen)
+{
+	struct ipfix_cfg ic = { .domain = o->ipfix_domain,
+				.export_interval_ms = o->ipfix_interval_ms };
+	int rc = ipfix_parse_target(&ic, o->ipfix, err, errlen);
+
+	if (!rc) {
+		fd_state.ipfix = ipfix_new(&ic, err, errlen);
+		rc = fd_state.ipfix ? ipfix_start(fd_state.ipfix) : -errno;
+		if (rc && fd_state.ipfix)
+			snprintf(err, errlen, "cannot start the IPFIX thread: %s", strerror(-rc));
+	}
+	if (rc)
+		return rc;
+	sc->end_sink = ipfix_sink;
+	sc->end_sink_ctx = fd_state.ipfix;
+	return 0;
+}
+
+/* After the statistics thread: no sink call may come after this. */
+static void ipfix_close(void)
+{
+	ipfix_free(fd_state.ipfix);
+	fd_state.ipfix = NULL;
+}
+
+static json_t *ipfix_json(void)
+{
+	struct ipfix_counters c;
+	char err[512];
+
+	if (!fd_state.ipfix)
+		return json_null();
+	ipfix_counters(fd_state.ipfix, &c);
+	ipfix_last_error(fd_state.ipfix, err, sizeof(err));
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+			 "collector", fd_state.o.ipfix, "records_queued",
+			 (json_int_t)c.records_queued, "records_sent", (json_int_t)c.records_sent,
+			 "records_dropped", (json_int_t)c.records_dropped, "records_lost",
+			 (json_int_t)c.records_lost, "messages_sent", (json_int_t)c.messages_sent,
+			 "templates_sent", (json_int_t)c.templates_sent, "send_errors",
+			 (json_int_t)c.send_errors, "connects", (json_int_t)c.connects,
+			 "connect_failures", (json_int_t)c.connect_failures, "queue_len",
+			 (json_int_t)c.queue_len, "last_error", err);
+}
+
 int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 {
 	struct stats_cfg sc;
@@ -195,6 +255,15 @@ int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 		sc.interval_ms = o->stats_interval_s * 1000;
 	sc.idle_timeout_s = o->idle_timeout_s;
 	sc.active_timeout_s = o->active_timeout_s;
+	if (o->ipfix) {
+		char why[600];
+
+		err = ipfix_open(o, &sc, why, sizeof(why));
+		if (err) {
+			errmsg(msg, msglen, err, "%s", why);
+			goto fail;
+		}
+	}
 	fd_state.stats = stats_new(&sc, &fd_state.maps);
 	if (!fd_state.stats) {
 		err = errmsg(msg, msglen, -errno, "statistics: %s", strerror(errno));
@@ -213,6 +282,7 @@ int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 fail:
 	stats_free(fd_state.stats);
 	fd_state.stats = NULL;
+	ipfix_close();
 	cls_close(fd_state.cls);
 	fd_state.cls = NULL;
 	close_maps();
@@ -239,6 +309,7 @@ void flowd_stop(void)
 		stats_stop(fd_state.stats);
 	stats_free(fd_state.stats);
 	fd_state.stats = NULL;
+	ipfix_close();
 	cls_close(fd_state.cls);
 	fd_state.cls = NULL;
 	close_maps();
@@ -523,13 +594,14 @@ static json_t *op_flow_status(struct daemon *d, json_t *req, char *err, size_t e
 	(void)errlen;
 	for (int i = 0; i < fd_state.o.n_ifaces; i++)
 		json_array_append_new(ifs, json_string(fd_state.o.ifaces[i]));
-	return json_pack("{s:b, s:s?, s:o, s:i, s:i, s:i, s:I, s:I}", "running", fd_state.running,
-			 "pin_path", fd_state.o.pin_path, "interfaces", ifs, "stats_interval_s",
-			 fd_state.o.stats_interval_s ? fd_state.o.stats_interval_s : 1,
-			 "idle_timeout_s", fd_state.o.idle_timeout_s, "active_timeout_s",
-			 fd_state.o.active_timeout_s, "tables",
-			 (json_int_t)(fd_state.cls ? cls_count(fd_state.cls) : 0), "masks",
-			 (json_int_t)(fd_state.cls ? cls_mask_count(fd_state.cls) : 0));
+	return json_pack(
+		"{s:b, s:s?, s:o, s:i, s:i, s:i, s:I, s:I, s:o}", "running", fd_state.running,
+		"pin_path", fd_state.o.pin_path, "interfaces", ifs, "stats_interval_s",
+		fd_state.o.stats_interval_s ? fd_state.o.stats_interval_s : 1, "idle_timeout_s",
+		fd_state.o.idle_timeout_s, "active_timeout_s", fd_state.o.active_timeout_s,
+		"tables", (json_int_t)(fd_state.cls ? cls_count(fd_state.cls) : 0), "masks",
+		(json_int_t)(fd_state.cls ? cls_mask_count(fd_state.cls) : 0), "ipfix",
+		ipfix_json());
 }
 
 /* The daemon side of `ipop-bpf top` and `ipop-bpf flows`: sorted and cut here. */

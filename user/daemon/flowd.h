@@ -11,6 +11,9 @@
  * at most FLOWD_TOP_LIMIT_MAX, so a reply always fits the control socket's
  * output buffer however many flows there are). Reply: {"flows": [flow as in
  * the op flows], "total": all live flows, "taken_ns"}.
+ *
+ * With opts.ipfix, every ended flow is exported to an IPFIX collector
+ * (flow/ipfix.h); flow_status shows the exporter's counters under "ipfix".
  */
 #ifndef IPOP_FLOWD_H
 #define IPOP_FLOWD_H
@@ -35,6 +38,10 @@ struct flowd_opts {
 	bool keep_attached;
 	/* What people may want to know (e.g. an interface adopted); NULL: nothing said. */
 	void (*notice)(const char *msg);
+	/* IPFIX export of ended flows (flow/ipfix.h): HOST:PORT[/udp|/tcp], or NULL */
+	const char *ipfix;
+	unsigned int ipfix_domain;	/* observation domain ID */
+	unsigned int ipfix_interval_ms; /* longest a record waits (default 1000) */
 };
 
 /* Fill unset fields from a config's "flows" object (CLI options win). -EINVAL with err. */

@@ -158,12 +158,21 @@ int daemon_loop_run(struct daemon *d)
 	return 0;
 }
 
+/*
+ * Forget every fd. Timers belong to the loop (their timerfd and state were
+ * made by daemon_loop_add_timer): those still registered are closed and
+ * freed here; every other fd belongs to whoever added it.
+ */
 void daemon_loop_free(struct daemon *d)
 {
 	while (d->fds) {
 		struct loop_fd *l = d->fds;
 
 		d->fds = l->next;
+		if (l->cb == loop_timer_fired) {
+			free(l->arg);
+			close(l->fd);
+		}
 		free(l);
 	}
 	loop_reap(d);

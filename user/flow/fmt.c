@@ -80,16 +80,16 @@ json_t *fmt_flow_json(const struct flow_key *k, const struct flow_value *v, cons
 		 k->l3 == FLOW_L3_IPV4	 ? "ipv4"
 		 : k->l3 == FLOW_L3_IPV6 ? "ipv6"
 					 : "other");
-	j = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:b, s:I, s:I, "
-		      "s:I, s:I, s:I}",
-		      "ifname", ifname, "ifindex", (json_int_t)k->ifindex, "direction",
-		      fmt_dir(k->dir), "l3", l3, "ethertype", (json_int_t)k->ethertype, "vlan",
-		      (json_int_t)k->vlan, "src", src, "dst", dst, "proto", (json_int_t)k->proto,
-		      "sport", (json_int_t)k->sport, "dport", (json_int_t)k->dport, "fragment",
-		      (k->flags & FLOW_KEY_FRAG_LATER) != 0, "packets", (json_int_t)v->packets,
-		      "bytes", (json_int_t)v->bytes, "first_seen_ns", (json_int_t)v->first_seen_ns,
-		      "last_seen_ns", (json_int_t)v->last_seen_ns, "tcp_flags",
-		      (json_int_t)v->tcp_flags);
+	j = json_pack(
+		"{s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:b, s:I, s:I, "
+		"s:I, s:I, s:I, s:I}",
+		"ifname", ifname, "ifindex", (json_int_t)k->ifindex, "direction", fmt_dir(k->dir),
+		"l3", l3, "ethertype", (json_int_t)k->ethertype, "vlan", (json_int_t)k->vlan, "src",
+		src, "dst", dst, "proto", (json_int_t)k->proto, "sport", (json_int_t)k->sport,
+		"dport", (json_int_t)k->dport, "fragment", (k->flags & FLOW_KEY_FRAG_LATER) != 0,
+		"packets", (json_int_t)v->packets, "skbs", (json_int_t)(v->packets - v->seg_extra),
+		"bytes", (json_int_t)v->bytes, "first_seen_ns", (json_int_t)v->first_seen_ns,
+		"last_seen_ns", (json_int_t)v->last_seen_ns, "tcp_flags", (json_int_t)v->tcp_flags);
 	return j;
 }
 

@@ -216,8 +216,8 @@ static int open_and_load(struct attach_state *s)
 			return errmsg(s->msg, s->msglen, err,
 				      "permission denied loading BPF programs (run as root)");
 		return errmsg(s->msg, s->msglen, err,
-			      "cannot load the BPF programs (pinned maps under %s incompatible?): "
-			      "%s",
+			      "cannot load the BPF programs (pinned maps under %s incompatible? "
+			      "a flow map pinned by an older build: unload --all): %s",
 			      s->o->pin_path, strerror(-err));
 	}
 	return 0;

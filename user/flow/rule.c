@@ -16,7 +16,8 @@ static int parse_u32(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	/* digits only: strtoul would also take leading blanks and a sign */
+	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	*out = strtoul(s, &end, 10);
@@ -97,6 +98,22 @@ static int parse_range(const char *s, __u16 *lo, __u16 *hi)
 	return 0;
 }
 
+/* An interface name as the kernel takes it, in printable ASCII (it travels as JSON). */
+static bool dev_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= sizeof(((struct rule *)0)->dev) || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c > '~' || c == '/' || c == ':')
+			return false;
+	}
+	return true;
+}
+
 static int set_name(struct rule *r, const char *name, char *err, size_t errlen)
 {
 	size_t n = strlen(name);
@@ -128,8 +145,8 @@ static int set_field(struct rule *r, const char *kw, const char *val, char *err,
 			return ERR("bad prio '%s' (0..1000000)", val);
 		d->prio = v;
 	} else if (!strcmp(kw, "dev")) {
-		if (!*val || strlen(val) >= sizeof(r->dev))
-			return ERR("bad dev '%s'", val);
+		if (!dev_name_ok(val))
+			return ERR("bad dev '%s' (an interface name)", val);
 		snprintf(r->dev, sizeof(r->dev), "%s", val);
 		d->match |= CLS_M_IFINDEX;
 	} else if (!strcmp(kw, "dir")) {
@@ -196,6 +213,9 @@ int rule_parse_words(struct rule *r, int argc, char **argv, char *err, size_t er
 	for (int i = 1; !e && i < argc; i += 2) {
 		if (i + 1 >= argc)
 			return ERR("keyword '%s' needs a value", argv[i]);
+		for (int k = 1; k < i; k += 2)
+			if (!strcmp(argv[k], argv[i]))
+				return ERR("keyword '%s' given twice", argv[i]);
 		e = set_field(r, argv[i], argv[i + 1], err, errlen);
 	}
 	return e ? e : rule_validate(r, err, errlen);

@@ -130,13 +130,15 @@ static void *big_alloc(size_t bytes)
 	return p;
 }
 
-static int map_max_entries(int fd, __u32 *max)
+static int map_max_entries(int fd, __u32 *max, __u32 value_size)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
+	if (value_size && info.value_size != value_size)
+		return -EPROTO; /* a map of another flow_value layout (pinned by an older build) */
 	*max = info.max_entries;
 	return 0;
 }
@@ -205,9 +207,9 @@ struct stats *stats_new(const struct stats_cfg *cfg, const struct stats_maps *ma
 	err = -EINVAL;
 	if (!(s->cfg.ewma_alpha > 0 && s->cfg.ewma_alpha <= 1))
 		goto err;
-	err = map_max_entries(maps->flows, &s->flows_max);
+	err = map_max_entries(maps->flows, &s->flows_max, sizeof(struct flow_value));
 	if (!err)
-		err = map_max_entries(maps->table_stats, &s->tstats_max);
+		err = map_max_entries(maps->table_stats, &s->tstats_max, 0);
 	if (err)
 		goto err;
 	s->ncpus = libbpf_num_possible_cpus();
@@ -278,6 +280,8 @@ static void ended_add(struct stats *s, const struct flow_key *k, const struct fl
 	if (s->ring_n < s->cfg.ended_max)
 		s->ring_n++;
 	s->ended_count[reason]++;
+	if (s->cfg.end_sink)
+		s->cfg.end_sink(s->cfg.end_sink_ctx, e);
 }
 
 /*

@@ -51,12 +51,21 @@
 #define STATS_ENDED_MAX_DEFAULT	  1024
 #define STATS_EWMA_ALPHA_DEFAULT  0.3
 
+struct stats_ended;
+
 struct stats_cfg {
 	unsigned int interval_ms;      /* 0 = default 1000 */
 	unsigned int idle_timeout_s;   /* 0 = never expire on idle */
 	unsigned int active_timeout_s; /* 0 = never */
 	unsigned int ended_max;	       /* recently ended flows kept; 0 = default 1024 */
 	double ewma_alpha;	       /* weight of the newest interval, (0, 1]; 0 = default 0.3 */
+	/*
+	 * Optional end sink (the IPFIX exporter): called for every flow that
+	 * ends, whatever the reason, with the record that enters the ended
+	 * ring; under the statistics lock, so it must not block.
+	 */
+	void (*end_sink)(void *ctx, const struct stats_ended *e);
+	void *end_sink_ctx;
 };
 
 /* Map fds, owned by the caller; they must outlive the struct stats. */
@@ -137,7 +146,10 @@ const char *stats_end_reason_name(unsigned int reason);
 /* The JSON name of a datapath counter (enum dp_stat): "packets", "parse_errors", ... */
 const char *stats_dp_name(unsigned int idx);
 
-/* NULL with errno set (EINVAL for a bad cfg or map, ENOMEM). */
+/*
+ * NULL with errno set (EINVAL for a bad cfg or map, EPROTO for a flow map
+ * whose values are not this build's struct flow_value, ENOMEM).
+ */
 struct stats *stats_new(const struct stats_cfg *cfg, const struct stats_maps *maps);
 /* Stops the thread if it runs. Snapshots still held stay valid until put. */
 void stats_free(struct stats *s);

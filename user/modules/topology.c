@@ -98,7 +98,8 @@ static int sort_by_dist(ring_t self, const ring_t *keys, int n, int **order)
 		return -ENOMEM;
 	}
 	ctx[0] = self;
-	memcpy(ctx + 1, keys, sizeof(*keys) * (size_t)n);
+	if (n) /* keys may be NULL when there is no other node */
+		memcpy(ctx + 1, keys, sizeof(*keys) * (size_t)n);
 	for (int i = 0; i < n; i++)
 		(*order)[i] = i;
 	qsort_r(*order, (size_t)n, sizeof(int), cmp_dist, ctx);

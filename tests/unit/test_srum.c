@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* SRUM: cache LRU/timeout/preference, invalidation, send buffer, delivery, churn, datapath, wire. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "modules/echo.h"
+#include "modules/spdm.h"
+#include "modules/srum.h"
+#include "sim/scen_routing.h"
+#include "sim/sim.h"
+
+static struct sim *srumt_sim(enum graph_kind g, uint32_t n, const char *file, json_t *srum_params)
+{
+	struct sim_cfg c;
+	char err[256] = "";
+	json_t *mods = json_pack("{s:{}, s:{s:[s]}, s:{s:[s]}, s:{s:[s]}, s:o}", "cmm", "echo",
+				 "dependencies", "cmm", "tlfm", "dependencies", "cmm", "spdm",
+				 "dependencies", "tlfm", "srum",
+				 srum_params ? srum_params : json_object());
+	struct sim *s;
+
+	json_object_set_new(json_object_get(mods, "srum"), "dependencies",
+			    json_pack("[s, s]", "spdm", "echo"));
+	sim_cfg_defaults(&c);
+	c.graph.kind = g;
+	c.graph.n = n;
+	c.graph.degree = 4;
+	c.graph.file = file;
+	c.lat_min_ns = c.lat_max_ns = 5000000;
+	s = sim_new(&c, mods, NULL, NULL, err, sizeof(err));
+	json_decref(mods);
+	cr_assert_not_null(s, "sim_new: %s", err);
+	return s;
+}
+
+static struct module *mod(struct sim *s, uint32_t i, const char *name)
+{
+	struct module *m = node_module(sim_node(s, i), name);
+
+	cr_assert_not_null(m);
+	return m;
+}
+
+static struct node_id nid(struct sim *s, uint32_t i)
+{
+	return sim_node(s, i)->id;
+}
+
+#define NIDP(s, i) (&sim_node(s, i)->id)
+
+/* Advance the virtual clock to t (an empty app event; no scenario hooks). */
+static void run_to(struct sim *s, uint64_t t)
+{
+	sim_schedule_app(s, t, 0, 0);
+	sim_set_until(s, t);
+	sim_run(s);
+	cr_assert_eq(sim_now(s), t);
+}
+
+Test(srum, cache_lru_timeout_and_preference)
+{
+	struct sim *s =
+		srumt_sim(GRAPH_RING, 12, NULL,
+			  json_pack("{s:i, s:i}", "cache_size", 3, "cache_timeout_ms", 1000));
+	struct module *m = mod(s, 0, SRUM_NAME);
+	struct node_id p1[1] = { nid(s, 1) }, p2[2] = { nid(s, 1), nid(s, 2) },
+		       p3[3] = { nid(s, 1), nid(s, 2), nid(s, 3) },
+		       q2[2] = { nid(s, 11), nid(s, 2) }, hop[SR_HOPS_MAX];
+
+	srum_learn(m, p3, 3);
+	run_to(s, 100000000);
+	srum_learn(m, p2, 2);
+	cr_assert_eq(srum_best(m, &p2[1], hop), 2);
+	run_to(s, 200000000);
+	srum_learn(m, q2, 2); /* as short and fresher: preferred */
+	cr_assert_eq(srum_best(m, &p2[1], hop), 2);
+	cr_assert(node_id_eq(&hop[0], &q2[0]));
+	cr_assert_eq(srum_cache_count(m), 3);
+	srum_learn(m, p1, 1); /* full: the least recently used (p3) goes */
+	cr_assert_eq(srum_cache_count(m), 3);
+	cr_assert_eq(m->ctr[SRUM_C_PATHS_EVICTED], 1);
+	cr_assert_eq(srum_best(m, &p3[2], NULL), 0);
+	srum_learn(m, p1, 1); /* known: refreshed, not added */
+	cr_assert_eq(m->ctr[SRUM_C_PATHS_LEARNED], 4);
+	run_to(s, 1150000000); /* p2 (learned at 0.1 s) is past 1 s, q2 and p1 (0.2 s) not */
+	cr_assert_eq(srum_best(m, &p2[1], hop), 2);
+	cr_assert(node_id_eq(&hop[0], &q2[0]));
+	cr_assert_eq(m->ctr[SRUM_C_PATHS_EXPIRED], 1);
+	cr_assert_eq(srum_best(m, &p1[0], NULL), 1);
+	run_to(s, 1250000000);
+	cr_assert_eq(srum_best(m, &p2[1], NULL), 0);
+	cr_assert_eq(srum_best(m, &p1[0], NULL), 0);
+	cr_assert_eq(m->ctr[SRUM_C_PATHS_EXPIRED], 3);
+	sim_free(s);
+}
+
+static void deliver_rerr(struct sim *s, uint32_t at, uint32_t origin, uint32_t broken)
+{
+	struct srum_rerr e = { .nback = 1 };
+	uint8_t buf[SRUM_RERR_MAX];
+	struct mod_msg m = { .type = ICC_T_DATA, .data = buf };
+	int n;
+
+	e.origin = nid(s, origin);
+	e.broken = nid(s, broken);
+	e.src = e.back[0] = nid(s, at);
+	n = srum_rerr_encode(&e, buf, sizeof(buf), NULL);
+	cr_assert_gt(n, 0);
+	m.len = (size_t)n;
+	m.src = e.origin;
+	cr_assert_eq(node_deliver(sim_node(s, at), SRUM_NAME, &m), 0);
+}
+
+Test(srum, route_error_removes_every_path_through_the_link)
+{
+	struct sim *s = srumt_sim(GRAPH_RING, 12, NULL, NULL);
+	struct module *m = mod(s, 0, SRUM_NAME);
+	struct node_id a[3] = { nid(s, 1), nid(s, 2), nid(s, 3) },	/* uses 2-3 */
+		b[4] = { nid(s, 11), nid(s, 3), nid(s, 2), nid(s, 5) }, /* uses 3-2 */
+		c[2] = { nid(s, 1), nid(s, 2) },			/* does not */
+		d[3] = { nid(s, 11), nid(s, 10), nid(s, 3) };		/* does not */
+
+	srum_learn(m, a, 3);
+	srum_learn(m, b, 4);
+	srum_learn(m, c, 2);
+	srum_learn(m, d, 3);
+	deliver_rerr(s, 0, 2, 3);
+	cr_assert_eq(m->ctr[SRUM_C_RERR_RECEIVED], 1);
+	cr_assert_eq(m->ctr[SRUM_C_PATHS_INVALIDATED], 2);
+	cr_assert_eq(srum_cache_count(m), 2);
+	cr_assert_eq(srum_best(m, NIDP(s, 3), NULL), 3, "the path avoiding 2-3 is left");
+	cr_assert_eq(srum_best(m, NIDP(s, 5), NULL), 0);
+	/* a link down at this node removes the paths through it */
+	node_link(sim_node(s, 0), NIDP(s, 11), false);
+	cr_assert_eq(srum_best(m, NIDP(s, 3), NULL), 0);
+	cr_assert_eq(srum_best(m, NIDP(s, 2), NULL), 2);
+	sim_free(s);
+}
+
+Test(srum, discovery_then_delivery_then_cache_hit)
+{
+	struct sim *s = srumt_sim(GRAPH_RING, 12, NULL, NULL);
+	struct module *m = mod(s, 0, SRUM_NAME);
+	struct node_id dst = nid(s, 6);
+
+	cr_assert_eq(srum_send(m, &dst, "echo", "one", 3), 0, "buffered while discovering");
+	cr_assert_eq(srum_send(m, &dst, "echo", "two", 3), 0);
+	cr_assert_eq(m->ctr[SRUM_C_DISCOVERIES], 1, "one discovery per destination");
+	sim_run(s);
+	cr_assert_eq(m->ctr[SRUM_C_BUF_FLUSHED], 2);
+	cr_assert_eq(mod(s, 6, "echo")->ctr[ECHO_C_RECEIVED], 2);
+	cr_assert_eq(srum_send(m, &dst, "echo", "three", 5), 1, "a cache hit");
+	sim_run(s);
+	cr_assert_eq(mod(s, 6, "echo")->ctr[ECHO_C_RECEIVED], 3);
+	cr_assert_eq(mod(s, 6, SRUM_NAME)->ctr[SRUM_C_DELIVERED], 3);
+	cr_assert_eq(m->ctr[SRUM_C_CACHE_HITS], 1);
+	/* the destination learned the way back */
+	cr_assert_eq(srum_best(mod(s, 6, SRUM_NAME), NIDP(s, 0), NULL), 6);
+	/* a neighbour needs no discovery */
+	cr_assert_eq(srum_send(m, NIDP(s, 1), "echo", "n", 1), 1);
+	cr_assert_eq(srum_send(m, &dst, "No Such", "x", 1), -EINVAL);
+	sim_free(s);
+}
+
+Test(srum, send_buffer_is_bounded_and_expires)
+{
+	char path[] = "/tmp/srum-edges-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct sim *s;
+	struct module *m;
+
+	cr_assert_not_null(f);
+	fprintf(f, "0 1\n1 2\n2 0\n3 4\n");
+	fclose(f);
+	s = srumt_sim(GRAPH_FILE, 0, path, json_pack("{s:i}", "buffer_messages", 4));
+	unlink(path);
+	m = mod(s, 0, SRUM_NAME);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(srum_send(m, NIDP(s, 4), "echo", "x", 1), 0);
+	cr_assert_eq(m->ctr[SRUM_C_BUFFERED], 6);
+	cr_assert_eq(m->ctr[SRUM_C_BUF_DROPPED_FULL], 2, "oldest dropped first");
+	run_to(s, 29000000000ULL);
+	cr_assert_eq(m->ctr[SRUM_C_BUF_EXPIRED], 0);
+	run_to(s, 31000000000ULL);
+	cr_assert_eq(m->ctr[SRUM_C_BUF_EXPIRED], 4, "30 s in the buffer");
+	sim_set_until(s, 0);
+	sim_run(s);
+	cr_assert_eq(mod(s, 0, SPDM_NAME)->ctr[SPDM_C_FAILED], 1);
+	cr_assert_eq(mod(s, 4, "echo")->ctr[ECHO_C_RECEIVED], 0);
+	sim_free(s);
+}
+
+static int dp_installs, dp_removes;
+static struct dp_entry dp_last;
+
+static int count_install(struct node *n, const struct dp_entry *e)
+{
+	(void)n;
+	dp_installs++;
+	dp_last = *e;
+	return 0;
+}
+
+static int count_remove(struct node *n, const struct dp_entry *e)
+{
+	(void)n;
+	dp_removes++;
+	dp_last = *e;
+	return 0;
+}
+
+Test(srum, preferred_path_in_the_datapath)
+{
+	struct sim *s = srumt_sim(GRAPH_RING, 12, NULL, NULL);
+	static struct rt_ops ops;
+	struct module *m = mod(s, 0, SRUM_NAME);
+	struct node_id p3[3] = { nid(s, 1), nid(s, 2), nid(s, 3) },
+		       p4[4] = { nid(s, 11), nid(s, 10), nid(s, 9), nid(s, 3) };
+
+	ops = *sim_node(s, 0)->rt;
+	ops.dp_install = count_install;
+	ops.dp_remove = count_remove;
+	sim_node(s, 0)->rt = &ops;
+	srum_learn(m, p4, 4);
+	cr_assert_eq(dp_installs, 1);
+	cr_assert_eq(dp_last.kind, SRUM_DP_KIND);
+	cr_assert_eq(dp_last.hops, 4);
+	srum_learn(m, p3, 3); /* shorter: replaces it */
+	cr_assert_eq(dp_installs, 2);
+	cr_assert_eq(dp_last.hops, 3);
+	cr_assert(node_id_eq(&dp_last.dst, &p3[2]));
+	node_link(sim_node(s, 0), NIDP(s, 1), false); /* the 3-hop path goes: back to 4 */
+	cr_assert_eq(dp_installs, 3);
+	cr_assert_eq(dp_last.hops, 4);
+	node_link(sim_node(s, 0), NIDP(s, 11), false); /* none left: removed */
+	cr_assert_eq(dp_removes, 1);
+	cr_assert_eq(srum_cache_count(m), 0);
+	sim_free(s);
+}
+
+/* Link churn: route errors, salvage, rediscovery; delivery and no loops (the targets' shape). */
+Test(srum, delivery_under_link_churn, .timeout = 120)
+{
+	struct routing_args a;
+	char err[256] = "";
+	json_t *o;
+
+	routing_args_defaults(&a);
+	a.graph = GRAPH_BA;
+	a.nodes = 300;
+	a.messages = 600;
+	a.churn = 0.05;
+	a.seed = 2;
+	o = sim_srum_run(&a, err, sizeof(err));
+	cr_assert_not_null(o, "%s", err);
+	cr_assert_geq(json_number_value(json_object_get(o, "delivery_ratio")), 0.99);
+	cr_assert_eq(json_integer_value(json_object_get(o, "loops")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(o, "duplicates")), 0);
+	cr_assert_gt(json_integer_value(json_object_get(o, "route_errors")), 0);
+	cr_assert_gt(json_integer_value(json_object_get(o, "salvaged")), 0);
+	cr_assert_gt(json_integer_value(json_object_get(o, "cache_hits")), 0);
+	json_decref(o);
+}
+
+/* ---- wire ---- */
+
+Test(srum_wire, data_round_trip_and_checks)
+{
+	struct srum_data_hdr h = { .npath = 3, .pos = 1, .ttl = 20, .salvage = 1 }, d;
+	uint8_t buf[ICC_MAX_PAYLOAD];
+	int n;
+
+	memset(h.src.b, 1, ID_LEN);
+	for (int i = 0; i < 3; i++)
+		memset(h.path[i].b, 10 + i, ID_LEN);
+	h.dst = h.path[2];
+	strcpy(h.dmm, "echo");
+	n = srum_data_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(n, (int)SRUM_DATA_HDR(3));
+	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), n);
+	cr_assert_eq(d.pos, 1);
+	cr_assert_eq(d.ttl, 20);
+	cr_assert_eq(d.salvage, 1);
+	cr_assert_str_eq(d.dmm, "echo");
+	for (int len = 0; len < n; len++)
+		cr_assert_lt(srum_data_decode(buf, (size_t)len, &d), 0, "len %d", len);
+	buf[3] = 3; /* pos past the path */
+	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), -EBADMSG);
+	buf[3] = 1;
+	buf[2] = SR_HOPS_MAX + 1;
+	cr_assert_eq(srum_data_decode(buf, sizeof(buf), &d), -EBADMSG);
+	h.path[1] = h.src; /* a loop through the source */
+	n = srum_data_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), -EBADMSG);
+	memset(h.path[1].b, 11, ID_LEN);
+	memset(h.dst.b, 99, ID_LEN); /* path not ending at dst */
+	n = srum_data_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), -EBADMSG);
+	h.dst = h.path[2];
+	n = srum_data_encode(&h, buf, sizeof(buf));
+	buf[8 + 2 * ID_LEN + 6] = 'x'; /* after the module name's NUL */
+	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), -EBADMSG);
+	h.npath = 0;
+	cr_assert_eq(srum_data_encode(&h, buf, sizeof(buf)), -EINVAL);
+	cr_assert_eq(srum_msg_type((const uint8_t *)"\x02\x01", 2), -EBADMSG);
+}
+
+Test(srum_wire, route_error_round_trip_and_checks)
+{
+	struct srum_rerr e = { .nback = 2, .pos = 1 }, d;
+	uint8_t buf[SRUM_RERR_MAX + 4];
+	size_t bl;
+	int n;
+
+	memset(e.origin.b, 1, ID_LEN);
+	memset(e.broken.b, 2, ID_LEN);
+	memset(e.back[0].b, 3, ID_LEN);
+	memset(e.back[1].b, 4, ID_LEN);
+	e.src = e.back[1];
+	e.auth.signed_ = 1;
+	memset(e.auth.pub, 5, RT_PUB_LEN);
+	n = srum_rerr_encode(&e, buf, sizeof(buf), &bl);
+	cr_assert_eq(n, (int)(SRUM_RERR_BODY(2) + SR_AUTH_LEN));
+	cr_assert_eq(bl, SRUM_RERR_BODY(2));
+	cr_assert_eq(srum_rerr_decode(buf, (size_t)n, &d, NULL), 0);
+	cr_assert_eq(d.pos, 1);
+	cr_assert(node_id_eq(&d.broken, &e.broken));
+	cr_assert_eq(memcmp(d.auth.pub, e.auth.pub, RT_PUB_LEN), 0);
+	for (int len = 0; len < n; len++)
+		cr_assert_lt(srum_rerr_decode(buf, (size_t)len, &d, NULL), 0, "len %d", len);
+	cr_assert_lt(srum_rerr_decode(buf, (size_t)n + 1, &d, NULL), 0, "trailing byte");
+	e.broken = e.origin;
+	n = srum_rerr_encode(&e, buf, sizeof(buf), NULL);
+	cr_assert_lt(srum_rerr_decode(buf, (size_t)n, &d, NULL), 0, "a link to itself");
+	memset(e.broken.b, 2, ID_LEN);
+	e.src = e.back[0];
+	n = srum_rerr_encode(&e, buf, sizeof(buf), NULL);
+	cr_assert_lt(srum_rerr_decode(buf, (size_t)n, &d, NULL), 0, "not ending at src");
+	e.nback = SR_HOPS_MAX + 1;
+	cr_assert_eq(srum_rerr_encode(&e, buf, sizeof(buf), NULL), -EINVAL);
+}
+
+static json_t *call_op(struct module *m, const char *name, json_t *req, char *err, size_t errlen)
+{
+	for (const struct module_ctl_op *op = m->ops->ctl_ops; op && op->name; op++)
+		if (!strcmp(op->name, name)) {
+			json_t *r = op->fn(m, req, err, errlen);
+
+			json_decref(req);
+			return r;
+		}
+	cr_assert_fail("no op %s", name);
+	return NULL;
+}
+
+Test(srum, control_ops)
+{
+	struct sim *s = srumt_sim(GRAPH_RING, 12, NULL, NULL);
+	char hex[ID_HEX_LEN + 1], err[128] = "";
+	json_t *r;
+
+	id_fmt(sim_node(s, 6)->id.b, hex);
+	r = call_op(mod(s, 0, SRUM_NAME), "srum_send",
+		    json_pack("{s:s, s:s, s:s}", "to", hex, "module", "echo", "payload", "hi"), err,
+		    sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	cr_assert(json_is_false(json_object_get(r, "sent")), "buffered: no path yet");
+	json_decref(r);
+	sim_run(s);
+	cr_assert_eq(mod(s, 6, "echo")->ctr[ECHO_C_RECEIVED], 1);
+	r = call_op(mod(s, 0, SRUM_NAME), "srum_paths", json_object(), err, sizeof(err));
+	cr_assert_not_null(r);
+	cr_assert_geq(json_array_size(json_object_get(r, "paths")), 1);
+	json_decref(r);
+	cr_assert_null(call_op(
+		mod(s, 0, SRUM_NAME), "srum_send",
+		json_pack("{s:s, s:s, s:s}", "to", "xyz", "module", "echo", "payload", "hi"), err,
+		sizeof(err)));
+	cr_assert(strstr(err, "'to'"), "%s", err);
+	id_fmt(sim_node(s, 9)->id.b, hex);
+	r = call_op(mod(s, 0, SPDM_NAME), "spdm_discover", json_pack("{s:s}", "to", hex), err,
+		    sizeof(err));
+	cr_assert(json_is_true(json_object_get(r, "started")));
+	json_decref(r);
+	r = call_op(mod(s, 0, SPDM_NAME), "spdm_discover", json_pack("{s:s}", "to", hex), err,
+		    sizeof(err));
+	cr_assert(json_is_false(json_object_get(r, "started")), "already running");
+	json_decref(r);
+	r = call_op(mod(s, 0, "tlfm"), "tlfm_send",
+		    json_pack("{s:s, s:s, s:i}", "module", "echo", "payload", "x", "tokens", 3),
+		    err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	cr_assert_eq(json_integer_value(json_object_get(r, "sent")), 2);
+	json_decref(r);
+	cr_assert_null(call_op(mod(s, 0, "tlfm"), "tlfm_send",
+			       json_pack("{s:s, s:s}", "module", "echo", "payload", "x"), err,
+			       sizeof(err)),
+		       "tokens required unless plain");
+	sim_run(s);
+	sim_free(s);
+}

@@ -1,0 +1,776 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* SRUM: path cache, send buffer, hop-by-hop forwarding, route errors, salvage. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/modparam.h"
+#include "core/node.h"
+#include "modules/routing_ctl.h"
+#include "modules/srum.h"
+
+#define NS_PER_MS   1000000ULL
+#define SWEEP_TIMER 1
+
+struct srum_path {
+	struct node_id dst;
+	uint64_t learned, used;
+	uint8_t n;
+	bool installed; /* the datapath holds this one for dst */
+	struct node_id hop[SR_HOPS_MAX];
+};
+
+/* A buffered message: its header (source, destination, module, the path so far up to pos). */
+struct srum_qmsg {
+	uint64_t t;
+	struct srum_data_hdr h;
+	uint16_t len;
+	uint8_t *data;
+};
+
+#define SRUM_REDISCOVER_MAX 2 /* discoveries again when the path found is unusable */
+
+struct srum_buf {
+	struct node_id dst;
+	uint32_t rediscovered;
+	uint32_t head, count; /* ring of buf_msgs */
+	struct srum_qmsg *q;
+};
+
+struct srum {
+	struct srum_path *paths; /* unordered, grows to cache_cap */
+	uint32_t npaths, apaths, cache_cap;
+	uint64_t timeout, buf_timeout, seq;
+	uint32_t buf_msgs, salvage_max;
+	struct srum_buf bufs[SRUM_BUF_DESTS];
+	uint32_t nbufs;
+	bool sweep_armed;
+};
+
+static const char *const srum_counters[SRUM_C__MAX + 1] = {
+	[SRUM_C_SENT] = "sent",
+	[SRUM_C_FORWARDED] = "forwarded",
+	[SRUM_C_DELIVERED] = "delivered",
+	[SRUM_C_CACHE_HITS] = "cache.hits",
+	[SRUM_C_CACHE_MISSES] = "cache.misses",
+	[SRUM_C_DISCOVERIES] = "discoveries",
+	[SRUM_C_BUFFERED] = "buffer.queued",
+	[SRUM_C_BUF_FLUSHED] = "buffer.flushed",
+	[SRUM_C_BUF_DROPPED_FULL] = "buffer.dropped_full",
+	[SRUM_C_BUF_EXPIRED] = "buffer.expired",
+	[SRUM_C_BUF_NO_ROUTE] = "buffer.no_route",
+	[SRUM_C_RERR_SENT] = "route_errors.sent",
+	[SRUM_C_RERR_RECEIVED] = "route_errors.received",
+	[SRUM_C_SALVAGED] = "salvaged",
+	[SRUM_C_PATHS_LEARNED] = "paths.learned",
+	[SRUM_C_PATHS_EVICTED] = "paths.evicted",
+	[SRUM_C_PATHS_EXPIRED] = "paths.expired",
+	[SRUM_C_PATHS_INVALIDATED] = "paths.invalidated",
+	[SRUM_C_DROP_MALFORMED] = "dropped.malformed",
+	[SRUM_C_DROP_TTL] = "dropped.ttl",
+	[SRUM_C_DROP_NOT_ON_PATH] = "dropped.not_on_path",
+	[SRUM_C_DROP_BROKEN] = "dropped.broken_link",
+	[SRUM_C_DROP_BAD_SIG] = "dropped.bad_signature",
+	[SRUM_C_DROP_UNKNOWN_MODULE] = "dropped.unknown_module",
+	[SRUM_C__MAX] = NULL,
+};
+
+struct srum_params {
+	uint32_t cache_size, buffer_messages, salvage_max;
+	uint64_t cache_timeout_ms, buffer_timeout_ms;
+};
+
+#define P struct srum_params
+static const struct mod_param srum_params[] = {
+	MP_U32("cache_size", P, cache_size, SRUM_DEFAULT_CACHE, 1, 1u << 20),
+	MP_U64("cache_timeout_ms", P, cache_timeout_ms, SRUM_DEFAULT_TIMEOUT_MS, 1, 86400000),
+	MP_U32("buffer_messages", P, buffer_messages, SRUM_DEFAULT_BUF_MSGS, 1, 4096),
+	MP_U64("buffer_timeout_ms", P, buffer_timeout_ms, SRUM_DEFAULT_BUF_MS, 1, 86400000),
+	MP_U32("salvage_max", P, salvage_max, SRUM_DEFAULT_SALVAGE, 0, 15),
+	MP_END,
+};
+#undef P
+
+static int srum_init(struct module *m, const json_t *params)
+{
+	struct srum *s = m->priv;
+	struct srum_params p;
+
+	if (module_params(m, srum_params, params, &p))
+		return -EINVAL;
+	s->cache_cap = p.cache_size;
+	s->timeout = p.cache_timeout_ms * NS_PER_MS;
+	s->buf_msgs = p.buffer_messages;
+	s->buf_timeout = p.buffer_timeout_ms * NS_PER_MS;
+	s->salvage_max = p.salvage_max;
+	s->seq = id_hash(m->node->id.b);
+	return 0;
+}
+
+/* ---- path cache ---- */
+
+static bool path_better(const struct srum_path *a, const struct srum_path *b)
+{
+	return a->n < b->n || (a->n == b->n && a->learned > b->learned);
+}
+
+static int cache_best_idx(struct srum *s, const struct node_id *dst)
+{
+	int best = -1;
+
+	for (uint32_t i = 0; i < s->npaths; i++)
+		if (node_id_eq(&s->paths[i].dst, dst) &&
+		    (best < 0 || path_better(&s->paths[i], &s->paths[best])))
+			best = (int)i;
+	return best;
+}
+
+static void dp_entry_of(const struct srum_path *p, struct dp_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = SRUM_DP_KIND;
+	e->dst = p->dst;
+	e->hops = p->n;
+	memcpy(e->path, p->hop, sizeof(p->hop[0]) * p->n);
+}
+
+/* Keep the datapath holding the preferred path to dst (call after any change for dst). */
+static void dp_sync(struct module *m, const struct node_id *dst, const struct srum_path *removed)
+{
+	struct srum *s = m->priv;
+	int best = cache_best_idx(s, dst);
+	struct dp_entry e;
+
+	if (best >= 0 && s->paths[best].installed)
+		return;
+	for (uint32_t i = 0; i < s->npaths; i++)
+		if (node_id_eq(&s->paths[i].dst, dst))
+			s->paths[i].installed = false;
+	if (best >= 0) {
+		dp_entry_of(&s->paths[best], &e);
+		if (rt_dp_install(m, &e) == 0)
+			s->paths[best].installed = true;
+	} else if (removed && removed->installed) {
+		dp_entry_of(removed, &e);
+		rt_dp_remove(m, &e);
+	}
+}
+
+static void cache_remove(struct module *m, uint32_t i, unsigned int ctr)
+{
+	struct srum *s = m->priv;
+	struct srum_path gone = s->paths[i];
+
+	s->paths[i] = s->paths[--s->npaths];
+	rt_count(m, ctr, 1);
+	dp_sync(m, &gone.dst, &gone);
+}
+
+static void cache_expire(struct module *m, uint64_t now)
+{
+	struct srum *s = m->priv;
+
+	for (uint32_t i = 0; i < s->npaths;)
+		if (now - s->paths[i].learned > s->timeout)
+			cache_remove(m, i, SRUM_C_PATHS_EXPIRED);
+		else
+			i++;
+}
+
+void srum_learn(struct module *m, const struct node_id *hop, int n)
+{
+	struct srum *s = m->priv;
+	uint64_t now = rt_now(m);
+	struct srum_path *p;
+
+	if (n < 1 || n > SR_HOPS_MAX || !sr_loop_free(&m->node->id, hop, n))
+		return;
+	for (uint32_t i = 0; i < s->npaths; i++) {
+		p = &s->paths[i];
+		if (p->n == n && node_id_eq(&p->dst, &hop[n - 1]) &&
+		    !memcmp(p->hop, hop, sizeof(hop[0]) * (size_t)n)) {
+			p->learned = now; /* refreshed */
+			return;
+		}
+	}
+	if (s->npaths == s->cache_cap) {
+		uint32_t lru = 0;
+
+		for (uint32_t i = 1; i < s->npaths; i++)
+			if (s->paths[i].used < s->paths[lru].used)
+				lru = i;
+		cache_remove(m, lru, SRUM_C_PATHS_EVICTED);
+	}
+	if (s->npaths == s->apaths) {
+		uint32_t na = s->apaths ? 2 * s->apaths : 8;
+		struct srum_path *np;
+
+		if (na > s->cache_cap)
+			na = s->cache_cap;
+		np = realloc(s->paths, sizeof(*np) * na);
+		if (!np)
+			return;
+		s->paths = np;
+		s->apaths = na;
+	}
+	p = &s->paths[s->npaths++];
+	memset(p, 0, sizeof(*p));
+	p->dst = hop[n - 1];
+	p->n = (uint8_t)n;
+	p->learned = p->used = now;
+	memcpy(p->hop, hop, sizeof(hop[0]) * (size_t)n);
+	rt_count(m, SRUM_C_PATHS_LEARNED, 1);
+	dp_sync(m, &p->dst, NULL);
+}
+
+int srum_best(struct module *m, const struct node_id *dst, struct node_id *hop)
+{
+	struct srum *s = m->priv;
+	int b;
+
+	cache_expire(m, rt_now(m));
+	b = cache_best_idx(s, dst);
+	if (b < 0)
+		return 0;
+	if (hop)
+		memcpy(hop, s->paths[b].hop, sizeof(hop[0]) * s->paths[b].n);
+	return s->paths[b].n;
+}
+
+uint32_t srum_cache_count(struct module *m)
+{
+	return ((struct srum *)m->priv)->npaths;
+}
+
+static bool path_uses(const struct node_id *self, const struct srum_path *p,
+		      const struct node_id *a, const struct node_id *b)
+{
+	const struct node_id *prev = self;
+
+	for (int i = 0; i < p->n; i++) {
+		if ((node_id_eq(prev, a) && node_id_eq(&p->hop[i], b)) ||
+		    (node_id_eq(prev, b) && node_id_eq(&p->hop[i], a)))
+			return true;
+		prev = &p->hop[i];
+	}
+	return false;
+}
+
+/* Remove every cached path through the link a - b (either direction). */
+static void cache_invalidate(struct module *m, const struct node_id *a, const struct node_id *b)
+{
+	struct srum *s = m->priv;
+
+	for (uint32_t i = 0; i < s->npaths;)
+		if (path_uses(&m->node->id, &s->paths[i], a, b))
+			cache_remove(m, i, SRUM_C_PATHS_INVALIDATED);
+		else
+			i++;
+}
+
+json_t *srum_paths_json(struct module *m)
+{
+	struct srum *s = m->priv;
+	uint64_t now = rt_now(m);
+	json_t *arr = json_array();
+	char hex[ID_HEX_LEN + 1];
+
+	cache_expire(m, now);
+	for (uint32_t i = 0; arr && i < s->npaths; i++) {
+		const struct srum_path *p = &s->paths[i];
+		json_t *o = json_object(), *path = json_array();
+
+		id_fmt(p->dst.b, hex);
+		json_object_set_new(o, "dst", json_string(hex));
+		json_object_set_new(o, "hops", json_integer(p->n));
+		for (int k = 0; k < p->n; k++) {
+			id_fmt(p->hop[k].b, hex);
+			json_array_append_new(path, json_string(hex));
+		}
+		json_object_set_new(o, "path", path);
+		json_object_set_new(o, "age_ms",
+				    json_integer((json_int_t)((now - p->learned) / NS_PER_MS)));
+		json_object_set_new(o, "preferred", json_boolean(p->installed));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+/* ---- sending and forwarding ---- */
+
+static void next_msg_id(struct srum *s, struct msg_id *id)
+{
+	uint64_t a = ++s->seq * 0x9e3779b97f4a7c15ULL, b = a ^ (a >> 29);
+
+	for (int i = 0; i < 8; i++) {
+		id->b[i] = (uint8_t)(a >> (56 - 8 * i));
+		id->b[8 + i] = (uint8_t)(b >> (56 - 8 * i));
+	}
+}
+
+static bool nbr_up(struct module *m, const struct node_id *id)
+{
+	struct nbr_info nb[256];
+	int n = rt_neighbours(m, nb, 256);
+
+	for (int i = 0; i < n && i < 256; i++)
+		if (node_id_eq(&nb[i].id, id))
+			return nb[i].up;
+	return n > 256; /* not listed in what we read: let the send decide */
+}
+
+/* Send a data message to path[pos]; 0 or -errno (the link failed). */
+static int srum_xmit(struct module *m, const struct srum_data_hdr *h, const void *data, size_t len)
+{
+	struct srum *s = m->priv;
+	uint8_t buf[ICC_MAX_PAYLOAD];
+	struct mod_msg msg = { .type = ICC_T_DATA, .ttl = 1, .src = m->node->id };
+	int hl = srum_data_encode(h, buf, sizeof(buf));
+
+	if (hl < 0 || (size_t)hl + len > sizeof(buf))
+		return -EMSGSIZE;
+	memcpy(buf + hl, data, len);
+	msg.data = buf;
+	msg.len = (size_t)hl + len;
+	next_msg_id(s, &msg.id);
+	if (!nbr_up(m, &h->path[h->pos]))
+		return -EHOSTUNREACH;
+	return rt_send(m, &h->path[h->pos], SRUM_NAME, &msg);
+}
+
+static void send_rerr(struct module *m, const struct srum_data_hdr *h, const struct node_id *broken)
+{
+	struct srum *s = m->priv;
+	struct srum_rerr e = { .origin = m->node->id, .broken = *broken, .src = h->src };
+	uint8_t buf[SRUM_RERR_MAX];
+	struct mod_msg msg = { .type = ICC_T_DATA, .ttl = 1, .src = m->node->id };
+	size_t bl;
+	int len;
+
+	/* back: path[pos - 2] ... path[0], src (we are path[pos - 1]) */
+	for (int i = (int)h->pos - 2; i >= 0; i--)
+		e.back[e.nback++] = h->path[i];
+	e.back[e.nback++] = h->src;
+	srum_rerr_encode(&e, buf, sizeof(buf), &bl);
+	sr_auth_sign(m, buf, bl, &e.auth);
+	len = srum_rerr_encode(&e, buf, sizeof(buf), NULL);
+	if (len < 0)
+		return;
+	msg.data = buf;
+	msg.len = (size_t)len;
+	next_msg_id(s, &msg.id);
+	if (rt_send(m, &e.back[0], SRUM_NAME, &msg) == 0)
+		rt_count(m, SRUM_C_RERR_SENT, 1);
+}
+
+/*
+ * Send along the best cached path to h->dst from this node, which is
+ * h->path[pos - 1] (or src when pos == 0): the prefix path[0..pos) is kept,
+ * the rest replaced. A failed first hop is invalidated and the next path
+ * tried. 0 sent, -ENOENT no usable path.
+ */
+static int send_cached(struct module *m, struct srum_data_hdr *h, const void *data, size_t len)
+{
+	struct srum *s = m->priv;
+	uint8_t pos = h->pos;
+
+	for (int tries = 0; tries < 8; tries++) {
+		int b = cache_best_idx(s, &h->dst);
+		struct srum_path *p;
+
+		if (b < 0)
+			return -ENOENT;
+		p = &s->paths[b];
+		if (pos + p->n > SR_HOPS_MAX)
+			return -ENOENT; /* the best is the shortest: none fits */
+		memcpy(h->path + pos, p->hop, sizeof(p->hop[0]) * p->n);
+		h->npath = (uint8_t)(pos + p->n);
+		if (!sr_loop_free(&h->src, h->path, h->npath))
+			return -ENOENT;
+		p->used = rt_now(m);
+		if (srum_xmit(m, h, data, len) == 0)
+			return 0;
+		cache_invalidate(m, &m->node->id, &h->path[pos]);
+	}
+	return -ENOENT;
+}
+
+/* ---- send buffer ---- */
+
+static int buf_find(struct srum *s, const struct node_id *dst)
+{
+	for (uint32_t i = 0; i < s->nbufs; i++)
+		if (node_id_eq(&s->bufs[i].dst, dst))
+			return (int)i;
+	return -1;
+}
+
+static struct srum_qmsg *buf_at(struct srum *s, struct srum_buf *b, uint32_t k)
+{
+	return &b->q[(b->head + k) % s->buf_msgs];
+}
+
+static void buf_pop(struct srum *s, struct srum_buf *b)
+{
+	free(buf_at(s, b, 0)->data);
+	b->head = (b->head + 1) % s->buf_msgs;
+	b->count--;
+}
+
+static void buf_remove(struct srum *s, int i)
+{
+	struct srum_buf *b = &s->bufs[i];
+
+	while (b->count)
+		buf_pop(s, b);
+	free(b->q);
+	s->bufs[i] = s->bufs[--s->nbufs];
+}
+
+static void arm_sweep(struct module *m)
+{
+	struct srum *s = m->priv;
+
+	if (!s->sweep_armed && s->nbufs &&
+	    rt_timer_arm(m, SWEEP_TIMER, SRUM_SWEEP_MS * NS_PER_MS) == 0)
+		s->sweep_armed = true;
+}
+
+static int buf_push(struct module *m, const struct srum_data_hdr *h, const void *data, size_t len)
+{
+	struct srum *s = m->priv;
+	const struct node_id *dst = &h->dst;
+	int i = buf_find(s, dst);
+	struct srum_buf *b;
+	struct srum_qmsg *q;
+
+	if (i < 0) {
+		if (s->nbufs == SRUM_BUF_DESTS)
+			return -ENOBUFS;
+		b = &s->bufs[s->nbufs];
+		memset(b, 0, sizeof(*b));
+		b->q = calloc(s->buf_msgs, sizeof(*b->q));
+		if (!b->q)
+			return -ENOMEM;
+		b->dst = *dst;
+		s->nbufs++;
+	} else {
+		b = &s->bufs[i];
+	}
+	if (b->count == s->buf_msgs) {
+		buf_pop(s, b); /* the oldest goes first */
+		rt_count(m, SRUM_C_BUF_DROPPED_FULL, 1);
+	}
+	q = buf_at(s, b, b->count);
+	memset(q, 0, sizeof(*q));
+	if (len && !(q->data = malloc(len)))
+		return -ENOMEM;
+	if (len)
+		memcpy(q->data, data, len);
+	q->len = (uint16_t)len;
+	q->t = rt_now(m);
+	q->h = *h;
+	b->count++;
+	rt_count(m, SRUM_C_BUFFERED, 1);
+	arm_sweep(m);
+	return 0;
+}
+
+void srum_discovery_done(struct module *m, const struct node_id *target, bool found)
+{
+	struct srum *s = m->priv;
+	int i = buf_find(s, target);
+	struct srum_buf *b;
+
+	if (i < 0)
+		return;
+	b = &s->bufs[i];
+	while (b->count) {
+		struct srum_qmsg *q = buf_at(s, b, 0);
+		struct srum_data_hdr h = q->h;
+
+		if (found && send_cached(m, &h, q->data, q->len) < 0) {
+			/*
+			 * The path found broke already (its links went down since):
+			 * keep the rest and discover again; the buffer timeout bounds this.
+			 */
+			int ret = b->rediscovered++ < SRUM_REDISCOVER_MAX
+					  ? spdm_discover_from(m, target)
+					  : -ELOOP;
+
+			if (ret == 0 || ret == -EALREADY) {
+				if (ret == 0)
+					rt_count(m, SRUM_C_DISCOVERIES, 1);
+				return;
+			}
+			found = false;
+		}
+		rt_count(m, found ? SRUM_C_BUF_FLUSHED : SRUM_C_BUF_NO_ROUTE, 1);
+		buf_pop(s, b);
+	}
+	buf_remove(s, i);
+}
+
+static void buf_sweep(struct module *m)
+{
+	struct srum *s = m->priv;
+	uint64_t now = rt_now(m);
+
+	for (uint32_t i = 0; i < s->nbufs;) {
+		struct srum_buf *b = &s->bufs[i];
+
+		while (b->count && now - buf_at(s, b, 0)->t >= s->buf_timeout) {
+			buf_pop(s, b);
+			rt_count(m, SRUM_C_BUF_EXPIRED, 1);
+		}
+		if (!b->count)
+			buf_remove(s, (int)i);
+		else
+			i++;
+	}
+}
+
+static int srum_timer(struct module *m, uint32_t timer_id)
+{
+	struct srum *s = m->priv;
+
+	if (timer_id != SWEEP_TIMER)
+		return 0;
+	s->sweep_armed = false;
+	buf_sweep(m);
+	arm_sweep(m);
+	return 0;
+}
+
+/* ---- the API ---- */
+
+int srum_send(struct module *m, const struct node_id *dst, const char *dmm, const void *data,
+	      size_t len)
+{
+	struct srum_data_hdr h = { .ttl = SRUM_TTL, .src = m->node->id, .dst = *dst };
+	struct mod_msg local = { .type = ICC_T_DATA, .src = m->node->id, .from_module = SRUM_NAME };
+	int ret;
+
+	if (!dmm || !dmm[0] || !icc_module_name_ok(dmm))
+		return -EINVAL;
+	if (len > SRUM_MAX_DATA)
+		return -EMSGSIZE;
+	snprintf(h.dmm, sizeof(h.dmm), "%s", dmm);
+	rt_count(m, SRUM_C_SENT, 1);
+	if (node_id_eq(dst, &m->node->id)) {
+		local.data = data;
+		local.len = len;
+		if (rt_deliver(m, dmm, &local) == -ENOENT) {
+			rt_count(m, SRUM_C_DROP_UNKNOWN_MODULE, 1);
+			return -ENOENT;
+		}
+		rt_count(m, SRUM_C_DELIVERED, 1);
+		return 1;
+	}
+	cache_expire(m, rt_now(m));
+	if (cache_best_idx(m->priv, dst) < 0 && nbr_up(m, dst))
+		srum_learn(m, dst, 1); /* a neighbour is a one-hop path */
+	if (send_cached(m, &h, data, len) == 0) {
+		rt_count(m, SRUM_C_CACHE_HITS, 1);
+		return 1;
+	}
+	rt_count(m, SRUM_C_CACHE_MISSES, 1);
+	h.pos = 0;
+	ret = buf_push(m, &h, data, len);
+	if (ret < 0)
+		return ret;
+	if (spdm_discover_from(m, dst) == 0)
+		rt_count(m, SRUM_C_DISCOVERIES, 1);
+	return 0;
+}
+
+int srum_send_from(struct module *caller, const struct node_id *dst, const char *dmm,
+		   const void *data, size_t len)
+{
+	struct module *m = node_module(caller->node, SRUM_NAME);
+
+	return m ? srum_send(m, dst, dmm, data, len) : -ENOENT;
+}
+
+/*
+ * Salvage around a broken link: a cached path from this node (path[pos - 1])
+ * to a node further along the path, then the rest of the original path.
+ * The farthest such node first. 0 sent, -ENOENT none.
+ */
+static int salvage_bypass(struct module *m, struct srum_data_hdr *h, const void *data, size_t len)
+{
+	struct srum *s = m->priv;
+	struct srum_data_hdr orig = *h;
+	uint8_t pos = h->pos;
+
+	for (int j = orig.npath - 2; j > (int)pos; j--) {
+		int b = cache_best_idx(s, &orig.path[j]);
+		const struct srum_path *p;
+		int n;
+
+		if (b < 0)
+			continue;
+		p = &s->paths[b];
+		n = pos + p->n + (orig.npath - 1 - j);
+		if (n > SR_HOPS_MAX)
+			continue;
+		*h = orig;
+		memcpy(h->path + pos, p->hop, sizeof(p->hop[0]) * p->n);
+		memcpy(h->path + pos + p->n, orig.path + j + 1,
+		       sizeof(orig.path[0]) * (size_t)(orig.npath - 1 - j));
+		h->npath = (uint8_t)n;
+		if (!sr_loop_free(&h->src, h->path, h->npath))
+			continue;
+		if (srum_xmit(m, h, data, len) == 0)
+			return 0;
+	}
+	*h = orig;
+	return -ENOENT;
+}
+
+static void srum_data(struct module *m, const struct srum_data_hdr *hin, const uint8_t *data,
+		      size_t len)
+{
+	struct srum *s = m->priv;
+	struct srum_data_hdr h = *hin;
+	uint8_t i = h.pos;
+
+	if (!node_id_eq(&h.path[i], &m->node->id)) {
+		rt_count(m, SRUM_C_DROP_NOT_ON_PATH, 1);
+		return;
+	}
+	if (i == h.npath - 1) {
+		struct mod_msg out = { .type = ICC_T_DATA,
+				       .src = h.src,
+				       .from_module = SRUM_NAME,
+				       .data = data,
+				       .len = len };
+		struct node_id back[SR_HOPS_MAX];
+		int nb = 0;
+
+		/* the way back: path[i-1] ... path[0], src */
+		for (int k = (int)i - 1; k >= 0; k--)
+			back[nb++] = h.path[k];
+		back[nb++] = h.src;
+		srum_learn(m, back, nb);
+		if (rt_deliver(m, h.dmm, &out) == -ENOENT)
+			rt_count(m, SRUM_C_DROP_UNKNOWN_MODULE, 1);
+		else
+			rt_count(m, SRUM_C_DELIVERED, 1);
+		return;
+	}
+	if (h.ttl <= 1) {
+		rt_count(m, SRUM_C_DROP_TTL, 1);
+		return;
+	}
+	h.ttl--;
+	h.pos = (uint8_t)(i + 1);
+	if (srum_xmit(m, &h, data, len) == 0) {
+		rt_count(m, SRUM_C_FORWARDED, 1);
+		return;
+	}
+	/* the link to path[i + 1] failed: tell the source, forget it, salvage */
+	cache_invalidate(m, &m->node->id, &h.path[i + 1]);
+	send_rerr(m, &h, &h.path[i + 1]);
+	if (h.salvage < s->salvage_max) {
+		h.salvage++;
+		if (send_cached(m, &h, data, len) == 0 || salvage_bypass(m, &h, data, len) == 0) {
+			rt_count(m, SRUM_C_SALVAGED, 1);
+			return;
+		}
+		/* no path here yet: keep it (the path so far) while this node discovers one */
+		h.pos = (uint8_t)(i + 1);
+		if (buf_push(m, &h, data, len) == 0) {
+			if (spdm_discover_from(m, &h.dst) == 0)
+				rt_count(m, SRUM_C_DISCOVERIES, 1);
+			rt_count(m, SRUM_C_SALVAGED, 1);
+			return;
+		}
+	}
+	rt_count(m, SRUM_C_DROP_BROKEN, 1);
+}
+
+static void srum_rerr(struct module *m, const uint8_t *buf, size_t len)
+{
+	struct srum *s = m->priv;
+	uint8_t body[SRUM_RERR_MAX], out[SRUM_RERR_MAX];
+	struct mod_msg msg = { .type = ICC_T_DATA, .ttl = 1, .src = m->node->id };
+	struct srum_rerr e;
+	size_t bl;
+	int n;
+
+	if (srum_rerr_decode(buf, len, &e, &bl) < 0) {
+		rt_count(m, SRUM_C_DROP_MALFORMED, 1);
+		return;
+	}
+	if (!node_id_eq(&e.back[e.pos], &m->node->id)) {
+		rt_count(m, SRUM_C_DROP_NOT_ON_PATH, 1);
+		return;
+	}
+	memcpy(body, buf, bl);
+	body[SRUM_RERR_POS_OFF] = 0; /* signed with pos 0 */
+	if (sr_auth_check(m, &e.origin, body, bl, &e.auth) < 0) {
+		rt_count(m, SRUM_C_DROP_BAD_SIG, 1);
+		return;
+	}
+	rt_count(m, SRUM_C_RERR_RECEIVED, 1);
+	cache_invalidate(m, &e.origin, &e.broken);
+	if (e.pos == e.nback - 1)
+		return; /* at the source */
+	e.pos++;
+	n = srum_rerr_encode(&e, out, sizeof(out), NULL);
+	if (n < 0)
+		return;
+	msg.data = out;
+	msg.len = (size_t)n;
+	next_msg_id(s, &msg.id);
+	rt_send(m, &e.back[e.pos], SRUM_NAME, &msg);
+}
+
+static int srum_recv(struct module *m, const struct mod_msg *msg)
+{
+	struct srum_data_hdr h;
+	int t = srum_msg_type(msg->data, msg->len), hl;
+
+	if (t == SRUM_T_RERR) {
+		srum_rerr(m, msg->data, msg->len);
+		return 0;
+	}
+	hl = t == SRUM_T_DATA ? srum_data_decode(msg->data, msg->len, &h) : -EBADMSG;
+	if (hl < 0 || msg->len - (size_t)hl > SRUM_MAX_DATA) {
+		rt_count(m, SRUM_C_DROP_MALFORMED, 1);
+		return -EBADMSG;
+	}
+	srum_data(m, &h, (const uint8_t *)msg->data + hl, msg->len - (size_t)hl);
+	return 0;
+}
+
+static int srum_link(struct module *m, const struct node_id *peer, bool up)
+{
+	if (!up)
+		cache_invalidate(m, &m->node->id, peer);
+	return 0;
+}
+
+static int srum_stop(struct module *m)
+{
+	struct srum *s = m->priv;
+
+	while (s->nbufs)
+		buf_remove(s, (int)s->nbufs - 1);
+	free(s->paths);
+	s->paths = NULL;
+	s->npaths = s->apaths = 0;
+	return 0;
+}
+
+const struct module_ops srum_module = {
+	.name = SRUM_NAME,
+	.priv_size = sizeof(struct srum),
+	.counters = srum_counters,
+	.init = srum_init,
+	.recv = srum_recv,
+	.timer = srum_timer,
+	.stop = srum_stop,
+	.link = srum_link,
+	.ctl_ops = srum_ctl_ops,
+};
