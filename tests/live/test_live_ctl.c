@@ -23,6 +23,7 @@
 #include "cli/ctl_client.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
+#include "live/livecfg.h"
 
 static char lc_dir[64], lc_sock[100];
 static int lc_failures;
@@ -120,38 +121,22 @@ static const struct daemon_ext lc_ext = { .name = "lc", .start = lc_start, .ctl_
 
 static void lc_run(void *(*body)(void *))
 {
-	char path[128], key[128], text[512];
+	char path[128];
 	struct daemon_opts o = { 0 };
-	FILE *f;
 
 	cr_assert(sodium_init() >= 0);
-	snprintf(lc_dir, sizeof(lc_dir), "/tmp/ipop-ctlt.%d", (int)getpid());
-	mkdir(lc_dir, 0700);
-	snprintf(key, sizeof(key), "%s/key", lc_dir);
-	f = fopen(key, "w");
-	cr_assert_not_null(f);
-	fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", f);
-	fclose(f);
-	chmod(key, 0600);
+	cfgt_setup();
+	snprintf(lc_dir, sizeof(lc_dir), "%s", cfgt_dir);
 	snprintf(path, sizeof(path), "%s/cfg.json", lc_dir);
 	snprintf(lc_sock, sizeof(lc_sock), "%s/ctl.sock", lc_dir);
-	snprintf(text, sizeof(text),
-		 "{\"key_file\": \"%s\", \"node_id\": \"0000000000000000000000000000a001\", "
-		 "\"listen\": \"127.0.0.1:0\", \"modules\": {}}",
-		 key);
-	f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
+	cfgt_write(path, CFGT_ID ", \"listen\": \"127.0.0.1:0\", \"modules\": {}");
 	lc_body = body;
 	cr_assert_eq(daemon_register_ext(&lc_ext), 0);
 	o.config = path;
 	o.ctl_socket = lc_sock;
 	cr_assert_eq(daemon_run(&o), 0);
 	pthread_join(lc_thread, NULL);
-	unlink(key);
-	unlink(path);
-	rmdir(lc_dir);
+	cfgt_cleanup();
 	cr_assert_eq(lc_failures, 0, "%s", lc_why);
 }
 

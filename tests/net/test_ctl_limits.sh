@@ -127,9 +127,11 @@ print(json.dumps({"pings": n, "worst_ms": round(worst * 1000, 1), "del": res.get
 PY
 cat "$W/del.out"
 expect_eq "$(jq -c .del "$W/del.out")" '{"ok":true,"deleted":100000}' "100,000-name delete"
-# the bound: the loop serves another client between 2,000-table slices (a few ms
-# each here); 250 ms leaves room for a loaded 2-core machine (see the report)
-jq -e '.pings >= 3 and .worst_ms < 250' "$W/del.out" >/dev/null ||
+# the bound: the loop serves another client between 1,000-table slices (~10 ms each
+# on an idle machine; worst ping seen 139 ms idle, 372 ms with 2,000-table slices on
+# a 2-core machine shared by several test runs). Before slicing, the O(N^2) name
+# check alone held the loop for ~36 s at 100,000 names, so 1 s still tells them apart.
+jq -e '.pings >= 3 and .worst_ms < 1000' "$W/del.out" >/dev/null ||
 	fail "another client waited too long during the delete: $(cat "$W/del.out")"
 expect_eq "$(ctl table list --json | jq '.tables | length')" 0 "all deleted"
 ok "100,000-name delete: $(jq -c '{pings, worst_ms, del_s}' "$W/del.out")"

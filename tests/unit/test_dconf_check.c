@@ -8,43 +8,29 @@
 #include <unistd.h>
 
 #include "daemon/daemon_int.h"
+#include "live/livecfg.h"
 
-#define DCK_ID	"\"node_id\": \"0000000000000000000000000000a001\", "
 #define DCK_NB1 "{\"id\": \"0000000000000000000000000000a002\", \"address\": \"127.0.0.1:1\"}"
 #define DCK_NB2 "{\"id\": \"0000000000000000000000000000a003\", \"address\": \"127.0.0.1:2\"}"
 
-/* Load text (with key_file and listen added) and check it: the result, err filled. */
+/* Load a config (identity keys, listen and modules added) and check it: the result, err filled. */
 static int dck(const char *body, char *err, size_t errlen)
 {
-	char dir[64], key[96], cfg[96];
+	char cfg[128], text[1024];
 	struct dconf c;
-	FILE *f;
 	int ret;
 
-	snprintf(dir, sizeof(dir), "/tmp/ipop-dck.%d", (int)getpid());
-	mkdir(dir, 0700);
-	snprintf(key, sizeof(key), "%s/key", dir);
-	snprintf(cfg, sizeof(cfg), "%s/cfg.json", dir);
-	f = fopen(key, "w");
-	cr_assert_not_null(f);
-	fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", f);
-	fclose(f);
-	chmod(key, 0600);
-	f = fopen(cfg, "w");
-	cr_assert_not_null(f);
-	fprintf(f,
-		"{\"key_file\": \"%s\", \"listen\": \"127.0.0.1:0\", \"modules\": {}, " DCK_ID
-		"%s}",
-		key, body);
-	fclose(f);
+	cfgt_setup();
+	snprintf(cfg, sizeof(cfg), "%s/cfg.json", cfgt_dir);
+	snprintf(text, sizeof(text), "\"listen\": \"127.0.0.1:0\", \"modules\": {}%s%s",
+		 body[0] ? ", " : "", body);
+	cfgt_write(cfg, text);
 	err[0] = '\0';
 	ret = dconf_load(cfg, &c, err, errlen);
 	cr_assert_eq(ret, 0, "load: %s", err);
 	ret = dconf_check(&c, err, errlen);
 	dconf_free(&c);
-	unlink(key);
-	unlink(cfg);
-	rmdir(dir);
+	cfgt_cleanup();
 	return ret;
 }
 

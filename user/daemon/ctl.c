@@ -301,6 +301,8 @@ static void client_lines(struct ctl_server *s, struct ctl_client *c)
 	size_t start = 0;
 	char *nl;
 
+	if (!c->inlen) /* nothing (and maybe no buffer yet) */
+		return;
 	while (!c->closing && !c->job && out_pending(c) < CTL_OUT_HIGH &&
 	       (nl = memchr(c->in + start, '\n', c->inlen - start))) {
 		size_t len = (size_t)(nl - (c->in + start));

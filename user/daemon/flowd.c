@@ -379,7 +379,7 @@ static json_t *op_table_add(struct daemon *d, json_t *req, char *err, size_t err
 }
 
 /* A long delete goes in slices of this many tables, one per loop turn. */
-#define FLOWD_DEL_SLICE 2000
+#define FLOWD_DEL_SLICE 1000
 
 struct del_job {
 	__u32 *tids;
