@@ -99,7 +99,7 @@ Test(ctl_client, silent_server_times_out)
 static void *ctlt_flood(void *arg)
 {
 	int fd = *(int *)arg;
-	size_t left = CTL_OUT_MAX + 4096;
+	size_t left = (size_t)CTL_REPLY_MAX + 4096;
 	char buf[4096];
 
 	memset(buf, 'a', sizeof(buf));

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/ctl_client.h"
+#include "daemon/ctl.h"
 #include "daemon/daemon.h"
 #include "flow/fmt.h"
 #include "flow/rule.h"
@@ -66,7 +67,8 @@ static int table_add(struct table_cfg *c)
 {
 	char err[256];
 	struct rule r;
-	json_t *tables, *rep;
+	json_t *tables, *rep, *req;
+	char *text;
 
 	if (c->file) {
 		if (c->pos.n > 1)
@@ -79,7 +81,18 @@ static int table_add(struct table_cfg *c)
 			return cli_err("%s", err);
 		tables = json_pack("[o]", rule_to_json(&r));
 	}
-	rep = ask(c->ctl_socket, json_pack("{s:s, s:o}", "op", "table_add", "tables", tables));
+	req = json_pack("{s:s, s:o}", "op", "table_add", "tables", tables);
+	text = c->file ? json_dumps(req, JSON_COMPACT) : NULL;
+	if (text && strlen(text) + 1 > CTL_LINE_MAX) {
+		cli_err("%s: %zu bytes, over the control socket's request limit of %d; split the "
+			"file",
+			c->file, strlen(text) + 1, CTL_LINE_MAX);
+		free(text);
+		json_decref(req);
+		return 1;
+	}
+	free(text);
+	rep = ask(c->ctl_socket, req);
 	if (!rep)
 		return 1;
 	if (c->json)

@@ -34,48 +34,104 @@ static int ctl_connect(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-/* Up to cap - 1 bytes, until a newline arrives; each wait at most timeout_ms. */
-static int read_line(int fd, char *buf, size_t cap, int timeout_ms)
+/*
+ * One reply line into a buffer that grows up to CTL_REPLY_MAX + 1 bytes;
+ * each wait at most timeout_ms. The length, or -errno.
+ */
+static ssize_t read_line(int fd, char **out, int timeout_ms)
 {
-	size_t len = 0;
+	size_t len = 0, cap = 0, cap_max = (size_t)CTL_REPLY_MAX + 2;
+	char *buf = NULL, *p;
 
-	while (len < cap - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+	*out = NULL;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, buf + len, cap - 1 - len, 0);
-		if (n <= 0)
-			return n == 0 ? -ECONNRESET : -errno;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len)) {
-			buf[len] = '\0';
-			return (int)len;
+		if (len + 1 >= cap) {
+			if (cap >= cap_max) {
+				free(buf);
+				return -EMSGSIZE;
+			}
+			cap = cap ? cap * 2 : 65536;
+			cap = cap > cap_max ? cap_max : cap;
+			p = realloc(buf, cap);
+			if (!p) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = p;
 		}
+		if (poll(&pfd, 1, timeout_ms) <= 0) {
+			free(buf);
+			return -ETIMEDOUT;
+		}
+		n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n <= 0) {
+			int e = n == 0 ? ECONNRESET : errno;
+
+			free(buf);
+			return -e;
+		}
+		/* only the new bytes can hold the newline */
+		if (memchr(buf + len, '\n', (size_t)n)) {
+			len += (size_t)n;
+			buf[len] = '\0';
+			*out = buf;
+			return (ssize_t)len;
+		}
+		len += (size_t)n;
 	}
-	return -EMSGSIZE;
+}
+
+/* Send all of buf; -errno. */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 int ctl_exchange(int fd, const char *what, json_t *req, json_t **reply, int timeout_ms, char *err,
 		 size_t errlen)
 {
-	char *text = json_dumps(req, JSON_COMPACT), *buf = malloc(CTL_OUT_MAX);
+	char *text = json_dumps(req, JSON_COMPACT), *buf = NULL;
 	json_error_t jerr;
+	ssize_t got;
+	size_t len;
 	int ret;
 
 	*reply = NULL;
-	if (!text || !buf) {
+	if (!text) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", what);
 		goto out;
 	}
-	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
-		ret = -errno;
+	len = strlen(text);
+	if (len + 1 > CTL_LINE_MAX) {
+		ret = -EMSGSIZE;
+		snprintf(err, errlen,
+			 "%s: request of %zu bytes, over the control socket's request limit of %d",
+			 what, len + 1, CTL_LINE_MAX);
+		goto out;
+	}
+	text[len] = '\n'; /* json_dumps left room: the NUL goes */
+	ret = send_all(fd, text, len + 1);
+	/* a server that refused the request may have said why before it closed */
+	got = read_line(fd, &buf, ret ? 200 : timeout_ms);
+	if (got < 0 && ret) {
 		snprintf(err, errlen, "%s: %s", what, strerror(-ret));
 		goto out;
 	}
-	ret = read_line(fd, buf, CTL_OUT_MAX, timeout_ms);
+	ret = got < 0 ? (int)got : 0;
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: no reply: %s", what, strerror(-ret));
 		goto out;

@@ -14,8 +14,9 @@
 /*
  * Send one request on an open stream socket, wait (up to timeout_ms) for one
  * reply line and parse it. 0, or -errno with err filled: -ETIMEDOUT,
- * -ECONNRESET (closed without a reply), -EMSGSIZE (no newline within
- * CTL_OUT_MAX), -EBADMSG (not JSON). `what` names the peer in err.
+ * -ECONNRESET (closed without a reply), -EMSGSIZE (a request over
+ * CTL_LINE_MAX, nothing sent; or no newline within CTL_REPLY_MAX), -EBADMSG
+ * (not JSON). `what` names the peer in err.
  */
 int ctl_exchange(int fd, const char *what, json_t *req, json_t **reply, int timeout_ms, char *err,
 		 size_t errlen);

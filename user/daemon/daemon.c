@@ -526,6 +526,7 @@ static int daemon_setup(struct daemon *d, const struct daemon_opts *o, char *err
 
 	if (o->config) {
 		ret = dconf_load(o->config, &d->cfg, err, errlen);
+		ret = ret ?: dconf_check(&d->cfg, err, errlen);
 		if (ret)
 			return ret;
 	}

@@ -94,6 +94,9 @@ void daemon_log(struct daemon *d, enum log_level lvl, const char *fmt, ...)
 /* The dispatch table from the daemon's, the extensions' and the modules' ops. */
 int ctl_assemble(struct daemon *d, char *err, size_t errlen);
 
+/* dconf_check.c: unknown keys, duplicate neighbours, keepalive_ms >= dead_ms. */
+int dconf_check(const struct dconf *c, char *err, size_t errlen);
+
 /* ctl.c */
 int ctl_server_start(struct daemon *d, const char *path, struct ctl_server **out);
 void ctl_server_stop(struct ctl_server *s);

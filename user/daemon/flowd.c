@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/ctl.h"
@@ -29,6 +31,7 @@ static struct flowd {
 	struct ipfix *ipfix;		 /* NULL without --ipfix */
 	int ifaces_fd;			 /* the pinned ifaces map, for flow labels */
 	bool attached[FLOWD_IFACES_MAX]; /* by us or adopted: ours to detach */
+	bool adopted[FLOWD_IFACES_MAX];	 /* left attached by an earlier daemon */
 } fd_state = { .maps = { -1, -1, -1, -1 }, .ifaces_fd = -1 };
 
 static uint64_t mono_ns(void)
@@ -99,7 +102,7 @@ int flowd_opts_from_json(struct flowd_opts *o, json_t *flows, char *err, size_t 
 	return e;
 }
 
-/* Attach one interface, or adopt what a previous daemon left attached. */
+/* Attach one interface (0), or adopt what a previous daemon left attached (1); -errno. */
 static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char *msg, size_t msglen)
 {
 	struct load_opts lo = { .ifname = ifname,
@@ -120,7 +123,7 @@ static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char 
 				 ifname, loader_hook_name(info.ingress_hook));
 			if (o->notice)
 				o->notice(note);
-			return 0;
+			return 1;
 		}
 		/* a stale record: someone removed our programs; start over */
 		loader_detach(o->pin_path, ifname, false, true, NULL, 0);
@@ -128,10 +131,11 @@ static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char 
 	return loader_attach(&lo, msg, msglen);
 }
 
-static void detach_ours(void)
+/* Detach what we attached (and, unless only_new, what we adopted). */
+static void detach_ours(bool only_new)
 {
 	for (int i = 0; i < fd_state.o.n_ifaces; i++) {
-		if (!fd_state.attached[i])
+		if (!fd_state.attached[i] || (only_new && fd_state.adopted[i]))
 			continue;
 		loader_detach(fd_state.o.pin_path, fd_state.o.ifaces[i], false, true, NULL, 0);
 		fd_state.attached[i] = false;
@@ -199,8 +203,12 @@ static json_t *ipfix_json(void)
 			 (json_int_t)c.queue_len, "last_error", err);
 }
 
-/* Undo flowd_start (the statistics thread already stopped). */
-static void flowd_teardown(void)
+/*
+ * Undo flowd_start (the statistics thread already stopped). After a failed
+ * start, what that start attached goes (what it adopted stays with
+ * --keep-attached); after a normal stop, everything unless --keep-attached.
+ */
+static void flowd_teardown(bool failed_start)
 {
 	stats_free(fd_state.stats);
 	fd_state.stats = NULL;
@@ -208,23 +216,35 @@ static void flowd_teardown(void)
 	cls_close(fd_state.cls);
 	fd_state.cls = NULL;
 	close_maps();
-	if (!fd_state.o.keep_attached)
-		detach_ours();
+	if (failed_start)
+		detach_ours(fd_state.o.keep_attached);
+	else if (!fd_state.o.keep_attached)
+		detach_ours(false);
 }
 
 int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 {
 	struct stats_cfg sc;
+	struct stat st;
+	bool fresh, dir_fresh;
 	int err = 0;
 
 	fd_state.o = *o;
 	if (!fd_state.o.pin_path)
 		fd_state.o.pin_path = IPOP_PIN_PATH_DEFAULT;
+	/* pins (and a directory) this start creates are removed again if it fails */
+	dir_fresh = stat(fd_state.o.pin_path, &st) != 0;
+	fresh = dir_fresh || (err = pins_open_map(fd_state.o.pin_path, "ifaces")) < 0;
+	if (err >= 0)
+		close(err);
+	err = 0;
 	if (o->n_ifaces < 0 || o->n_ifaces > FLOWD_IFACES_MAX)
 		return errmsg(msg, msglen, -EINVAL, "at most %d interfaces", FLOWD_IFACES_MAX);
 	for (int i = 0; i < o->n_ifaces && !err; i++) {
 		err = attach_or_adopt(&fd_state.o, o->ifaces[i], msg, msglen);
-		fd_state.attached[i] = !err;
+		fd_state.attached[i] = err >= 0;
+		fd_state.adopted[i] = err == 1;
+		err = err < 0 ? err : 0;
 	}
 	if (err)
 		goto fail;
@@ -279,7 +299,17 @@ int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 	fd_state.running = true;
 	return 0;
 fail:
-	flowd_teardown();
+	/* a failed start leaves nothing behind: also the pins and the directory it created */
+	flowd_teardown(true);
+	if (fresh) {
+		char path[PATH_MAX];
+
+		for (int i = 0; pins_map_names[i]; i++)
+			if (!pins_path(path, sizeof(path), fd_state.o.pin_path, pins_map_names[i]))
+				unlink(path);
+	}
+	if (dir_fresh)
+		rmdir(fd_state.o.pin_path);
 	return err;
 }
 
@@ -287,7 +317,7 @@ void flowd_stop(void)
 {
 	if (fd_state.stats)
 		stats_stop(fd_state.stats);
-	flowd_teardown();
+	flowd_teardown(false);
 	fd_state.running = false;
 }
 
@@ -351,39 +381,84 @@ static json_t *op_table_add(struct daemon *d, json_t *req, char *err, size_t err
 			     (json_int_t)cls_count(fd_state.cls));
 }
 
+/* A long delete goes in slices of this many tables, one per loop turn. */
+#define FLOWD_DEL_SLICE 1000
+
+struct del_job {
+	__u32 *tids;
+	size_t n, off;
+};
+
+static void del_job_free(void *arg)
+{
+	struct del_job *j = arg;
+
+	free(j->tids);
+	free(j);
+}
+
+static json_t *del_step(struct daemon *d, void *arg, bool *done, char *err, size_t errlen)
+{
+	struct del_job *j = arg;
+	size_t k = j->n - j->off < FLOWD_DEL_SLICE ? j->n - j->off : FLOWD_DEL_SLICE;
+	int e = fd_state.running ? cls_del_ids(fd_state.cls, j->tids + j->off, k, err, errlen)
+				 : (NOT_RUNNING(err, errlen), -ESRCH);
+
+	(void)d;
+	j->off += k;
+	*done = e || j->off == j->n;
+	if (e)
+		return NULL;
+	return *done ? json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)j->n) : NULL;
+}
+
 static json_t *op_table_del(struct daemon *d, json_t *req, char *err, size_t errlen)
 {
 	json_t *names = json_object_get(req, "names"), *v;
 	const char *name = json_string_value(json_object_get(req, "name"));
-	size_t i;
+	struct del_job *j;
+	const char **list;
+	size_t i, n;
+	int e;
 
-	(void)d;
 	if (!fd_state.running)
 		return NOT_RUNNING(err, errlen);
 	if (name)
 		return cls_del(fd_state.cls, name, err, errlen) ? NULL
 								: json_pack("{s:b}", "ok", 1);
-	if (!json_is_array(names))
-		return snprintf(err, errlen, "give \"name\" (a string) or \"names\" (an array)"),
+	if (!json_is_array(names) || !(n = json_array_size(names)))
+		return snprintf(err, errlen,
+				"give \"name\" (a string) or \"names\" (a non-empty array)"),
 		       NULL;
-	/* check first, so that a bad or repeated name deletes nothing */
-	json_array_foreach(names, i, v) {
-		if (!json_is_string(v) || !cls_find(fd_state.cls, json_string_value(v)))
-			return snprintf(err, errlen, "no table '%s'",
-					json_is_string(v) ? json_string_value(v) : "?"),
-			       NULL;
-		for (size_t k = 0; k < i; k++)
-			if (!strcmp(json_string_value(json_array_get(names, k)),
-				    json_string_value(v)))
-				return snprintf(err, errlen, "table '%s' named twice",
-						json_string_value(v)),
-				       NULL;
+	list = calloc(n, sizeof(*list));
+	j = calloc(1, sizeof(*j));
+	if (j)
+		j->tids = calloc(n, sizeof(*j->tids));
+	if (!list || !j || !j->tids) {
+		free(list);
+		if (j)
+			del_job_free(j);
+		return snprintf(err, errlen, "out of memory"), NULL;
 	}
-	json_array_foreach(names, i, v) {
-		if (cls_del(fd_state.cls, json_string_value(v), err, errlen))
-			return NULL;
+	j->n = n;
+	json_array_foreach(names, i, v)
+		list[i] = json_is_string(v) ? json_string_value(v) : "?";
+	/* check first (linear), so that a bad or repeated name deletes nothing */
+	e = cls_del_check(fd_state.cls, list, n, j->tids, err, errlen);
+	free(list);
+	if (!e && n > FLOWD_DEL_SLICE && !ctl_defer(del_step, j, del_job_free))
+		return NULL; /* the rest over loop turns: keepalives and clients go on */
+	if (!e) {
+		bool done = false;
+		json_t *rep = NULL;
+
+		while (!done)
+			rep = del_step(d, j, &done, err, errlen);
+		del_job_free(j);
+		return rep;
 	}
-	return json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)json_array_size(names));
+	del_job_free(j);
+	return NULL;
 }
 
 static const struct stats_table *snap_table(const struct stats_snapshot *s, __u32 id)

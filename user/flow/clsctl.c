@@ -433,6 +433,47 @@ int cls_del(struct cls *c, const char *name, char *err, size_t errlen)
 	return e;
 }
 
+int cls_del_check(struct cls *c, const char *const *names, size_t n, __u32 *tids, char *err,
+		  size_t errlen)
+{
+	struct hmap seen;
+	int e = 0;
+
+	if (hmap_init(&seen, sizeof(__u32)))
+		return ERR("out of memory"), -ENOMEM;
+	for (size_t i = 0; i < n && !e; i++) {
+		char key[CLS_TABLE_NAME_LEN] = { 0 };
+
+		snprintf(key, sizeof(key), "%s", names[i]);
+		tids[i] = strlen(names[i]) < sizeof(key)
+				  ? (__u32)(uintptr_t)hmap_get(&c->names, key)
+				  : 0;
+		if (!tids[i])
+			e = (ERR("no table '%s'", names[i]), -ENOENT);
+		else if (hmap_get(&seen, &tids[i]))
+			e = (ERR("table '%s' named twice", names[i]), -EINVAL);
+		else if (hmap_put(&seen, &tids[i], (void *)1))
+			e = (ERR("out of memory"), -ENOMEM);
+	}
+	hmap_free(&seen);
+	return e;
+}
+
+int cls_del_ids(struct cls *c, const __u32 *tids, size_t n, char *err, size_t errlen)
+{
+	int e;
+
+	for (size_t i = 0; i < n; i++)
+		if (tids[i] < CLS_TABLES_MAX && c->tables[tids[i]])
+			forget(c, tids[i]);
+	e = n ? publish(c) : 0;
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(c->fd.tables, &tids[i]);
+	if (e)
+		ERR("cannot publish the mask set: %s", strerror(-e));
+	return e;
+}
+
 size_t cls_count(const struct cls *c)
 {
 	return c->ntables;

@@ -33,6 +33,15 @@ void cls_close(struct cls *c);
  */
 int cls_add(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen);
 int cls_del(struct cls *c, const char *name, char *err, size_t errlen);
+/*
+ * Many at once: cls_del_check finds the ids of n names (linear time), or
+ * fails naming the first that is missing or repeated, with nothing changed;
+ * cls_del_ids then deletes ids (one that is gone already is skipped) and
+ * publishes once. A caller may delete a long list in slices.
+ */
+int cls_del_check(struct cls *c, const char *const *names, size_t n, __u32 *tids, char *err,
+		  size_t errlen);
+int cls_del_ids(struct cls *c, const __u32 *tids, size_t n, char *err, size_t errlen);
 
 size_t cls_count(const struct cls *c);
 size_t cls_mask_count(const struct cls *c);
