@@ -113,6 +113,11 @@ int topo_fingers(ring_t self, const ring_t *keys, int n, int out[TOPO_FINGERS]);
 int topo_next_hop(ring_t self, const ring_t *keys, int n, ring_t target, bool *final);
 /* Simultaneous connect attempts between a and b: true when a's attempt wins. */
 bool topo_connect_wins(const struct node_id *a, const struct node_id *b);
+/* *order (malloc'd) = indices of keys by clockwise distance from self; n or -ENOMEM. */
+int topo_sort_by_dist(ring_t self, const ring_t *keys, int n, int **order);
+/* topo_fingers over keys already ordered by topo_sort_by_dist. */
+int topo_fingers_sorted(ring_t self, const ring_t *keys, const int *order, int n,
+			int out[TOPO_FINGERS]);
 
 /* ---- use ---- */
 
