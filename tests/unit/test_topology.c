@@ -478,6 +478,25 @@ static int ed_verify(struct node *n, const struct node_id *origin, const uint8_t
 }
 
 static struct rt_ops ed_ops;
+static int (*sim_send)(struct node *n, const struct node_id *to, const char *module,
+		       const struct mod_msg *msg);
+static struct node_id cap_id;	/* capture what is gossiped about this ID */
+static struct rt_addr cap_addr; /* its address in the last gossip that had it */
+static struct topo_sig cap_sig;
+
+static int cap_send(struct node *n, const struct node_id *to, const char *module,
+		    const struct mod_msg *msg)
+{
+	struct topo_msg g;
+
+	if (!strcmp(module, TOPOLOGY_NAME) && topo_msg_decode(msg->data, msg->len, &g) == 0)
+		for (int k = 0; k < g.n; k++)
+			if (node_id_eq(&g.e[k].id, &cap_id)) {
+				cap_addr = g.e[k].addr;
+				cap_sig = g.e[k].s;
+			}
+	return sim_send(n, to, module, msg);
+}
 
 static void use_ed25519(struct sim *s)
 {
@@ -485,6 +504,8 @@ static void use_ed25519(struct sim *s)
 	ed_ops = *sim_node(s, 0)->rt;
 	ed_ops.sign = ed_sign;
 	ed_ops.verify = ed_verify;
+	sim_send = ed_ops.send;
+	ed_ops.send = cap_send;
 	for (uint32_t i = 0; i < sim_nnodes(s); i++)
 		sim_node(s, i)->rt = &ed_ops;
 }
@@ -580,5 +601,40 @@ Test(topology, signed_gossip_converges_and_forgeries_are_dropped, .timeout = 60)
 	cr_assert_eq(node_deliver(n1, TOPOLOGY_NAME, &in), 0);
 	cr_assert_eq(t1->ctr[TOPO_C_DROP_BAD_SIG], bad + 4);
 	cr_assert_eq(peers_of(t1), peers + 1, "x added");
+
+	/*
+	 * Freshness: x's newer record (another address) replaces the one held
+	 * even second-hand; an older one does not. Seen in what node 1 gossips
+	 * to the node just before x (x is its successor candidate).
+	 */
+	{
+		uint32_t j = 0;
+		struct topo_sig older;
+
+		for (uint32_t i = 0; i < sim_nnodes(s); i++)
+			if (ring_of(sim_node(s, i)->id.b) < ring_of(x.b))
+				j = i;
+		in.src = sim_node(s, j)->id;
+		cr_assert_eq(rt_self_addr(node_module(sim_node(s, j), TOPOLOGY_NAME), &g.addr), 0);
+		rec_by(&in.src, &in.src, &g.addr, 7, &g.self);
+		g.flags = TOPO_F_SIGNED | TOPO_F_REPLY;
+		cap_id = x;
+		rec_by(&x, &x, &other, 12, &g.e[0].s); /* newer, address `other` */
+		g.e[0].addr = other;
+		in.len = (size_t)topo_msg_encode(&g, buf, sizeof(buf));
+		cr_assert_eq(node_deliver(n1, TOPOLOGY_NAME, &in), 0);
+		cr_assert_eq(cap_addr.len, other.len, "node 1 gossiped x back");
+		cr_assert_eq(cap_addr.b[4], 30, "the newer record's address");
+		cr_assert_eq(cap_sig.stamp, 12);
+		rec_by(&x, &x, &ax, 10, &older); /* valid, but older than 12 */
+		g.e[0].s = older;
+		g.e[0].addr = ax;
+		in.len = (size_t)topo_msg_encode(&g, buf, sizeof(buf));
+		memset(&cap_addr, 0, sizeof(cap_addr));
+		cr_assert_eq(node_deliver(n1, TOPOLOGY_NAME, &in), 0);
+		cr_assert_eq(cap_addr.b[4], 30, "an older record does not displace it");
+		cr_assert_eq(cap_sig.stamp, 12);
+		cr_assert_eq(t1->ctr[TOPO_C_DROP_BAD_SIG], bad + 4);
+	}
 	sim_free(s);
 }
