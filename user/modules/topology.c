@@ -289,9 +289,10 @@ static void topo_self_record(struct module *m)
 	struct topology *t = m->priv;
 	struct rt_addr a = { 0 };
 
-	if (rt_self_addr(m, &a) < 0 ||
-	    (t->self_rec.stamp && t->signs == (m->node->rt->sign != NULL) &&
-	     a.len == t->self_addr.len && !memcmp(a.b, t->self_addr.b, a.len)))
+	if (rt_self_addr(m, &a) < 0)
+		memset(&a, 0, sizeof(a)); /* none: sign the empty address */
+	if (t->self_rec.stamp && t->signs == (m->node->rt->sign != NULL) &&
+	    a.len == t->self_addr.len && !memcmp(a.b, t->self_addr.b, a.len))
 		return;
 	t->self_addr = a;
 	/* the stamp: this runtime's clock at signing, > 0 (see the README) */
