@@ -111,6 +111,14 @@ for i in $(seq $N); do kill -0 "${PIDS[$((i - 1))]}" 2>/dev/null || fail "daemon
 ALL=($(seq $N))
 wait_ring "${ALL[@]}" || fail "the ring did not form within 30 s"
 echo "ok: $N daemons formed the ring from the bootstrap list"
+# membership records are signed and verified: gossip flowed, nothing was refused
+for i in "${ALL[@]}"; do
+	num "$i" topology.gossip_rx
+	[ "$v" -gt 0 ] || fail "daemon $i: no gossip received"
+	num "$i" topology.dropped.bad_sig
+	[ "$v" = 0 ] || fail "daemon $i: $v membership records failed verification"
+done
+echo "ok: signed membership gossip verified on every daemon (dropped.bad_sig = 0)"
 
 out=$("$IPOP" smm send --ctl-socket "$T/n3.sock" --module echo --payload first) ||
 	fail "smm send: $out"

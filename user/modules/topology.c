@@ -22,12 +22,15 @@ struct topo_peer {
 	uint64_t heard;	  /* last message or link up from it; 0 = only gossiped */
 	uint64_t dead_at; /* 0 = alive */
 	uint64_t linked_at;
-	uint8_t need, remote, up, pending, boot;
+	struct topo_sig rec; /* its signed record for addr, when has_rec */
+	uint8_t need, remote, up, pending, boot, has_rec;
 };
 
 struct topology {
 	ring_t self;
 	struct rt_addr self_addr;
+	struct topo_sig self_rec; /* over self_addr, when signs */
+	bool signs;		  /* the runtime has identities: records are signed */
 	struct topo_peer *p;
 	int np, cap, max_peers;
 	int nsucc;
@@ -57,6 +60,7 @@ static const char *const topo_counters[TOPO_C__MAX + 1] = {
 	[TOPO_C_VIEW_CHANGES] = "view_changes",
 	[TOPO_C_PEERS_EVICTED] = "peers_evicted",
 	[TOPO_C_DROP_MALFORMED] = "dropped.malformed",
+	[TOPO_C_DROP_BAD_SIG] = "dropped.bad_sig",
 	[TOPO_C__MAX] = NULL,
 };
 
@@ -73,115 +77,6 @@ int topology_set_oracle(struct module *m, const struct topology_oracle *o)
 	else
 		memset(&t->oracle, 0, sizeof(t->oracle));
 	return 0;
-}
-
-/* ---- pure helpers ---- */
-
-static int cmp_dist(const void *a, const void *b, void *ctx)
-{
-	const ring_t *c = ctx, self = c[0], *keys = c + 1;
-	ring_t x = keys[*(const int *)a] - self, y = keys[*(const int *)b] - self;
-
-	return x < y ? -1 : x > y;
-}
-
-/* order[] = indices of keys sorted by clockwise distance from self. */
-static int sort_by_dist(ring_t self, const ring_t *keys, int n, int **order)
-{
-	ring_t *ctx = malloc(sizeof(*ctx) * (size_t)(n + 1));
-
-	*order = malloc(sizeof(int) * (size_t)(n ? n : 1));
-	if (!ctx || !*order) {
-		free(ctx);
-		free(*order);
-		*order = NULL;
-		return -ENOMEM;
-	}
-	ctx[0] = self;
-	if (n) /* keys may be NULL when there is no other node */
-		memcpy(ctx + 1, keys, sizeof(*keys) * (size_t)n);
-	for (int i = 0; i < n; i++)
-		(*order)[i] = i;
-	qsort_r(*order, (size_t)n, sizeof(int), cmp_dist, ctx);
-	free(ctx);
-	return n;
-}
-
-/* First position in order whose distance from self is >= d; n if none. */
-static int lower_bound(ring_t self, const ring_t *keys, const int *order, int n, ring_t d)
-{
-	int lo = 0, hi = n;
-
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-
-		if (keys[order[mid]] - self < d)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static int fingers_sorted(ring_t self, const ring_t *keys, const int *order, int n,
-			  int out[TOPO_FINGERS])
-{
-	int distinct = 0, last = -2;
-
-	for (int i = 0; i < TOPO_FINGERS; i++) {
-		int k = lower_bound(self, keys, order, n, (ring_t)1 << (127 - i));
-
-		out[i] = k < n ? order[k] : -1;
-		if (out[i] != last && out[i] >= 0)
-			distinct++;
-		last = out[i];
-	}
-	return distinct;
-}
-
-int topo_fingers(ring_t self, const ring_t *keys, int n, int out[TOPO_FINGERS])
-{
-	int *order, ret;
-
-	if (sort_by_dist(self, keys, n, &order) < 0)
-		return -ENOMEM;
-	ret = fingers_sorted(self, keys, order, n, out);
-	free(order);
-	return ret;
-}
-
-int topo_next_hop(ring_t self, const ring_t *keys, int n, ring_t target, bool *final)
-{
-	ring_t dt = target - self, best = 0, succ = RING_MAX;
-	int bi = -1, si = -1;
-
-	*final = false;
-	for (int i = 0; i < n; i++) {
-		ring_t d = keys[i] - self;
-
-		if (d && (si < 0 || d < succ)) {
-			succ = d;
-			si = i;
-		}
-		if (d && d <= dt && d > best) {
-			best = d;
-			bi = i;
-		}
-	}
-	if (dt == 0)
-		return -1; /* self is the target */
-	if (si >= 0 && dt <= succ) {
-		*final = true;
-		return si;
-	}
-	if (bi >= 0 && best == dt)
-		*final = true;
-	return bi >= 0 ? bi : si;
-}
-
-bool topo_connect_wins(const struct node_id *a, const struct node_id *b)
-{
-	return memcmp(a->b, b->b, ID_LEN) < 0;
 }
 
 /* ---- peer table ---- */
@@ -219,10 +114,13 @@ static int peer_victim(struct topology *t)
 /*
  * first_hand: addr came from the peer itself (its own message). A gossiped
  * (second-hand) address is only taken when we have none, so a stale or
- * lying gossiper cannot redirect a peer we already know.
+ * lying gossiper cannot redirect a peer we already know; with a verified
+ * record (rec), also when it is newer than the one held (the peer re-signed
+ * after its address changed).
  */
 __attribute__((noinline)) static int peer_add_from(struct module *m, const struct node_id *id,
-						   const struct rt_addr *addr, bool first_hand)
+						   const struct rt_addr *addr, bool first_hand,
+						   const struct topo_sig *rec)
 {
 	struct topology *t = m->priv;
 	int i = peer_find(t, id);
@@ -251,14 +149,20 @@ __attribute__((noinline)) static int peer_add_from(struct module *m, const struc
 	t->p[i].id = *id;
 	t->p[i].key = ring_of(id->b);
 out:
-	if (i >= 0 && addr && addr->len && (first_hand || !t->p[i].addr.len))
+	if (i < 0 || !addr || !addr->len)
+		return i;
+	if (rec && (first_hand || !t->p[i].has_rec || rec->stamp > t->p[i].rec.stamp)) {
+		t->p[i].addr = *addr;
+		t->p[i].rec = *rec;
+		t->p[i].has_rec = 1;
+	} else if (!rec && (first_hand || !t->p[i].addr.len))
 		t->p[i].addr = *addr;
 	return i;
 }
 
 static int peer_add(struct module *m, const struct node_id *id, const struct rt_addr *addr)
 {
-	return peer_add_from(m, id, addr, false);
+	return peer_add_from(m, id, addr, false, NULL);
 }
 
 static void peer_drop_link(struct module *m, struct topo_peer *p)
@@ -311,9 +215,9 @@ static void topo_view(struct module *m)
 			keys[n] = t->p[i].key;
 			map[n++] = i;
 		}
-	if (sort_by_dist(t->self, keys, n, &order) < 0)
+	if (topo_sort_by_dist(t->self, keys, n, &order) < 0)
 		goto out;
-	fingers_sorted(t->self, keys, order, n, t->finger);
+	topo_fingers_sorted(t->self, keys, order, n, t->finger);
 	for (int i = 0; i < TOPO_FINGERS; i++)
 		t->finger[i] = t->finger[i] >= 0 ? map[t->finger[i]] : -1;
 	for (int k = 0; k < n && k < t->nsucc; k++)
@@ -379,6 +283,24 @@ int topology_routes(struct module *topo, struct node_id *out, int max)
 
 /* ---- messages ---- */
 
+/* Sign this node's record once, and again when its address changes. */
+static void topo_self_record(struct module *m)
+{
+	struct topology *t = m->priv;
+	struct rt_addr a = { 0 };
+
+	if (rt_self_addr(m, &a) < 0)
+		memset(&a, 0, sizeof(a)); /* none: sign the empty address */
+	if (t->self_rec.stamp && t->signs == (m->node->rt->sign != NULL) &&
+	    a.len == t->self_addr.len && !memcmp(a.b, t->self_addr.b, a.len))
+		return;
+	t->self_addr = a;
+	/* the stamp: this runtime's clock at signing, > 0 (see the README) */
+	t->signs = topo_rec_sign(m, &a, rt_now(m) | 1, &t->self_rec) == 0;
+	if (!t->signs)
+		t->self_rec.stamp = 1; /* no identities: nothing to sign, ever */
+}
+
 static int topo_send(struct module *m, struct topo_peer *p, struct topo_msg *msg)
 {
 	struct topology *t = m->priv;
@@ -387,7 +309,12 @@ static int topo_send(struct module *m, struct topo_peer *p, struct topo_msg *msg
 	uint64_t now = rt_now(m);
 	int len;
 
+	topo_self_record(m);
 	msg->addr = t->self_addr;
+	if (t->signs) {
+		msg->flags |= TOPO_F_SIGNED;
+		msg->self = t->self_rec;
+	}
 	len = topo_msg_encode(msg, buf, sizeof(buf));
 	if (len < 0)
 		return len;
@@ -400,16 +327,19 @@ static int topo_send(struct module *m, struct topo_peer *p, struct topo_msg *msg
 	return rt_send(m, &p->id, TOPOLOGY_NAME, &out);
 }
 
-static void gossip_add(struct topo_msg *msg, const struct topo_peer *p, const struct node_id *to)
+static void gossip_add(struct topology *t, struct topo_msg *msg, const struct topo_peer *p,
+		       const struct node_id *to)
 {
 	/* an entry nobody could link to (address not learnt yet) is not worth a slot */
-	if (msg->n == TOPO_GOSSIP_MAX || node_id_eq(&p->id, to) || !peer_alive(p) || !p->addr.len)
+	if (msg->n == (t->signs ? TOPO_GOSSIP_SIGNED_MAX : TOPO_GOSSIP_MAX) ||
+	    node_id_eq(&p->id, to) || !peer_alive(p) || !p->addr.len || (t->signs && !p->has_rec))
 		return;
 	for (int k = 0; k < msg->n; k++)
 		if (node_id_eq(&msg->e[k].id, &p->id))
 			return;
 	msg->e[msg->n].id = p->id;
 	msg->e[msg->n].addr = p->addr;
+	msg->e[msg->n].s = p->rec;
 	msg->n++;
 }
 
@@ -427,17 +357,17 @@ static void gossip_fill(struct topology *t, struct topo_peer *to, struct topo_ms
 			keys[n] = t->p[i].key;
 			map[n++] = i;
 		}
-	if (sort_by_dist(to->key, keys, n, &order) < 0)
+	if (topo_sort_by_dist(to->key, keys, n, &order) < 0)
 		goto out;
 	/* its successors, its predecessor, then its fingers (nearest first) */
 	for (int k = 0; k < n && k < t->nsucc; k++)
-		gossip_add(msg, &t->p[map[order[k]]], &to->id);
+		gossip_add(t, msg, &t->p[map[order[k]]], &to->id);
 	if (n)
-		gossip_add(msg, &t->p[map[order[n - 1]]], &to->id);
-	fingers_sorted(to->key, keys, order, n, f);
+		gossip_add(t, msg, &t->p[map[order[n - 1]]], &to->id);
+	topo_fingers_sorted(to->key, keys, order, n, f);
 	for (int i = TOPO_FINGERS - 1; i >= 0; i--)
 		if (f[i] >= 0)
-			gossip_add(msg, &t->p[map[f[i]]], &to->id);
+			gossip_add(t, msg, &t->p[map[f[i]]], &to->id);
 out:
 	free(order);
 	free(keys);
@@ -567,6 +497,29 @@ static void on_connect(struct module *m, struct topo_peer *p)
 		send_ctl(m, p, TOPO_T_ACCEPT, TOPO_C_ACCEPT_TX);
 }
 
+static bool verifies(struct module *m)
+{
+	return m->node->rt->verify != NULL;
+}
+
+/*
+ * A record about id from a message (flags): valid, or acceptable unsigned in
+ * a runtime without identities. A record identical to the one held for the
+ * peer (p) was verified when it was taken: no second check.
+ */
+static bool rec_ok(struct module *m, const struct topo_peer *p, const struct node_id *id,
+		   const struct rt_addr *addr, const struct topo_sig *s, uint8_t flags)
+{
+	if (!verifies(m))
+		return true;
+	if (!(flags & TOPO_F_SIGNED))
+		return false;
+	if (p && p->has_rec && p->addr.len == addr->len && !memcmp(p->addr.b, addr->b, addr->len) &&
+	    !memcmp(&p->rec, s, sizeof(*s)))
+		return true;
+	return topo_rec_verify(m, id, addr, s) == 0;
+}
+
 static void on_gossip(struct module *m, const struct node_id *src, const struct topo_msg *msg)
 {
 	struct topology *t = m->priv;
@@ -575,10 +528,16 @@ static void on_gossip(struct module *m, const struct node_id *src, const struct 
 
 	rt_count(m, TOPO_C_GOSSIP_RX, 1);
 	for (int k = 0; k < msg->n; k++) {
-		i = peer_find(t, &msg->e[k].id);
+		const struct topo_entry *e = &msg->e[k];
+
+		i = peer_find(t, &e->id);
 		if (i >= 0 && t->p[i].dead_at && now - t->p[i].dead_at < t->dead_hold_ns)
 			continue; /* stale news of a peer we saw fail */
-		i = peer_add(m, &msg->e[k].id, &msg->e[k].addr);
+		if (!rec_ok(m, i >= 0 ? &t->p[i] : NULL, &e->id, &e->addr, &e->s, msg->flags)) {
+			rt_count(m, TOPO_C_DROP_BAD_SIG, 1);
+			continue;
+		}
+		i = peer_add_from(m, &e->id, &e->addr, false, verifies(m) ? &e->s : NULL);
 		if (i >= 0 && t->p[i].dead_at && !t->p[i].linked_at)
 			t->p[i].dead_at = 0;
 	}
@@ -603,7 +562,12 @@ static int topo_recv(struct module *m, const struct mod_msg *in)
 		rt_count(m, TOPO_C_DROP_MALFORMED, 1);
 		return -EBADMSG;
 	}
-	i = peer_add_from(m, &in->src, &msg.addr, true);
+	i = peer_find(t, &in->src);
+	if (!rec_ok(m, i >= 0 ? &t->p[i] : NULL, &in->src, &msg.addr, &msg.self, msg.flags)) {
+		rt_count(m, TOPO_C_DROP_BAD_SIG, 1);
+		return -EBADMSG;
+	}
+	i = peer_add_from(m, &in->src, &msg.addr, true, verifies(m) ? &msg.self : NULL);
 	if (i < 0)
 		return i;
 	p = &t->p[i];
@@ -712,7 +676,7 @@ static int topo_init(struct module *m, const json_t *params)
 		return -ENOMEM;
 	for (int i = 0; i < TOPO_FINGERS; i++)
 		t->finger[i] = -1;
-	rt_self_addr(m, &t->self_addr);
+	topo_self_record(m);
 	if (topo_bootstrap(m) < 0)
 		return -ENOMEM;
 	/* spread the first rounds: a phase from the node ID */

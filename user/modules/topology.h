@@ -15,12 +15,14 @@
 #include "core/module.h"
 #include "modules/ring.h"
 
-#define TOPOLOGY_NAME	   "topology"
-#define TOPO_SUCC_MAX	   16
-#define TOPO_FINGERS	   128
-#define TOPO_GOSSIP_MAX	   24 /* entries per gossip message */
-#define TOPO_WIRE_VERSION  1
-#define TOPO_DEFAULT_PEERS 1024
+#define TOPOLOGY_NAME	"topology"
+#define TOPO_SUCC_MAX	16
+#define TOPO_FINGERS	128
+#define TOPO_GOSSIP_MAX 24 /* entries per gossip message, unsigned */
+/* signed: 8 x (16 + 20 + 104) + 4 + 20 + 104 = 1248 <= ICC_MAX_PAYLOAD (1280) */
+#define TOPO_GOSSIP_SIGNED_MAX 8
+#define TOPO_WIRE_VERSION      1
+#define TOPO_DEFAULT_PEERS     1024
 
 enum topo_ctr {
 	TOPO_C_GOSSIP_TX,
@@ -38,11 +40,13 @@ enum topo_ctr {
 	TOPO_C_VIEW_CHANGES,
 	TOPO_C_PEERS_EVICTED,
 	TOPO_C_DROP_MALFORMED,
+	TOPO_C_DROP_BAD_SIG,
 	TOPO_C__MAX,
 };
 
 enum topo_msg_type { TOPO_T_GOSSIP = 1, TOPO_T_CONNECT, TOPO_T_ACCEPT, TOPO_T_RELEASE };
-#define TOPO_F_REPLY 0x01 /* gossip: please answer with your view */
+#define TOPO_F_REPLY  0x01 /* gossip: please answer with your view */
+#define TOPO_F_SIGNED 0x02 /* the sender's record and every entry carry a signed record */
 
 extern const struct module_ops topology_module;
 /* Control ops (topology_ctl.c): topology. */
@@ -50,22 +54,46 @@ extern const struct module_ctl_op topology_ctl_ops[];
 
 /* ---- wire (topology_wire.c) ---- */
 
+/*
+ * The signed part of a membership record (id, addr, stamp): node id's
+ * Ed25519 signature by its identity key over topo_rec_bytes. stamp: the
+ * runtime's clock (monotonic ns) when id signed it; a larger one supersedes.
+ */
+struct topo_sig {
+	uint64_t stamp;
+	uint8_t pub[RT_PUB_LEN];
+	uint8_t sig[RT_SIG_LEN];
+};
+#define TOPO_SIG_WIRE (8 + RT_PUB_LEN + RT_SIG_LEN)
+/* "ipoptop1" | id[16] | u8 addr_len | addr | u64 stamp */
+#define TOPO_REC_MAX (8 + ID_LEN + 1 + RT_ADDR_MAX + 8)
+
 struct topo_entry {
 	struct node_id id;
 	struct rt_addr addr;
+	struct topo_sig s; /* when the message is TOPO_F_SIGNED */
 };
 
 struct topo_msg {
 	uint8_t type, flags;
-	struct rt_addr addr; /* the sender's own address */
+	struct rt_addr addr;  /* the sender's own address */
+	struct topo_sig self; /* the sender's record (id = ICC src), when signed */
 	uint8_t n;
 	struct topo_entry e[TOPO_GOSSIP_MAX];
 };
 
 /* Returns bytes written or -EINVAL/-EMSGSIZE. */
 int topo_msg_encode(const struct topo_msg *m, uint8_t *buf, size_t cap);
-/* Length-checked; returns 0 or -EBADMSG. */
+/* Length-checked; returns 0 or -EBADMSG (signed: count <= TOPO_GOSSIP_SIGNED_MAX). */
 int topo_msg_decode(const uint8_t *buf, size_t len, struct topo_msg *m);
+/* The bytes a record's signature covers; returns their length. */
+size_t topo_rec_bytes(const struct node_id *id, const struct rt_addr *a, uint64_t stamp,
+		      uint8_t out[TOPO_REC_MAX]);
+/* Sign this node's record (rt_sign): 0, or -EOPNOTSUPP without identities. */
+int topo_rec_sign(struct module *m, const struct rt_addr *a, uint64_t stamp, struct topo_sig *s);
+/* 0 iff s is id's valid signature over (id, a, s->stamp) (rt_verify). */
+int topo_rec_verify(struct module *m, const struct node_id *id, const struct rt_addr *a,
+		    const struct topo_sig *s);
 
 /* ---- pure helpers (unit tested) ---- */
 
@@ -85,6 +113,11 @@ int topo_fingers(ring_t self, const ring_t *keys, int n, int out[TOPO_FINGERS]);
 int topo_next_hop(ring_t self, const ring_t *keys, int n, ring_t target, bool *final);
 /* Simultaneous connect attempts between a and b: true when a's attempt wins. */
 bool topo_connect_wins(const struct node_id *a, const struct node_id *b);
+/* *order (malloc'd) = indices of keys by clockwise distance from self; n or -ENOMEM. */
+int topo_sort_by_dist(ring_t self, const ring_t *keys, int n, int **order);
+/* topo_fingers over keys already ordered by topo_sort_by_dist. */
+int topo_fingers_sorted(ring_t self, const ring_t *keys, const int *order, int n,
+			int out[TOPO_FINGERS]);
 
 /* ---- use ---- */
 
