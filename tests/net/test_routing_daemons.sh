@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# Eight daemons on loopback with cmm, tlfm, spdm, srum and echo, linked by
+# static neighbour lists as a 2 x 4 ladder (not a ring):
+#
+#     1 - 2 - 3 - 4          S = 1, T = 4, M = 3
+#     |   |   |   |          the only 3-hop path S -> T is 1 2 3 4;
+#     5 - 6 - 7 - 8          without M the shortest is 5 hops
+#
+# S discovers T (spdm discover) and caches the 3-hop path; an SRUM message to
+# T's echo is delivered once, forwarded once by 2 and once by 3. M is killed
+# (SIGKILL); once 2 sees the link to M down, S sends again: 2 sends a route
+# error that reaches S (S invalidates every path through M), 2 salvages the
+# message after discovering a way round M, and T counts the delivery. A third
+# message from S goes along a path that avoids M. Counters are checked at the
+# end: one delivery per message, no TTL drops, no malformed or misrouted ones.
+# Env: IPOP (default build/ipop-bpf), ROUTING_PORT_BASE (default 47990: ports
+# 47991..47998). Exit: 0 pass, 1 fail.
+set -u
+IPOP=${IPOP:-build/ipop-bpf}
+BASE=${ROUTING_PORT_BASE:-47990}
+N=8
+S=1
+T_=4
+M=3
+PRE=2 # the node before M on the path: it sees the link to M go down
+KEEPALIVE_MS=200
+DEAD_MS=1500
+
+fail() {
+	echo "FAIL: $*"
+	for i in $(seq $N); do echo "--- daemon $i log"; tail -n 8 "$T/d$i.log" 2>/dev/null; done
+	exit 1
+}
+
+command -v jq >/dev/null || fail "jq is needed to read JSON (tests/deps.sh installs it)"
+command -v python3 >/dev/null || fail "python3 is needed to query the control socket (tests/deps.sh installs it)"
+"$IPOP" srum --help >/dev/null 2>&1 || fail "$IPOP has no srum command"
+
+. "$(dirname "$0")"/overlay_lib.sh
+overlay_init routing
+ID=(none)
+for i in $(seq $N); do
+	id=$(overlay_node "n$i") || fail "overlay_node n$i"
+	ID+=("$id")
+done
+port() { echo $((BASE + $1)); }
+
+# the ladder's edges, both directions
+EDGES="1-2 2-3 3-4 5-6 6-7 7-8 1-5 2-6 3-7 4-8"
+nbrs() { # nbrs I: I's neighbour indices
+	local e a b
+	for e in $EDGES; do
+		a=${e%-*} b=${e#*-}
+		[ "$a" = "$1" ] && echo "$b"
+		[ "$b" = "$1" ] && echo "$a"
+	done
+}
+
+config() { # config I
+	local list="" j
+	for j in $(nbrs "$1"); do
+		[ -n "$list" ] && list="$list, "
+		list="$list{\"id\": \"${ID[$j]}\", \"address\": \"127.0.0.1:$(port "$j")\"}"
+	done
+	cat >"$T/n$1.json" <<JSON
+{
+  "node_id": "${ID[$1]}", $(overlay_ident "n$1"),
+  "listen": ["127.0.0.1:$(port "$1")"],
+  "keepalive_ms": $KEEPALIVE_MS,
+  "dead_ms": $DEAD_MS,
+  "neighbours": [ $list ],
+  "modules": {
+    "cmm": {"enabled": true, "dependencies": []},
+    "echo": {"enabled": true, "dependencies": ["cmm"]},
+    "tlfm": {"enabled": true, "dependencies": ["cmm"]},
+    "spdm": {"enabled": true, "dependencies": ["tlfm"]},
+    "srum": {"enabled": true, "dependencies": ["spdm", "echo"]}
+  }
+}
+JSON
+}
+
+for i in $(seq $N); do config "$i"; done
+for i in $(seq $N); do
+	"$IPOP" daemon --config "$T/n$i.json" --ctl-socket "$T/n$i.sock" >"$T/d$i.log" 2>&1 &
+	PIDS+=($!)
+done
+
+ctl() { # ctl I ARGS...: an ipop-bpf command against daemon I
+	local i=$1
+	shift
+	"$IPOP" "$@" --ctl-socket "$T/n$i.sock" 2>&1
+}
+
+# stat I PATH: one counter from `ipop-bpf stats --json` of daemon I
+stat() {
+	"$IPOP" stats --json --ctl-socket "$T/n$1.sock" 2>/dev/null | jq -r ".$2"
+}
+
+# num I PATH: the same into $v, and fail unless it is a number
+num() {
+	v=$(stat "$1" "$2")
+	[[ "$v" =~ ^[0-9]+$ ]] || fail "daemon $1: $2 is '$v'"
+}
+
+# nbr_json I: the daemon's neighbour table (control op "neighbours"; no CLI command shows it)
+nbr_json() {
+	python3 - "$T/n$1.sock" <<'PY' 2>/dev/null
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+s.sendall(b'{"op": "neighbours"}\n')
+buf = b""
+while not buf.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+print(buf.decode())
+PY
+}
+
+# links_up I: every configured neighbour of I is up
+links_up() {
+	local want got
+	want=$(nbrs "$1" | wc -l)
+	got=$(nbr_json "$1" | jq '[.neighbours[] | select(.up)] | length' 2>/dev/null)
+	[ "$got" = "$want" ]
+}
+
+# link_state I J: "true"/"false", whether I sees the link to J up
+link_state() {
+	nbr_json "$1" | jq -r --arg id "${ID[$2]}" '.neighbours[] | select(.id == $id) | .up'
+}
+
+# preferred I J: daemon I's preferred cached path to J, as "hops id id ..."
+preferred() {
+	"$IPOP" srum paths --json --ctl-socket "$T/n$1.sock" 2>/dev/null |
+		jq -r --arg id "${ID[$2]}" \
+			'.paths[] | select(.dst == $id and .preferred) | "\(.hops) \(.path | join(" "))"'
+}
+
+# paths_through I K: how many of daemon I's cached paths contain node K
+paths_through() {
+	"$IPOP" srum paths --json --ctl-socket "$T/n$1.sock" 2>/dev/null |
+		jq --arg id "${ID[$2]}" '[.paths[] | select(.path | index($id))] | length'
+}
+
+# wait_num I PATH WANT SECONDS: poll until the counter is >= WANT
+wait_num() {
+	local end=$((SECONDS + $4))
+	while :; do
+		v=$(stat "$1" "$2")
+		[[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -ge "$3" ] && return 0
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+}
+
+sum() { # sum PATH I...: the counter summed over the listed daemons, into $v
+	local p=$1 s=0 i
+	shift
+	for i in "$@"; do num "$i" "$p"; s=$((s + v)); done
+	v=$s
+}
+
+names() { # names ID...: the test's node numbers for IDs
+	local x i out=""
+	for x in "$@"; do
+		for i in $(seq $N); do [ "${ID[$i]}" = "$x" ] && out="$out $i"; done
+	done
+	echo "${out# }"
+}
+
+ALL=($(seq $N))
+# 1. every link up (bounded)
+sleep 0.3
+for i in "${ALL[@]}"; do kill -0 "${PIDS[$((i - 1))]}" 2>/dev/null || fail "daemon $i did not start"; done
+end=$((SECONDS + 20))
+for i in "${ALL[@]}"; do
+	until links_up "$i"; do
+		[ $SECONDS -ge $end ] && fail "daemon $i: not every link up within 20 s"
+		sleep 0.2
+	done
+done
+echo "ok: $N daemons up, all ${EDGES// /, } links up"
+
+# 2. discovery: S finds the 3-hop path to T
+out=$(ctl $S spdm discover "${ID[$T_]}") || fail "spdm discover: $out"
+wait_num $S spdm.discovered 1 15 || fail "S did not discover T within 15 s"
+end=$((SECONDS + 5))
+until p=$(preferred $S $T_) && [ -n "$p" ]; do
+	[ $SECONDS -ge $end ] && fail "S has no preferred path to T after discovery"
+	sleep 0.1
+done
+read -r hops rest <<<"$p"
+route=$(names $rest)
+[ "$hops" -ge 3 ] || fail "the preferred path S -> T has $hops hops"
+[ "$route" = "2 3 4" ] || fail "the preferred path S -> T is '$route', expected the 3-hop '2 3 4'"
+echo "ok: S discovered T: preferred path 1 $route ($hops hops)"
+
+# 3. SRUM along it: delivered once at T, forwarded once by 2 and by 3
+sum srum.forwarded "${ALL[@]}"
+fwd0=$v
+out=$(ctl $S srum send --to "${ID[$T_]}" --module echo --payload first) || fail "srum send: $out"
+wait_num $T_ echo.received 1 5 || fail "T's echo did not count the first message within 5 s"
+num $T_ srum.delivered
+[ "$v" = 1 ] || fail "T: srum.delivered is $v after the first message"
+num 2 srum.forwarded
+[ "$v" = 1 ] || fail "daemon 2: srum.forwarded is $v, expected 1"
+num 3 srum.forwarded
+[ "$v" = 1 ] || fail "daemon 3: srum.forwarded is $v, expected 1"
+sum srum.forwarded "${ALL[@]}"
+[ $((v - fwd0)) = 2 ] || fail "the first message was forwarded $((v - fwd0)) times, expected 2"
+num $S srum.cache.hits
+[ "$v" -ge 1 ] || fail "S: srum.cache.hits is $v"
+echo "ok: message 1 delivered at T along 1 2 3 4 (forwarded by 2 and 3)"
+
+# 4. kill M; once PRE sees the link to M down, send again
+kill -9 "${PIDS[$((M - 1))]}"
+wait "${PIDS[$((M - 1))]}" 2>/dev/null # reap it quietly (bash would print "Killed")
+LIVE=()
+for i in "${ALL[@]}"; do [ "$i" = $M ] || LIVE+=("$i"); done
+end=$((SECONDS + DEAD_MS / 1000 + 5))
+until [ "$(link_state $PRE $M)" = false ]; do
+	[ $SECONDS -ge $end ] && fail "daemon $PRE still sees the link to M up $((DEAD_MS / 1000 + 5)) s after the kill"
+	sleep 0.1
+done
+echo "ok: daemon $PRE sees the link to M ($M) down"
+sum spdm.discovered "${LIVE[@]}"
+disc0=$v
+num $S srum.route_errors.received
+rerr0=$v
+out=$(ctl $S srum send --to "${ID[$T_]}" --module echo --payload second) || fail "srum send: $out"
+wait_num $S srum.route_errors.received $((rerr0 + 1)) 5 ||
+	fail "no route error reached S within 5 s of the send"
+num $PRE srum.route_errors.sent
+[ "$v" -ge 1 ] || fail "daemon $PRE: srum.route_errors.sent is $v"
+n=$(paths_through $S $M)
+[ "$n" = 0 ] || fail "S still caches $n paths through M after the route error"
+echo "ok: daemon $PRE sent a route error; S got it and dropped every path through M"
+wait_num $T_ echo.received 2 25 || fail "T's echo did not count the second message within 25 s"
+sum spdm.discovered "${LIVE[@]}"
+[ "$v" -gt "$disc0" ] || fail "no discovery after the kill (spdm.discovered $disc0 -> $v)"
+sum srum.salvaged "${LIVE[@]}"
+salv=$v
+echo "ok: message 2 delivered at T after rediscovery (salvaged $salv times)"
+
+# the next message from S goes round M
+out=$(ctl $S srum send --to "${ID[$T_]}" --module echo --payload third) || fail "srum send: $out"
+wait_num $T_ echo.received 3 25 || fail "T's echo did not count the third message within 25 s"
+p=$(preferred $S $T_)
+[ -n "$p" ] || fail "S has no preferred path to T after the third message"
+read -r hops rest <<<"$p"
+route=$(names $rest)
+case " $route " in *" $M "*) fail "S's preferred path to T still goes through M: 1 $route" ;; esac
+[ "$hops" -ge 4 ] || fail "S's path round M has $hops hops"
+echo "ok: message 3 delivered at T along 1 $route ($hops hops, avoiding M)"
+
+# 5. counters: exactly one delivery per message, nothing looped or misrouted
+sleep 0.5
+num $T_ echo.received
+[ "$v" = 3 ] || fail "T: echo.received is $v, expected 3"
+num $T_ srum.delivered
+[ "$v" = 3 ] || fail "T: srum.delivered is $v, expected 3"
+for i in "${LIVE[@]}"; do
+	[ "$i" = $T_ ] && continue
+	num "$i" srum.delivered
+	[ "$v" = 0 ] || fail "daemon $i: srum.delivered is $v"
+done
+for c in dropped.ttl dropped.malformed dropped.not_on_path dropped.bad_signature \
+	dropped.unknown_module buffer.no_route buffer.expired; do
+	sum "srum.$c" "${LIVE[@]}"
+	[ "$v" = 0 ] || fail "srum.$c summed over the live daemons is $v"
+done
+sum spdm.dropped.bad_signature "${LIVE[@]}"
+[ "$v" = 0 ] || fail "spdm.dropped.bad_signature summed is $v"
+sum spdm.failed "${LIVE[@]}"
+[ "$v" = 0 ] || fail "spdm.failed summed is $v"
+num $S srum.sent
+[ "$v" = 3 ] || fail "S: srum.sent is $v, expected 3"
+echo "ok: counters: 3 sent, 3 delivered once each, no TTL/malformed/misrouted drops, no failed discovery"
+echo "PASS (${SECONDS} s)"
