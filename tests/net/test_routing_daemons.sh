@@ -2,17 +2,19 @@
 # Eight daemons on loopback with cmm, tlfm, spdm, srum and echo, linked by
 # static neighbour lists as a 2 x 4 ladder (not a ring):
 #
-#     1 - 2 - 3 - 4          S = 1, T = 4, M = 3
-#     |   |   |   |          the only 3-hop path S -> T is 1 2 3 4;
-#     5 - 6 - 7 - 8          without M the shortest is 5 hops
+#     1 - 2 - 3 - 4          S = 1, T = 4: every path S -> T has 3+ hops
+#     |   |   |   |          (usually 1 2 3 4 is found; a loaded machine may
+#     5 - 6 - 7 - 8          relay a longer record first), 2-connected
 #
-# S discovers T (spdm discover) and caches the 3-hop path; an SRUM message to
-# T's echo is delivered once, forwarded once by 2 and once by 3. M is killed
-# (SIGKILL); once 2 sees the link to M down, S sends again: 2 sends a route
-# error that reaches S (S invalidates every path through M), 2 salvages the
-# message after discovering a way round M, and T counts the delivery. A third
-# message from S goes along a path that avoids M. Counters are checked at the
-# end: one delivery per message, no TTL drops, no malformed or misrouted ones.
+# S discovers T (spdm discover); its preferred path (3+ hops) is S x1 x2 .. T.
+# An SRUM message to T's echo is delivered once, forwarded once by each
+# intermediate node and by no other. M = x2 is killed (SIGKILL); once PRE = x1
+# sees the link to M down, S sends again: PRE sends a route error that reaches
+# S (S drops every path over PRE-M), PRE salvages the message (by a cached
+# path or after discovering one) and T counts the delivery. S rediscovers T;
+# a third message is delivered and S's preferred path avoids M (or a further
+# route error came back for a stale one). Counters are checked at the end:
+# one delivery per message, no TTL drops, no malformed or misrouted ones.
 # Env: IPOP (default build/ipop-bpf), ROUTING_PORT_BASE (default 47990: ports
 # 47991..47998). Exit: 0 pass, 1 fail.
 set -u
@@ -21,8 +23,6 @@ BASE=${ROUTING_PORT_BASE:-47990}
 N=8
 S=1
 T_=4
-M=3
-PRE=2 # the node before M on the path: it sees the link to M go down
 KEEPALIVE_MS=200
 DEAD_MS=1500
 
@@ -196,34 +196,35 @@ say "$N daemons up, all ${EDGES// /, } links up"
 # 2. discovery: S finds the 3-hop path to T
 out=$(ctl $S spdm discover "${ID[$T_]}") || fail "spdm discover: $out"
 wait_num $S spdm.discovered 1 15 || fail "S did not discover T within 15 s"
-# the first reply may be a longer path; the 3-hop one becomes preferred when its reply arrives
-end=$((SECONDS + 8))
+# the first reply may be a longer path; wait a little for a 3-hop one to become preferred
+end=$((SECONDS + 4))
 until p=$(preferred $S $T_) && [ "${p%% *}" = 3 ]; do
-	[ $SECONDS -ge $end ] && fail "S's preferred path to T is '${p:-none}' 8 s after the discovery, expected 3 hops"
+	[ $SECONDS -ge $end ] && break
 	sleep 0.1
 done
+[ -n "$p" ] || fail "S has no preferred path to T after the discovery"
 read -r hops rest <<<"$p"
 route=$(names $rest)
-[ "$hops" -ge 3 ] || fail "the preferred path S -> T has $hops hops"
-[ "$route" = "2 3 4" ] || fail "the preferred path S -> T is '$route', expected the 3-hop '2 3 4'"
-say "S discovered T: preferred path 1 $route ($hops hops)"
+R=($route)
+[ "$hops" -ge 3 ] && [ ${#R[@]} = "$hops" ] && [ "${R[-1]}" = $T_ ] ||
+	fail "the preferred path S -> T is '$route' ($hops hops)"
+PRE=${R[0]} M=${R[1]} # M in the middle; PRE, before it, sees the link to M go down
+say "S discovered T: preferred path 1 $route ($hops hops); M = $M, PRE = $PRE"
 
-# 3. SRUM along it: delivered once at T, forwarded once by 2 and by 3
-sum srum.forwarded "${ALL[@]}"
-fwd0=$v
+# 3. SRUM along it: delivered once at T, forwarded once by each intermediate node
 out=$(ctl $S srum send --to "${ID[$T_]}" --module echo --payload first) || fail "srum send: $out"
 wait_num $T_ echo.received 1 5 || fail "T's echo did not count the first message within 5 s"
 num $T_ srum.delivered
 [ "$v" = 1 ] || fail "T: srum.delivered is $v after the first message"
-num 2 srum.forwarded
-[ "$v" = 1 ] || fail "daemon 2: srum.forwarded is $v, expected 1"
-num 3 srum.forwarded
-[ "$v" = 1 ] || fail "daemon 3: srum.forwarded is $v, expected 1"
-sum srum.forwarded "${ALL[@]}"
-[ $((v - fwd0)) = 2 ] || fail "the first message was forwarded $((v - fwd0)) times, expected 2"
+for i in "${ALL[@]}"; do
+	want=0
+	case " ${R[*]::${#R[@]}-1} " in *" $i "*) want=1 ;; esac
+	num "$i" srum.forwarded
+	[ "$v" = $want ] || fail "daemon $i: srum.forwarded is $v, expected $want"
+done
 num $S srum.cache.hits
 [ "$v" -ge 1 ] || fail "S: srum.cache.hits is $v"
-say "message 1 delivered at T along 1 2 3 4 (forwarded by 2 and 3)"
+say "message 1 delivered at T along 1 $route (forwarded once by each of ${R[*]::${#R[@]}-1})"
 
 # 4. kill M; once PRE sees the link to M down, send again
 disown "${PIDS[$((M - 1))]}" 2>/dev/null # no "Killed" notice from bash
@@ -282,7 +283,6 @@ case " $route " in *" $M "*)
 	[ "$v" -gt "$rerr1" ] || fail "S's preferred path to T still goes through M (1 $route) and no route error came back"
 	;;
 esac
-[ "$hops" -ge 4 ] || fail "S's path round M has $hops hops"
 say "message 3 delivered at T; S's preferred path now 1 $route ($hops hops)"
 
 # 5. counters: exactly one delivery per message, nothing looped or misrouted
