@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 
+#include "core/wire.h"
 #include "modules/topology.h"
 
 struct cursor {
@@ -35,28 +36,13 @@ static int take_addr(struct cursor *c, struct rt_addr *a)
 	return take(c, a->b, a->len);
 }
 
-static void be64_put(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static int take_sig(struct cursor *c, struct topo_sig *s)
 {
 	uint8_t st[8];
 
 	if (take(c, st, 8) || take(c, s->pub, RT_PUB_LEN) || take(c, s->sig, RT_SIG_LEN))
 		return -EBADMSG;
-	s->stamp = be64_get(st);
+	s->stamp = wire_get64(st);
 	return 0;
 }
 
@@ -104,7 +90,7 @@ static int put_sig(uint8_t **p, const uint8_t *end, const struct topo_sig *s)
 {
 	uint8_t st[8];
 
-	be64_put(st, s->stamp);
+	wire_put64(st, s->stamp);
 	return put(p, end, st, 8) ?: put(p, end, s->pub, RT_PUB_LEN)
 					   ?: put(p, end, s->sig, RT_SIG_LEN);
 }
@@ -141,7 +127,7 @@ size_t topo_rec_bytes(const struct node_id *id, const struct rt_addr *a, uint64_
 	out[n++] = (uint8_t)alen;
 	memcpy(out + n, a->b, alen);
 	n += alen;
-	be64_put(out + n, stamp);
+	wire_put64(out + n, stamp);
 	return n + 8;
 }
 
