@@ -34,7 +34,9 @@ step "ipop-bpf flows --json --limit 1"
 nsx $A "$IPOP" flows --json --limit 1 --pin-path "$PIN" | jq .
 
 step "bpftool map dump pinned $PIN/flows (first entry)"
-bpftool map dump pinned "$PIN"/flows | awk '/^    },\{/ {print "    },{ ..."; exit} {print}'
+# awk reads to the end (no early exit): bpftool must not die of SIGPIPE
+# under pipefail.
+bpftool map dump pinned "$PIN"/flows | awk 'cut {next} /^    },\{/ {print "    },{ ..."; cut = 1; next} {print}'
 
 step "ipop-bpf unload dva$T; namespaces removed on exit"
 nsx $A "$IPOP" unload dva$T --pin-path "$PIN"
