@@ -35,18 +35,35 @@ struct mod_msg {
 	size_t len;
 };
 
-/* A datapath entry a module asks the runtime to install (e.g. a source route). */
+/*
+ * A datapath entry a module asks the runtime to install (e.g. a source
+ * route). path[0..hops) are the nodes after this one, path[hops - 1] == dst.
+ * Link labels (VPN datapath, bpf/sr.h) are local to the node that forwards:
+ * first_label is this node's label towards path[0], labels[i] is path[i]'s
+ * label towards path[i + 1] (labels[hops - 1] is unused). A label of
+ * DP_LABEL_NONE means "not known" (a runtime without a datapath, or a path
+ * learned from a request's route record); a runtime that needs labels
+ * ignores such entries.
+ */
 #define DP_PATH_MAX 16
+#define DP_LABEL_NONE 0
 struct dp_entry {
 	uint32_t kind;
 	struct node_id dst;
 	uint8_t hops;
+	uint8_t first_label;
 	struct node_id path[DP_PATH_MAX];
+	uint8_t labels[DP_PATH_MAX];
 };
 
+/*
+ * label: this node's datapath link label towards the neighbour (1..255), or
+ * DP_LABEL_NONE when the runtime has no datapath link to it.
+ */
 struct nbr_info {
 	struct node_id id;
 	bool up;
+	uint8_t label;
 };
 
 enum log_level { LOG_L_ERR, LOG_L_WARN, LOG_L_INFO, LOG_L_DEBUG };
