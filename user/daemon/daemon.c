@@ -14,6 +14,7 @@
 #include "daemon/ctl.h"
 #include "daemon/ctl_ops.h"
 #include "daemon/daemon_int.h"
+#include "daemon/vpnd.h"
 
 #define LOG_PER_SEC 50
 #define NS_PER_SEC  1000000000ULL
@@ -186,6 +187,7 @@ static int drt_neighbours(struct node *n, struct nbr_info *out, int max)
 	for (int i = 0; i < d->nnbrs && i < max; i++) {
 		out[i].id = d->nbrs[i].cfg->id;
 		out[i].up = d->nbrs[i].up;
+		out[i].label = vpnd_label(d, &out[i].id);
 	}
 	return d->nnbrs;
 }
@@ -288,6 +290,8 @@ json_t *daemon_stats_json(struct daemon *d)
 			  "rx_dropped", drops));
 	if (d->cfg.cert)
 		json_object_set_new(o, "handshake", icc_io_hs_json(d));
+	if (d->vpn)
+		json_object_set_new(o, "vpn_dp", vpnd_stats_json(d));
 	return o;
 }
 
@@ -404,6 +408,7 @@ int ctl_assemble(struct daemon *d, char *err, size_t errlen)
 
 	d->ctl_ops.n = 0;
 	ret = ctl_table_add_ops(&d->ctl_ops, "daemon", daemon_ctl_ops, err, errlen);
+	ret = ret ?: ctl_table_add_ops(&d->ctl_ops, "vpn", vpnd_ctl_ops, err, errlen);
 	for (int i = 0; !ret && i < nexts; i++)
 		ret = ctl_table_add_ops(&d->ctl_ops, exts[i]->name, exts[i]->ctl_ops, err, errlen);
 	for (unsigned int i = 0; !ret && (mo = module_at(i)); i++)
@@ -479,6 +484,7 @@ static void daemon_teardown(struct daemon *d)
 		ctl_server_stop(d->ctl);
 	if (d->kfd >= 0)
 		daemon_loop_del_timer(d, d->kfd);
+	vpnd_stop(d); /* before the modules: they may still remove paths */
 	if (d->node_up)
 		node_stop(&d->node);
 	icc_io_close(d);
@@ -516,7 +522,8 @@ static int overlay_setup(struct daemon *d, char *err, size_t errlen)
 		return ret;
 	}
 	d->kfd = ret;
-	return 0;
+	/* the VPN after the modules (its own module among them) */
+	return vpnd_start(d, err, errlen);
 }
 
 static int daemon_setup(struct daemon *d, const struct daemon_opts *o, char *err, size_t errlen)

@@ -29,6 +29,8 @@ extern const struct cli_cmd cmd_cmm;	/* ipop-bpf cmm send --to ID,... --module M
 #define DAEMON_MAX_NBRS	  1024
 
 struct daemon;
+struct vpnd_conf;
+struct vpnd;
 
 /* ---- parsed config file ---- */
 
@@ -59,6 +61,7 @@ struct dconf {
 	uint32_t replay_sources;
 	const char *ctl_socket; /* from the config; the CLI option wins */
 	struct modcfg mc;
+	struct vpnd_conf *vpn; /* the "vpn" object, NULL without one (daemon/vpnd.h) */
 };
 
 /* Parse the daemon's JSON config (format in README.md, "Daemon config"). -errno with err set. */

@@ -61,6 +61,7 @@ struct daemon {
 	struct ctl_table ctl_ops; /* built at start (ctl_assemble) */
 	struct daemon_dp_ops dp;
 	int exts_started;
+	struct vpnd *vpn; /* the VPN (vpnd.c), NULL without one */
 	uint64_t log_window;
 	uint32_t log_count, log_suppressed;
 };

@@ -11,6 +11,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/keyfile.h"
+#include "daemon/vpnd.h"
 
 #define NS_PER_MS 1000000ULL
 
@@ -296,7 +297,8 @@ static int load_root(struct dconf *c, json_t *root, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	c->replay_sources = 4096;
-	return modcfg_load(json_object_get(root, "modules"), &c->mc, err, errlen);
+	ret = modcfg_load(json_object_get(root, "modules"), &c->mc, err, errlen);
+	return ret ?: vpnd_conf_parse(json_object_get(root, "vpn"), &c->mc, &c->vpn, err, errlen);
 }
 
 int dconf_load(const char *path, struct dconf *c, char *err, size_t errlen)
@@ -324,5 +326,6 @@ void dconf_free(struct dconf *c)
 	free(c->cert);
 	free(c->ca);
 	free(c->rev);
+	vpnd_conf_free(c->vpn);
 	memset(c, 0, sizeof(*c));
 }

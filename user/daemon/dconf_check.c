@@ -14,7 +14,7 @@
 static const char *const top_keys[] = {
 	"node_id",	"key_file",	   "ctl_socket", "listen", "neighbours",
 	"keepalive_ms", "dead_ms",	   "modules",	 "flows",  "ca_files",
-	"cert_file",	"revocation_file", NULL,
+	"cert_file",	"revocation_file", "vpn",	 NULL,
 };
 static const char *const nbr_keys[] = { "id", "address", NULL };
 

@@ -9,11 +9,12 @@
 #include "modules/srum.h"
 #include "modules/tlfm.h"
 #include "modules/topology.h"
+#include "modules/vpnmod.h"
 
 /* The module table: built-in modules. A new module is one line here. */
 static const struct module_ops *const builtin[] = {
 	&cmm_module, &echo_module, &log_module,	 &flood_module, &topology_module,
-	&smm_module, &tlfm_module, &spdm_module, &srum_module,
+	&smm_module, &tlfm_module, &spdm_module, &srum_module,	&vpnmod_module,
 };
 
 #define EXTRA_MAX 16

@@ -424,6 +424,20 @@ int vpn_mac_set(struct vpn_dp *dp, const uint8_t mac[6], const struct node_id *n
 	return e ? VPN_FAIL(e, "cannot write the MAC entry: %s", strerror(-e)) : 0;
 }
 
+int vpn_mac_get(struct vpn_dp *dp, const uint8_t mac[6], struct node_id *node, bool *is_static)
+{
+	struct vpn_mac_key k = {};
+	struct vpn_mac_val v;
+
+	memcpy(k.mac, mac, 6);
+	if (bpf_map__lookup_elem(dp->skel->maps.vpn_macs, &k, sizeof(k), &v, sizeof(v), 0))
+		return -ENOENT;
+	memcpy(node->b, v.node, SR_ID_LEN);
+	if (is_static)
+		*is_static = v.flags & VPN_MAC_STATIC;
+	return 0;
+}
+
 int vpn_stats_read(struct vpn_dp *dp, uint64_t out[VPN_ST_MAX], char *err, size_t errlen)
 {
 	int ncpu = libbpf_num_possible_cpus();

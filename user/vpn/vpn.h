@@ -110,6 +110,9 @@ int vpn_path_del(struct vpn_dp *dp, const struct node_id *dst, char *err, size_t
 int vpn_mac_set(struct vpn_dp *dp, const uint8_t mac[6], const struct node_id *node, bool is_static,
 		char *err, size_t errlen);
 
+/* The node a MAC maps to (learned or static, aged or not): 0, or -ENOENT. */
+int vpn_mac_get(struct vpn_dp *dp, const uint8_t mac[6], struct node_id *node, bool *is_static);
+
 /* Per-CPU counters summed; names for people and Prometheus. */
 int vpn_stats_read(struct vpn_dp *dp, uint64_t out[VPN_ST_MAX], char *err, size_t errlen);
 const char *vpn_stat_name(unsigned int i);
