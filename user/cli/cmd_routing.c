@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `ipop-bpf tlfm send`, `ipop-bpf spdm discover ID`, `ipop-bpf srum send|paths`:
- * the control ops of the unstructured overlay (modules/routing_ctl.c).
+ * the control ops of the unstructured overlay (modules/routing_ctl.c);
+ * `ipop-bpf vpn status`: the daemon's VPN (daemon/vpnd.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -123,4 +124,26 @@ const struct cli_cmd cmd_srum = {
 	.cfg_size = sizeof(struct routing_cli),
 	.defaults = routing_defaults,
 	.run = srum_cmd_run,
+};
+
+static int vpn_cmd_run(void *cfg)
+{
+	struct routing_cli *o = cfg;
+
+	if (strcmp(o->pos.v[0], "status"))
+		return cli_err("unknown action '%s' (expected 'status')", o->pos.v[0]);
+	return routing_ask(o, json_pack("{s:s}", "op", "vpn_status"));
+}
+
+const struct cli_cmd cmd_vpn = {
+	.name = "vpn",
+	.summary = "the daemon's VPN: status (ipop0, links and labels, paths, counters) as JSON",
+	.args = "status",
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_offset = offsetof(struct routing_cli, pos),
+	.opts = routing_opts_tbl,
+	.cfg_size = sizeof(struct routing_cli),
+	.defaults = routing_defaults,
+	.run = vpn_cmd_run,
 };

@@ -24,6 +24,7 @@ const struct cli_cmd *const cli_commands[] = {
 	&cmd_tlfm,
 	&cmd_spdm,
 	&cmd_srum,
+	&cmd_vpn,
 	NULL,
 	// clang-format on
 };

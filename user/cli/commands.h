@@ -11,8 +11,8 @@ const struct cli_cmd *cli_find(const char *name);
 
 extern const struct cli_cmd cmd_load, cmd_unload, cmd_status, cmd_flows, cmd_table, cmd_stats;
 extern const struct cli_cmd cmd_export, cmd_top;
-extern const struct cli_cmd cmd_smm;			  /* cli/cmd_smm.c */
-extern const struct cli_cmd cmd_key, cmd_ca, cmd_cert;	  /* cli/cmd_ident.c */
-extern const struct cli_cmd cmd_tlfm, cmd_spdm, cmd_srum; /* cli/cmd_routing.c */
+extern const struct cli_cmd cmd_smm;				   /* cli/cmd_smm.c */
+extern const struct cli_cmd cmd_key, cmd_ca, cmd_cert;		   /* cli/cmd_ident.c */
+extern const struct cli_cmd cmd_tlfm, cmd_spdm, cmd_srum, cmd_vpn; /* cli/cmd_routing.c */
 
 #endif /* IPOP_COMMANDS_H */

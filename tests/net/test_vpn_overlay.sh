@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# The VPN run by daemons: five ipop-bpf daemons A..E in namespaces on an
+# underlay bridge (its own namespace), each with a "vpn" object (ipop0, one
+# external VXLAN device, labels from its neighbour table) and the modules
+# cmm, tlfm, spdm, srum. Overlay links:
+#
+#       B                A -> E is 3 overlay hops either way,
+#     /   \              A B C E or A D C E; nothing is installed by hand:
+#   A       C - E        ARP/ND go over the overlay (TLFM, or SMM with
+#     \   /              VPN_BROADCAST=smm), first frames over SRUM, paths
+#       D                into the kernel once their labels are known.
+#
+# Checks: ping IPv4 and IPv6 A -> E, the discovered path (srum paths --json)
+# and the installed one (vpn status), a TCP transfer (nc, checksummed) none
+# of whose frames reaches a daemon (the daemons' TAP counters), then the
+# middle node of the path is cut off the underlay during a ping run and the
+# longest gap between replies is measured (target: dead interval + 1 s).
+# Env: VPN_BROADCAST (tlfm|smm), VPN_TCP_BYTES (default 2000000).
+source "$(dirname "$0")/lib.sh"
+ok() { echo "ok (${SECONDS} s) - $*"; }
+
+BCAST=${VPN_BROADCAST:-tlfm}
+BYTES=${VPN_TCP_BYTES:-2000000}
+KEEPALIVE_MS=200
+DEAD_MS=1000
+NAMES=(A B C D E)
+declare -A NBRS=([A]="B D" [B]="A C" [C]="B D E" [D]="A C" [E]="C")
+UL=ivo$T-ul
+WORK=$(mktemp -d /tmp/ipop-vpno.XXXXXX)
+PIDS=()
+vpn_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do timeout 5 tail --pid="$p" -f /dev/null; done
+	rm -rf "$WORK"
+}
+EXTRA_CLEANUP+=(vpn_cleanup)
+command -v jq >/dev/null || fail "jq is needed (tests/deps.sh installs it)"
+
+num() { case $1 in A) echo 0 ;; B) echo 1 ;; C) echo 2 ;; D) echo 3 ;; E) echo 4 ;; esac; }
+ns() { echo "ivo$T-$1"; }
+ul_ip() { echo "10.235.0.$(($(num "$1") + 1))"; }
+ctl() { local x=$1; shift; "$IPOP" "$@" --ctl-socket "$WORK/$x.sock"; }
+vstat() { ctl "$1" stats --json | jq -r ".vpn_dp.$2"; }
+daemon_frames() { # unicast frames daemon X took from its TAP (misses)
+	local s
+	s=$(ctl "$1" stats --json)
+	jq -r '.vpn_dp.daemon | .tap_unicast + .tap_flood' <<<"$s"
+}
+dump() {
+	for x in "${NAMES[@]}"; do
+		echo "--- $x"
+		tail -n 5 "$WORK/$x.log"
+		ctl "$x" vpn status 2>/dev/null | jq -c '{paths, c: .counters.daemon}' 2>/dev/null
+	done
+}
+die() { dump; fail "$*"; }
+
+# keys and certificates
+"$IPOP" ca init --out "$WORK/ca.key" >/dev/null || fail "ca init"
+declare -A ID
+for x in "${NAMES[@]}"; do
+	out=$("$IPOP" key gen --out "$WORK/$x.key" --json) || fail "key gen"
+	"$IPOP" ca sign --ca "$WORK/ca.key" --pub "$WORK/$x.key.pub" --name "$x" --days 2 \
+		--out "$WORK/$x.crt" >/dev/null || fail "ca sign"
+	ID[$x]=$(jq -r .node_id <<<"$out")
+done
+
+new_ns "$UL"
+nsx "$UL" ip link add br0 type bridge
+nsx "$UL" ip link set br0 up
+for x in "${NAMES[@]}"; do
+	i=$(num "$x")
+	new_ns "$(ns "$x")"
+	nsx "$(ns "$x")" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	ip link add ul0 netns "$(ns "$x")" type veth peer name ul$i netns "$UL"
+	nsx "$(ns "$x")" ip addr add "$(ul_ip "$x")/24" dev ul0
+	nsx "$(ns "$x")" ip link set ul0 up
+	nsx "$UL" ip link set ul$i master br0 up
+done
+
+for x in "${NAMES[@]}"; do
+	i=$(num "$x") list=""
+	for y in ${NBRS[$x]}; do
+		[ -n "$list" ] && list="$list, "
+		list="$list{\"id\": \"${ID[$y]}\", \"address\": \"$(ul_ip "$y"):7400\"}"
+	done
+	smm=""
+	[ "$BCAST" = smm ] && smm='"topology": {"dependencies": ["cmm"]}, "smm": {"dependencies": ["topology"]},'
+	cat >"$WORK/$x.json" <<JSON
+{
+  "key_file": "$WORK/$x.key", "cert_file": "$WORK/$x.crt", "ca_files": ["$WORK/ca.key.pub"],
+  "listen": ["$(ul_ip "$x"):7400"],
+  "keepalive_ms": $KEEPALIVE_MS, "dead_ms": $DEAD_MS,
+  "neighbours": [ $list ],
+  "modules": {
+    "cmm": {}, $smm
+    "tlfm": {"dependencies": ["cmm"]},
+    "spdm": {"dependencies": ["tlfm"]},
+    "srum": {"dependencies": ["spdm"]}
+  },
+  "vpn": {
+    "mac": "02:00:00:00:35:0$((i + 1))", "ipv4": "10.236.0.$((i + 1))/24",
+    "ipv6": "fd00:236::$((i + 1))/64", "vni": 235, "broadcast": "$BCAST"
+  }
+}
+JSON
+	nsx "$(ns "$x")" "$IPOP" daemon --config "$WORK/$x.json" --ctl-socket "$WORK/$x.sock" \
+		>"$WORK/$x.log" 2>&1 &
+	PIDS+=($!)
+done
+# every daemon up with all its links
+for x in "${NAMES[@]}"; do
+	want=$(wc -w <<<"${NBRS[$x]}")
+	for _ in $(seq 100); do
+		up=$(ctl "$x" stats --json 2>/dev/null | jq -r '.icc.link_up - .icc.link_down' 2>/dev/null || echo 0)
+		[ "$up" = "$want" ] && break
+		sleep 0.1
+	done
+	[ "$up" = "$want" ] || die "daemon $x: $up of $want links up"
+	nsx "$(ns "$x")" ip link show ipop0 | grep -q 'LOWER_UP' || die "$x: ipop0 has no carrier"
+done
+ok "5 daemons up, each with ipop0 and its links (broadcast: $BCAST)"
+
+# the first ping: ARP over the overlay, the echo over SRUM while paths are found
+nsx "$(ns A)" ping -c 5 -i 0.3 -W 3 10.236.0.5 >"$WORK/ping0" 2>&1 || { cat "$WORK/ping0"; die "first IPv4 ping A -> E"; }
+nsx "$(ns A)" ping -c 3 -i 0.2 -W 2 10.236.0.5 >"$WORK/ping4" || { cat "$WORK/ping4"; die "IPv4 ping A -> E"; }
+grep -q ' 0% packet loss' "$WORK/ping4" || { cat "$WORK/ping4"; die "IPv4 ping lost replies"; }
+ok "ping IPv4 A -> E ($(grep -o 'rtt.*' "$WORK/ping4"))"
+nsx "$(ns A)" ping -6 -c 5 -i 0.3 -W 3 fd00:236::5 >"$WORK/ping6" 2>&1 || { cat "$WORK/ping6"; die "IPv6 ping A -> E"; }
+nsx "$(ns A)" ip -6 neigh show dev ipop0 | grep -q 'fd00:236::5 lladdr 02:00:00:00:35:05' ||
+	die "ND did not resolve fd00:236::5 over the overlay"
+ok "ping IPv6 A -> E, neighbour discovery over the overlay"
+
+# the path SRUM found and the one in the kernel
+paths=$(ctl A srum paths --json)
+hops=$(jq -r --arg e "${ID[E]}" '[.paths[] | select(.dst == $e) | .hops] | min' <<<"$paths")
+[ "$hops" = 3 ] || die "A's shortest cached path to E has $hops hops: $paths"
+for _ in $(seq 50); do
+	st=$(ctl A vpn status)
+	inst=$(jq -r --arg e "${ID[E]}" '.paths[] | select(.dst == $e and .state == "installed") | .path | map(.node) | join(" ")' <<<"$st")
+	[ -n "$inst" ] && break
+	sleep 0.1
+done
+[ -n "$inst" ] || die "no kernel path A -> E: $(jq -c .paths <<<"$st")"
+MID=""
+for y in B D; do [[ "$inst" == "${ID[$y]}"* ]] && MID=$y; done
+[ -n "$MID" ] || die "the installed path does not start at B or D: $inst"
+labels=$(jq -r --arg e "${ID[E]}" '.paths[] | select(.dst == $e) | [.first_label] + (.path | map(.label)) | map(tostring) | join(",")' <<<"$st")
+ok "discovered path A $MID C E (srum paths: $hops hops), in A's kernel with labels $labels"
+
+# TCP: no frame of the established transfer reaches a daemon
+head -c "$BYTES" /dev/urandom >"$WORK/src"
+nsx "$(ns E)" timeout 30 nc -l -p 5001 >"$WORK/dst" &
+NC=$!
+sleep 0.3
+a0=$(daemon_frames A) e0=$(daemon_frames E) d0=$(vstat E delivered)
+nsx "$(ns A)" timeout 30 nc -q 1 10.236.0.5 5001 <"$WORK/src" || die "nc client"
+wait $NC || true
+cmp -s "$WORK/src" "$WORK/dst" || die "TCP transfer corrupted ($(wc -c <"$WORK/dst") of $BYTES bytes)"
+a1=$(daemon_frames A) e1=$(daemon_frames E) d1=$(vstat E delivered)
+[ $((d1 - d0)) -ge 31 ] || die "E's kernel delivered only $((d1 - d0)) frames of the transfer"
+expect_eq "$((a1 - a0 + e1 - e0))" 0 "unicast frames of the TCP transfer handled by a daemon (A, E)"
+ok "TCP A -> E: $BYTES bytes identical, $((d1 - d0)) frames delivered by E's kernel"
+
+# cut the middle node off the underlay during a ping run; the longest gap
+nsx "$(ns A)" ping -D -i 0.05 -c 160 -W 1 10.236.0.5 >"$WORK/pingcut" 2>&1 &
+PING=$!
+sleep 2
+t_cut=$(date +%s.%N)
+nsx "$UL" ip link set "ul$(num "$MID")" down
+wait $PING || true
+gap=$(awk -v t="$t_cut" '/bytes from/ { ts = substr($1, 2, length($1) - 2) + 0;
+	if (ts > t && !after) after = 1; if (last && ts - last > g) g = ts - last; last = ts }
+	END { if (after) printf "%.2f", g; else print "none" }' "$WORK/pingcut")
+[ "$gap" != none ] || { tail -5 "$WORK/pingcut"; die "no reply after $MID was cut off"; }
+got=$(grep -c 'bytes from' "$WORK/pingcut")
+target=$(awk -v d=$DEAD_MS 'BEGIN { printf "%.2f", d / 1000 + 1 }')
+st=$(ctl A vpn status)
+now=$(jq -r --arg e "${ID[E]}" '.paths[] | select(.dst == $e) | .state + ": " + (.path | map(.node[0:6]) | join(" "))' <<<"$st")
+echo "  cut $MID: traffic stopped for ${gap} s (target: dead interval + 1 s = ${target} s); $got of 160 replies; A's path to E now $now"
+awk -v g="$gap" 'BEGIN { exit !(g < 10) }' || die "traffic stopped for $gap s"
+if awk -v g="$gap" -v t="$target" 'BEGIN { exit !(g <= t) }'; then
+	ok "traffic resumed after ${gap} s, within the target"
+else
+	ok "traffic resumed after ${gap} s (over the ${target} s target)"
+fi
+for x in "${NAMES[@]}"; do
+	drops=$(ctl "$x" stats --json | jq '[.vpn_dp | to_entries[] | select(.key | startswith("drop_")) | .value] | add')
+	echo "  $x: kernel drops $drops; $(ctl "$x" stats --json | jq -c '.vpn_dp.daemon | with_entries(select(.value > 0))')"
+done
