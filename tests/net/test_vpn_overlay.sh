@@ -105,6 +105,18 @@ for x in "${NAMES[@]}"; do
   }
 }
 JSON
+done
+# a failed start names its cause and leaves nothing: an Ethernet link on a missing device
+jq '.vpn.ethernet_links = [{"neighbour": "'"${ID[B]}"'", "device": "nodev'"$T"'", "mac": "02:00:00:00:00:99"}]' \
+	"$WORK/A.json" >"$WORK/A-bad.json"
+if nsx "$(ns A)" "$IPOP" daemon --config "$WORK/A-bad.json" --ctl-socket "$WORK/A-bad.sock" \
+	>"$WORK/A-bad.log" 2>&1; then
+	fail "a daemon started with an Ethernet link on a missing device"
+fi
+grep -q "vpn: unknown interface 'nodev$T'" "$WORK/A-bad.log" || { cat "$WORK/A-bad.log"; fail "no clear error"; }
+left=$(nsx "$(ns A)" ip -o link show | grep -cE 'ipop0|ipop-vx0' || true)
+expect_eq "$left" 0 "devices left by the failed start"
+for x in "${NAMES[@]}"; do
 	nsx "$(ns "$x")" "$IPOP" daemon --config "$WORK/$x.json" --ctl-socket "$WORK/$x.sock" \
 		>"$WORK/$x.log" 2>&1 &
 	PIDS+=($!)
