@@ -15,7 +15,9 @@
 # of whose frames reaches a daemon (the daemons' TAP counters), then the
 # middle node of the path is cut off the underlay during a ping run and the
 # longest gap between replies is measured (target: dead interval + 1 s).
-# Env: VPN_BROADCAST (tlfm|smm), VPN_TCP_BYTES (default 2000000).
+# Env: VPN_BROADCAST (tlfm|smm: with SMM the topology module links the
+# ring, A and E become neighbours, and the run ends after the pings and the
+# installed path; test_vpn_smm.sh), VPN_TCP_BYTES (default 2000000).
 source "$(dirname "$0")/lib.sh"
 ok() { echo "ok (${SECONDS} s) - $*"; }
 
@@ -126,10 +128,10 @@ for x in "${NAMES[@]}"; do
 	want=$(wc -w <<<"${NBRS[$x]}")
 	for _ in $(seq 100); do
 		up=$(ctl "$x" stats --json 2>/dev/null | jq -r '.icc.link_up - .icc.link_down' 2>/dev/null || echo 0)
-		[ "$up" = "$want" ] && break
+		[ "$up" -ge "$want" ] 2>/dev/null && break
 		sleep 0.1
 	done
-	[ "$up" = "$want" ] || die "daemon $x: $up of $want links up"
+	[ "$up" -ge "$want" ] 2>/dev/null || die "daemon $x: $up of $want links up"
 	nsx "$(ns "$x")" ip link show ipop0 | grep -q 'LOWER_UP' || die "$x: ipop0 has no carrier"
 done
 ok "5 daemons up, each with ipop0 and its links (broadcast: $BCAST)"
@@ -147,7 +149,6 @@ ok "ping IPv6 A -> E, neighbour discovery over the overlay"
 # the path SRUM found and the one in the kernel
 paths=$(ctl A srum paths --json)
 hops=$(jq -r --arg e "${ID[E]}" '[.paths[] | select(.dst == $e) | .hops] | min' <<<"$paths")
-[ "$hops" = 3 ] || die "A's shortest cached path to E has $hops hops: $paths"
 for _ in $(seq 50); do
 	st=$(ctl A vpn status)
 	inst=$(jq -r --arg e "${ID[E]}" '.paths[] | select(.dst == $e and .state == "installed") | .path | map(.node) | join(" ")' <<<"$st")
@@ -155,10 +156,17 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 [ -n "$inst" ] || die "no kernel path A -> E: $(jq -c .paths <<<"$st")"
+labels=$(jq -r --arg e "${ID[E]}" '.paths[] | select(.dst == $e) | [.first_label] + (.path | map(.label)) | map(tostring) | join(",")' <<<"$st")
+if [ "$BCAST" = smm ]; then
+	# the topology module links the ring (fingers, successors): with five
+	# nodes A reaches E directly, so the 3-hop part is the TLFM run's
+	ok "SMM: A's kernel path to E has $(wc -w <<<"$inst") hop(s) (labels $labels); topology links: $(ctl A stats --json | jq '.icc.link_up - .icc.link_down')"
+	exit 0
+fi
+[ "$hops" = 3 ] || die "A's shortest cached path to E has $hops hops: $paths"
 MID=""
 for y in B D; do [[ "$inst" == "${ID[$y]}"* ]] && MID=$y; done
 [ -n "$MID" ] || die "the installed path does not start at B or D: $inst"
-labels=$(jq -r --arg e "${ID[E]}" '.paths[] | select(.dst == $e) | [.first_label] + (.path | map(.label)) | map(tostring) | join(",")' <<<"$st")
 ok "discovered path A $MID C E (srum paths: $hops hops), in A's kernel with labels $labels"
 
 # TCP: no frame of the established transfer reaches a daemon
