@@ -98,8 +98,8 @@ $(BUILD):
 deps:
 	@tests/deps.sh test
 
-# The demo builds everything it runs (the binaries and the traffic tool).
-DEMO_NEEDS := $(BINS) $(BUILD)/tools/udpsend
+# The demo builds everything it runs.
+DEMO_NEEDS := $(BINS)
 
 demo: deps
 	@$(MAKE) --no-print-directory $(DEMO_NEEDS)

@@ -21,28 +21,13 @@
 source "$(dirname "$0")/lib.sh"
 ok() { echo "ok (${SECONDS} s) - $*"; }
 
-BCAST=${VPN_BROADCAST:-tlfm}
+VPN_BCAST=${VPN_BROADCAST:-tlfm}
+BCAST=$VPN_BCAST
+VPN_PREFIX=ivo$T
 BYTES=${VPN_TCP_BYTES:-2000000}
-KEEPALIVE_MS=200
-DEAD_MS=1000
-NAMES=(A B C D E)
-declare -A NBRS=([A]="B D" [B]="A C" [C]="B D E" [D]="A C" [E]="C")
-UL=ivo$T-ul
-WORK=$(mktemp -d /tmp/ipop-vpno.XXXXXX)
-PIDS=()
-vpn_cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do timeout 5 tail --pid="$p" -f /dev/null; done
-	rm -rf "$WORK"
-}
-EXTRA_CLEANUP+=(vpn_cleanup)
-command -v jq >/dev/null || fail "jq is needed (tests/deps.sh installs it)"
+UL=$VPN_PREFIX-ul
+source "$(dirname "$0")/vpn_lib.sh"
 
-num() { case $1 in A) echo 0 ;; B) echo 1 ;; C) echo 2 ;; D) echo 3 ;; E) echo 4 ;; esac; }
-ns() { echo "ivo$T-$1"; }
-ul_ip() { echo "10.235.0.$(($(num "$1") + 1))"; }
-ctl() { local x=$1; shift; "$IPOP" "$@" --ctl-socket "$WORK/$x.sock"; }
 vstat() { ctl "$1" stats --json | jq -r ".vpn_dp.$2"; }
 daemon_frames() { # unicast frames daemon X took from its TAP (misses)
 	local s
@@ -58,56 +43,9 @@ dump() {
 }
 die() { dump; fail "$*"; }
 
-# keys and certificates
-"$IPOP" ca init --out "$WORK/ca.key" >/dev/null || fail "ca init"
-declare -A ID
-for x in "${NAMES[@]}"; do
-	out=$("$IPOP" key gen --out "$WORK/$x.key" --json) || fail "key gen"
-	"$IPOP" ca sign --ca "$WORK/ca.key" --pub "$WORK/$x.key.pub" --name "$x" --days 2 \
-		--out "$WORK/$x.crt" >/dev/null || fail "ca sign"
-	ID[$x]=$(jq -r .node_id <<<"$out")
-done
-
-new_ns "$UL"
-nsx "$UL" ip link add br0 type bridge
-nsx "$UL" ip link set br0 up
-for x in "${NAMES[@]}"; do
-	i=$(num "$x")
-	new_ns "$(ns "$x")"
-	nsx "$(ns "$x")" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-	ip link add ul0 netns "$(ns "$x")" type veth peer name ul$i netns "$UL"
-	nsx "$(ns "$x")" ip addr add "$(ul_ip "$x")/24" dev ul0
-	nsx "$(ns "$x")" ip link set ul0 up
-	nsx "$UL" ip link set ul$i master br0 up
-done
-
-for x in "${NAMES[@]}"; do
-	i=$(num "$x") list=""
-	for y in ${NBRS[$x]}; do
-		[ -n "$list" ] && list="$list, "
-		list="$list{\"id\": \"${ID[$y]}\", \"address\": \"$(ul_ip "$y"):7400\"}"
-	done
-	smm=""
-	[ "$BCAST" = smm ] && smm='"topology": {"dependencies": ["cmm"]}, "smm": {"dependencies": ["topology"]},'
-	cat >"$WORK/$x.json" <<JSON
-{
-  "key_file": "$WORK/$x.key", "cert_file": "$WORK/$x.crt", "ca_files": ["$WORK/ca.key.pub"],
-  "listen": ["$(ul_ip "$x"):7400"],
-  "keepalive_ms": $KEEPALIVE_MS, "dead_ms": $DEAD_MS,
-  "neighbours": [ $list ],
-  "modules": {
-    "cmm": {}, $smm
-    "tlfm": {"dependencies": ["cmm"]},
-    "spdm": {"dependencies": ["tlfm"]},
-    "srum": {"dependencies": ["spdm"]}
-  },
-  "vpn": {
-    "mac": "02:00:00:00:35:0$((i + 1))", "ipv4": "10.236.0.$((i + 1))/24",
-    "ipv6": "fd00:236::$((i + 1))/64", "vni": 235, "broadcast": "$BCAST"
-  }
-}
-JSON
-done
+vpn_keys
+vpn_net
+vpn_configs
 # a failed start names its cause and leaves nothing: an Ethernet link on a missing device
 jq '.vpn.ethernet_links = [{"neighbour": "'"${ID[B]}"'", "device": "nodev'"$T"'", "mac": "02:00:00:00:00:99"}]' \
 	"$WORK/A.json" >"$WORK/A-bad.json"
@@ -118,22 +56,8 @@ fi
 grep -q "vpn: unknown interface 'nodev$T'" "$WORK/A-bad.log" || { cat "$WORK/A-bad.log"; fail "no clear error"; }
 left=$(nsx "$(ns A)" ip -o link show | grep -cE 'ipop0|ipop-vx0' || true)
 expect_eq "$left" 0 "devices left by the failed start"
-for x in "${NAMES[@]}"; do
-	nsx "$(ns "$x")" "$IPOP" daemon --config "$WORK/$x.json" --ctl-socket "$WORK/$x.sock" \
-		>"$WORK/$x.log" 2>&1 &
-	PIDS+=($!)
-done
-# every daemon up with all its links
-for x in "${NAMES[@]}"; do
-	want=$(wc -w <<<"${NBRS[$x]}")
-	for _ in $(seq 100); do
-		up=$(ctl "$x" stats --json 2>/dev/null | jq -r '.icc.link_up - .icc.link_down' 2>/dev/null || echo 0)
-		[ "$up" -ge "$want" ] 2>/dev/null && break
-		sleep 0.1
-	done
-	[ "$up" -ge "$want" ] 2>/dev/null || die "daemon $x: $up of $want links up"
-	nsx "$(ns "$x")" ip link show ipop0 | grep -q 'LOWER_UP' || die "$x: ipop0 has no carrier"
-done
+vpn_start
+vpn_wait
 ok "5 daemons up, each with ipop0 and its links (broadcast: $BCAST)"
 
 # the first ping: ARP over the overlay, the echo over SRUM while paths are found
