@@ -107,13 +107,24 @@ a1=$(daemon_frames A) e1=$(daemon_frames E) d1=$(vstat E delivered)
 expect_eq "$((a1 - a0 + e1 - e0))" 0 "unicast frames of the TCP transfer handled by a daemon (A, E)"
 ok "TCP A -> E: $BYTES bytes identical, $((d1 - d0)) frames delivered by E's kernel"
 
-# cut the middle node off the underlay during a ping run; the longest gap
+# cut the middle node off the underlay during a ping run and a TCP transfer
+nsx "$(ns E)" timeout 30 iperf3 -s -1 -B 10.236.0.5 >/dev/null 2>&1 &
+SRV=$!
+sleep 0.3
+nsx "$(ns A)" timeout 30 iperf3 -c 10.236.0.5 -t 7 -i 0.5 -b 20M --json >"$WORK/iperf" 2>&1 &
+IPERF=$!
 nsx "$(ns A)" ping -D -i 0.05 -c 160 -W 1 10.236.0.5 >"$WORK/pingcut" 2>&1 &
 PING=$!
 sleep 2
 t_cut=$(date +%s.%N)
 nsx "$UL" ip link set "ul$(num "$MID")" down
 wait $PING || true
+wait $IPERF || { tail -5 "$WORK/iperf"; die "iperf3 across the cut failed"; }
+wait $SRV || true
+zero=$(jq '[.intervals[].sum.bytes | select(. == 0)] | length' "$WORK/iperf")
+last=$(jq '.intervals[-1].sum.bytes' "$WORK/iperf")
+[ "$last" -gt 0 ] || die "TCP did not resume after the cut (last interval: $last bytes)"
+ok "TCP (iperf3, 20 Mbit/s) across the cut: $zero of $(jq '.intervals | length' "$WORK/iperf") half-second intervals carried nothing, the last $last bytes"
 gap=$(awk -v t="$t_cut" '/bytes from/ { ts = substr($1, 2, length($1) - 2) + 0;
 	if (ts > t && !after) after = 1; if (last && ts - last > g) g = ts - last; last = ts }
 	END { if (after) printf "%.2f", g; else print "none" }' "$WORK/pingcut")

@@ -20,6 +20,7 @@
 #define VPND_READ_BATCH 64
 #define VPND_FRAME_MAX	2048
 #define VPND_TICK_MS	500
+#define VPND_RETRY_NS	((VPNMOD_RESOLVE_MS + 1000) * 1000000ULL)
 #define VPND_LABELS	256
 
 enum path_state { P_FREE, P_PENDING, P_INSTALLED, P_SUSPENDED };
@@ -45,6 +46,7 @@ enum vpnd_ctr {
 	VC_PATHS_NO_FIRST_LINK,
 	VC_PATHS_SUSPENDED,
 	VC_PATHS_RESTORED,
+	VC_PATHS_RETRIED,
 	VC_PATH_ERRORS,
 	VC__MAX,
 };
@@ -64,6 +66,7 @@ static const char *const vc_names[VC__MAX] = {
 	[VC_PATHS_NO_FIRST_LINK] = "paths_no_first_link",
 	[VC_PATHS_SUSPENDED] = "paths_suspended",
 	[VC_PATHS_RESTORED] = "paths_restored",
+	[VC_PATHS_RETRIED] = "paths_retried",
 	[VC_PATH_ERRORS] = "path_errors",
 };
 
@@ -264,9 +267,10 @@ static int vpnd_install(void *ctx, const struct dp_entry *in)
 		return 0;
 	}
 	/* until the labels come, the old path (if any) stays in the kernel */
-	if (p->state == P_FREE || p->state == P_SUSPENDED) {
+	if (p->state != P_INSTALLED) {
 		p->state = P_PENDING;
 		p->e = e;
+		p->since = daemon_now_ns();
 	}
 	return 0;
 }
@@ -334,7 +338,10 @@ static void sink_link_down(void *ctx, const struct node_id *a, const struct node
 	}
 }
 
-/* Suspended paths: after two dead intervals, whatever SRUM prefers now goes back in. */
+/*
+ * Suspended paths (after two dead intervals) and resolutions that expired:
+ * whatever SRUM prefers now goes (back) in.
+ */
 static void paths_tick(struct vpnd *v)
 {
 	uint64_t now = daemon_now_ns();
@@ -342,17 +349,24 @@ static void paths_tick(struct vpnd *v)
 	for (int i = 0; i < VPND_PATHS_MAX; i++) {
 		struct vpnd_path *p = &v->paths[i];
 		struct dp_entry e = { .kind = VPNMOD_DP_KIND };
+		enum path_state was;
 		int n;
 
-		if (p->state != P_SUSPENDED || now - p->since < 2 * v->d->cfg.dead_ns)
+		/* a resolution that expired (a node on the path did not answer): again */
+		if (p->state == P_PENDING && now - p->since < VPND_RETRY_NS)
+			continue;
+		if (p->state == P_SUSPENDED && now - p->since < 2 * v->d->cfg.dead_ns)
+			continue;
+		if (p->state != P_PENDING && p->state != P_SUSPENDED)
 			continue;
 		e.dst = p->e.dst;
 		n = vpnmod_best_path(v->mod, &e.dst, e.path);
+		was = p->state;
 		p->state = P_FREE;
 		if (n <= 0 || n > DP_PATH_MAX)
 			continue;
 		e.hops = (uint8_t)n;
-		v->ctr[VC_PATHS_RESTORED]++;
+		v->ctr[was == P_SUSPENDED ? VC_PATHS_RESTORED : VC_PATHS_RETRIED]++;
 		vpnd_install(v, &e);
 	}
 }
