@@ -27,8 +27,9 @@ static const char *const hook_names[] = { "auto", "xdp", "tc", NULL };
 static const char *const mode_names[] = { "auto", "native", "skb", NULL };
 
 static const struct cli_opt daemon_opts_tbl[] = {
-	CLI_OPT_STR("config", 'c', struct daemon_cli, d.config, "FILE",
-		    "JSON config: node ID, key file, listen, neighbours, modules, \"flows\", \"vpn\""),
+	CLI_OPT_STR(
+		"config", 'c', struct daemon_cli, d.config, "FILE",
+		"JSON config: node ID, key file, listen, neighbours, modules, \"flows\", \"vpn\""),
 	CLI_OPT_STR("ctl-socket", 0, struct daemon_cli, d.ctl_socket, "PATH",
 		    "control socket (default " DAEMON_CTL_SOCKET ")"),
 	CLI_OPT_LIST("iface", 'i', struct daemon_cli, ifaces, "IF",
