@@ -70,8 +70,19 @@ static const char *const vc_names[VC__MAX] = {
 	[VC_PATH_ERRORS] = "path_errors",
 };
 
+/* A link some node said is down: no path over it goes back in for a while. */
+struct down_link {
+	struct node_id a, b;
+	uint64_t at;
+};
+
+#define VPND_DOWN_MAX 64
+#define VPND_DOWN_NS  (30 * 1000000000ULL)
+
 struct vpnd {
 	struct daemon *d;
+	struct down_link down[VPND_DOWN_MAX];
+	unsigned int ndown_next;
 	const struct vpnd_conf *c;
 	struct vpn_dp *dp;
 	struct module *mod;
@@ -326,6 +337,9 @@ static void sink_link_down(void *ctx, const struct node_id *a, const struct node
 	struct vpnd *v = ctx;
 	char err[256];
 
+	v->down[v->ndown_next++ % VPND_DOWN_MAX] =
+		(struct down_link){ .a = *a, .b = *b, .at = daemon_now_ns() };
+
 	for (int i = 0; i < VPND_PATHS_MAX; i++) {
 		struct vpnd_path *p = &v->paths[i];
 
@@ -342,6 +356,16 @@ static void sink_link_down(void *ctx, const struct node_id *a, const struct node
  * Suspended paths (after two dead intervals) and resolutions that expired:
  * whatever SRUM prefers now goes (back) in.
  */
+/* Does SRUM's path e cross a link said to be down within VPND_DOWN_NS? */
+static bool crosses_down(struct vpnd *v, const struct dp_entry *e, uint64_t now)
+{
+	for (int i = 0; i < VPND_DOWN_MAX; i++)
+		if (v->down[i].at && now - v->down[i].at < VPND_DOWN_NS &&
+		    crosses(&v->d->node.id, e, &v->down[i].a, &v->down[i].b))
+			return true;
+	return false;
+}
+
 static void paths_tick(struct vpnd *v)
 {
 	uint64_t now = daemon_now_ns();
@@ -366,6 +390,11 @@ static void paths_tick(struct vpnd *v)
 		if (n <= 0 || n > DP_PATH_MAX)
 			continue;
 		e.hops = (uint8_t)n;
+		if (was == P_SUSPENDED && crosses_down(v, &e, now)) {
+			/* SRUM has not heard of the break yet (no frame used it): wait */
+			p->state = P_SUSPENDED;
+			continue;
+		}
 		v->ctr[was == P_SUSPENDED ? VC_PATHS_RESTORED : VC_PATHS_RETRIED]++;
 		vpnd_install(v, &e);
 	}
