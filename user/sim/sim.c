@@ -396,6 +396,8 @@ static int srt_neighbours(struct node *n, struct nbr_info *out, int max)
 
 		out[k].id = s->nodes[v].id;
 		out[k].up = !(detected && s->failed[v]);
+		/* a made-up datapath label: the link's position in u's list, 1..255 */
+		out[k].label = k < 255 ? (uint8_t)(k + 1) : DP_LABEL_NONE;
 	}
 	return (int)deg;
 }
