@@ -96,6 +96,50 @@ Test(srum, cache_lru_timeout_and_preference)
 	sim_free(s);
 }
 
+/* The index by destination agrees with the whole cache through learning, eviction and removal. */
+Test(srum, cache_index_agrees_with_the_cache)
+{
+	struct sim *s = srumt_sim(GRAPH_RING, 40, NULL, json_pack("{s:i}", "cache_size", 16));
+	struct module *m = mod(s, 0, SRUM_NAME);
+	char hex[ID_HEX_LEN + 1];
+
+	for (uint32_t k = 0; k < 120; k++) {
+		uint32_t len = 1 + k % 7, dir = (k / 7) % 2;
+		struct node_id hop[SR_HOPS_MAX];
+		json_t *paths, *p;
+		size_t i;
+
+		for (uint32_t j = 0; j < len; j++)
+			hop[j] = nid(s, dir ? 39 - j : j + 1);
+		srum_learn(m, hop, NULL, (int)len);
+		if (k % 11 == 10) /* a link down: every path over it goes */
+			node_link(sim_node(s, 0), NIDP(s, dir ? 39 : 1), false);
+		cr_assert_leq(srum_cache_count(m), 16);
+		paths = srum_paths_json(m);
+		cr_assert_eq(json_array_size(paths), srum_cache_count(m));
+		json_array_foreach(paths, i, p) {
+			int want = 99;
+			struct dp_entry e;
+			size_t q;
+			json_t *o;
+
+			json_array_foreach(paths, q, o)
+				if (!strcmp(json_string_value(json_object_get(o, "dst")),
+					    json_string_value(json_object_get(p, "dst"))) &&
+				    json_integer_value(json_object_get(o, "hops")) < want)
+					want = (int)json_integer_value(json_object_get(o, "hops"));
+			for (uint32_t v = 1; v < 40; v++) {
+				id_fmt(sim_node(s, v)->id.b, hex);
+				if (!strcmp(hex, json_string_value(json_object_get(p, "dst"))))
+					cr_assert_eq(srum_best_entry(m, NIDP(s, v), &e), want,
+						     "step %u dst %u", k, v);
+			}
+		}
+		json_decref(paths);
+	}
+	sim_free(s);
+}
+
 static void deliver_rerr(struct sim *s, uint32_t at, uint32_t origin, uint32_t broken)
 {
 	struct srum_rerr e = { .nback = 1 };

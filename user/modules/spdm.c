@@ -15,9 +15,14 @@
 /* The request table: the last SPDM_REQ_IDS request IDs of each initiator. */
 struct spdm_init {
 	struct node_id init;
-	uint64_t used; /* LRU stamp */
 	uint8_t n, head;
 	uint32_t ids[SPDM_REQ_IDS];
+};
+
+/* Scanned first (small, contiguous): a hash of the initiator and the LRU stamp. */
+struct spdm_tag {
+	uint64_t used;
+	uint32_t tag;
 };
 
 /* Requests this node answered as the target: distinct routes per (initiator, ID). */
@@ -37,6 +42,7 @@ struct spdm_disc {
 
 struct spdm {
 	struct spdm_init *table; /* grows to SPDM_REQ_INITIATORS */
+	struct spdm_tag *tags;	 /* one per table entry */
 	uint32_t ntable, atable;
 	struct spdm_disc *disc; /* SPDM_PENDING_MAX, allocated on first discovery */
 	struct spdm_answered answered[SPDM_ANSWERED];
@@ -116,34 +122,42 @@ static uint32_t rec_hash(const struct spdm_msg *q)
 static bool req_fresh(struct module *m, const struct node_id *init, uint32_t id)
 {
 	struct spdm *s = m->priv;
-	struct spdm_init *e = NULL;
+	uint32_t tag = (uint32_t)id_hash(init->b), k = UINT32_MAX;
+	struct spdm_init *e;
 
-	for (uint32_t i = 0; i < s->ntable && !e; i++)
-		if (node_id_eq(&s->table[i].init, init))
-			e = &s->table[i];
-	if (!e && s->ntable < SPDM_REQ_INITIATORS) {
+	for (uint32_t i = 0; i < s->ntable && k == UINT32_MAX; i++)
+		if (s->tags[i].tag == tag && node_id_eq(&s->table[i].init, init))
+			k = i;
+	if (k == UINT32_MAX && s->ntable < SPDM_REQ_INITIATORS) {
 		if (s->ntable == s->atable) {
 			uint32_t na = s->atable ? 2 * s->atable : 4;
 			struct spdm_init *nt = realloc(s->table, sizeof(*nt) * na);
+			struct spdm_tag *ng;
 
 			if (!nt)
 				return false;
 			s->table = nt;
+			ng = realloc(s->tags, sizeof(*ng) * na);
+			if (!ng)
+				return false;
+			s->tags = ng;
 			s->atable = na;
 		}
-		e = &s->table[s->ntable++];
-		memset(e, 0, sizeof(*e));
-		e->init = *init;
-	} else if (!e) {
-		e = &s->table[0];
+		k = s->ntable++;
+		memset(&s->table[k], 0, sizeof(s->table[k]));
+		s->table[k].init = *init;
+	} else if (k == UINT32_MAX) {
+		k = 0;
 		for (uint32_t i = 1; i < s->ntable; i++)
-			if (s->table[i].used < e->used)
-				e = &s->table[i];
+			if (s->tags[i].used < s->tags[k].used)
+				k = i;
 		rt_count(m, SPDM_C_TABLE_EVICTED, 1);
-		memset(e, 0, sizeof(*e));
-		e->init = *init;
+		memset(&s->table[k], 0, sizeof(s->table[k]));
+		s->table[k].init = *init;
 	}
-	e->used = ++s->tick;
+	e = &s->table[k];
+	s->tags[k].tag = tag;
+	s->tags[k].used = ++s->tick;
 	for (int k = 0; k < e->n; k++)
 		if (e->ids[k] == id)
 			return false;
@@ -567,8 +581,10 @@ static int spdm_stop(struct module *m)
 	struct spdm *s = m->priv;
 
 	free(s->table);
+	free(s->tags);
 	free(s->disc);
 	s->table = NULL;
+	s->tags = NULL;
 	s->disc = NULL;
 	return 0;
 }

@@ -18,6 +18,7 @@ struct srum_path {
 	uint8_t n;
 	bool installed;	     /* the datapath holds this one for dst */
 	uint8_t first_label; /* this node's link label towards hop[0] */
+	uint32_t next;	     /* the next path in dst's hash chain, NO_PATH at the end */
 	struct node_id hop[SR_HOPS_MAX];
 	uint8_t labels[SR_HOPS_MAX]; /* hop[i]'s towards hop[i + 1]; DP_LABEL_NONE unknown */
 };
@@ -39,9 +40,14 @@ struct srum_buf {
 	struct srum_qmsg *q;
 };
 
+#define NO_PATH UINT32_MAX
+
 struct srum {
 	struct srum_path *paths; /* unordered, grows to cache_cap */
 	uint32_t npaths, apaths, cache_cap;
+	uint32_t *heads; /* hash chains by destination: hmask + 1 heads (>= apaths) */
+	uint32_t hmask;
+	uint64_t oldest; /* <= every path's learned: expiry scans only when one may be due */
 	uint64_t timeout, buf_timeout, seq;
 	uint32_t buf_msgs, salvage_max;
 	struct srum_buf bufs[SRUM_BUF_DESTS];
@@ -116,11 +122,56 @@ static bool path_better(const struct srum_path *a, const struct srum_path *b)
 	return a->n < b->n || (a->n == b->n && a->learned > b->learned);
 }
 
+/* ---- the index: a hash chain per destination through paths[].next ---- */
+
+static uint32_t *chain(struct srum *s, const struct node_id *dst)
+{
+	return &s->heads[id_hash(dst->b) & s->hmask];
+}
+
+static void chain_link(struct srum *s, uint32_t i)
+{
+	uint32_t *h = chain(s, &s->paths[i].dst);
+
+	s->paths[i].next = *h;
+	*h = i;
+}
+
+static void chain_unlink(struct srum *s, uint32_t i)
+{
+	uint32_t *l = chain(s, &s->paths[i].dst);
+
+	while (*l != i)
+		l = &s->paths[*l].next;
+	*l = s->paths[i].next;
+}
+
+/* Heads for at least cap paths (a power of two), every path relinked. -ENOMEM keeps the old. */
+static int chain_rebuild(struct srum *s, uint32_t cap)
+{
+	uint32_t n = 8, *h;
+
+	while (n < cap)
+		n *= 2;
+	h = malloc(sizeof(*h) * n);
+	if (!h)
+		return -ENOMEM;
+	memset(h, 0xff, sizeof(*h) * n); /* NO_PATH */
+	free(s->heads);
+	s->heads = h;
+	s->hmask = n - 1;
+	for (uint32_t i = 0; i < s->npaths; i++)
+		chain_link(s, i);
+	return 0;
+}
+
 static int cache_best_idx(struct srum *s, const struct node_id *dst)
 {
 	int best = -1;
 
-	for (uint32_t i = 0; i < s->npaths; i++)
+	if (!s->heads)
+		return -1;
+	for (uint32_t i = *chain(s, dst); i != NO_PATH; i = s->paths[i].next)
 		if (node_id_eq(&s->paths[i].dst, dst) &&
 		    (best < 0 || path_better(&s->paths[i], &s->paths[best])))
 			best = (int)i;
@@ -147,7 +198,7 @@ static void dp_sync(struct module *m, const struct node_id *dst, const struct sr
 
 	if (best >= 0 && s->paths[best].installed)
 		return;
-	for (uint32_t i = 0; i < s->npaths; i++)
+	for (uint32_t i = s->heads ? *chain(s, dst) : NO_PATH; i != NO_PATH; i = s->paths[i].next)
 		if (node_id_eq(&s->paths[i].dst, dst))
 			s->paths[i].installed = false;
 	if (best >= 0) {
@@ -164,8 +215,15 @@ static void cache_remove(struct module *m, uint32_t i, unsigned int ctr)
 {
 	struct srum *s = m->priv;
 	struct srum_path gone = s->paths[i];
+	uint32_t last;
 
-	s->paths[i] = s->paths[--s->npaths];
+	chain_unlink(s, i);
+	last = --s->npaths;
+	if (i != last) {
+		chain_unlink(s, last);
+		s->paths[i] = s->paths[last];
+		chain_link(s, i);
+	}
 	rt_count(m, ctr, 1);
 	dp_sync(m, &gone.dst, &gone);
 }
@@ -173,12 +231,19 @@ static void cache_remove(struct module *m, uint32_t i, unsigned int ctr)
 static void cache_expire(struct module *m, uint64_t now)
 {
 	struct srum *s = m->priv;
+	uint64_t oldest = now;
 
+	if (now - s->oldest <= s->timeout)
+		return; /* none due */
 	for (uint32_t i = 0; i < s->npaths;)
-		if (now - s->paths[i].learned > s->timeout)
+		if (now - s->paths[i].learned > s->timeout) {
 			cache_remove(m, i, SRUM_C_PATHS_EXPIRED);
-		else
+		} else {
+			if (s->paths[i].learned < oldest)
+				oldest = s->paths[i].learned;
 			i++;
+		}
+	s->oldest = oldest;
 }
 
 /* Take the labels the new copy of a known path brings; true if any changed. */
@@ -208,7 +273,8 @@ void srum_learn(struct module *m, const struct node_id *hop, const uint8_t *labe
 	if (n < 1 || n > SR_HOPS_MAX || !sr_loop_free(&m->node->id, hop, n))
 		return;
 	first = sr_nbr_label(m, &hop[0]);
-	for (uint32_t i = 0; i < s->npaths; i++) {
+	for (uint32_t i = s->heads ? *chain(s, &hop[n - 1]) : NO_PATH; i != NO_PATH;
+	     i = s->paths[i].next) {
 		p = &s->paths[i];
 		if (p->n == n && node_id_eq(&p->dst, &hop[n - 1]) &&
 		    !memcmp(p->hop, hop, sizeof(hop[0]) * (size_t)n)) {
@@ -242,13 +308,17 @@ void srum_learn(struct module *m, const struct node_id *hop, const uint8_t *labe
 		s->paths = np;
 		s->apaths = na;
 	}
-	p = &s->paths[s->npaths++];
+	/* more heads as the cache grows; on -ENOMEM the old ones still index every path */
+	if ((!s->heads || s->hmask < s->apaths - 1) && chain_rebuild(s, s->apaths) < 0 && !s->heads)
+		return;
+	p = &s->paths[s->npaths];
 	memset(p, 0, sizeof(*p));
 	p->dst = hop[n - 1];
 	p->n = (uint8_t)n;
 	p->learned = p->used = now;
 	memcpy(p->hop, hop, sizeof(hop[0]) * (size_t)n);
 	labels_merge(p, labels, first);
+	chain_link(s, s->npaths++);
 	rt_count(m, SRUM_C_PATHS_LEARNED, 1);
 	dp_sync(m, &p->dst, NULL);
 }
@@ -809,7 +879,9 @@ static int srum_stop(struct module *m)
 	while (s->nbufs)
 		buf_remove(s, (int)s->nbufs - 1);
 	free(s->paths);
+	free(s->heads);
 	s->paths = NULL;
+	s->heads = NULL;
 	s->npaths = s->apaths = 0;
 	return 0;
 }
