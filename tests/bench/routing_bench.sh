@@ -89,7 +89,7 @@ fi
 if part srum; then
 echo
 echo "## SRUM: delivery under 1%/min link churn ($MSGS messages per run, Zipf(1.0), N = $N, $SEEDS seeds)"
-printf '%-5s %5s %7s %9s %9s %9s %8s %11s %8s %6s %9s\n' graph seed sent delivered ratio hit_rate rerrs discoveries salvaged loops flood/disc
+printf '%-5s %5s %7s %9s %9s %9s %8s %11s %8s %6s %9s\n' graph seed sent delivered ratio hit_rate rerrs discoveries salvaged loops events/msg
 for g in ba er ws; do
 	all=""
 	for s in $(seq 1 "$SEEDS"); do
@@ -97,7 +97,7 @@ for g in ba er ws; do
 		all="$all$j"$'\n'
 		jq -r '[.graph, .seed, .sent_reachable, .delivered, (.delivery_ratio*10000|floor/10000),
 			(.cache_hit_rate*1000|round/1000), .route_errors, .discoveries, .salvaged, .loops,
-			(if .discoveries > 0 then .flood_messages / .discoveries | round else 0 end)] | @tsv' <<<"$j" |
+			(if .sent > 0 then .events / .sent | round else 0 end)] | @tsv' <<<"$j" |
 			awk -F'\t' '{ printf "%-5s %5s %7s %9s %9s %9s %8s %11s %8s %6s %9s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11 }'
 		jq -e '.loops == 0 and .duplicates == 0' <<<"$j" >/dev/null || miss "srum $g seed $s: a loop or a duplicate"
 	done
@@ -105,7 +105,7 @@ for g in ba er ws; do
 		[$g, "all", $r, $d, (if $r > 0 then $d / $r * 10000 | floor / 10000 else 1 end),
 		((map(.cache_hits)|add) / ([1, (map(.sent)|add)]|max) * 1000 | round / 1000),
 		(map(.route_errors)|add), (map(.discoveries)|add), (map(.salvaged)|add), (map(.loops)|add),
-		((map(.flood_messages)|add) / ([1, (map(.discoveries)|add)]|max) | round)] | @tsv' <<<"$all" |
+		((map(.events)|add) / ([1, (map(.sent)|add)]|max) | round)] | @tsv' <<<"$all" |
 		awk -F'\t' '{ printf "%-5s %5s %7s %9s %9s %9s %8s %11s %8s %6s %9s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11 }'
 	jq -es '(map(.delivered)|add) >= 0.99 * (map(.sent_reachable)|add)' <<<"$all" >/dev/null ||
 		miss "srum $g: delivery >= 99% over the $SEEDS seeds"
