@@ -17,6 +17,9 @@
  * Preferred path to a destination: fewest hops, then the freshest. That
  * path is the one installed in the datapath (rt_dp_install, kind
  * SRUM_DP_KIND); it is removed when no path is left.
+ * A node whose forward fails sends a route error to the route's start and
+ * salvages the message (at most salvage_max times per message) on a new
+ * route from itself, as DSR does (the data header's start field).
  */
 #ifndef IPOP_MOD_SRUM_H
 #define IPOP_MOD_SRUM_H

@@ -190,6 +190,8 @@ static const struct {
 	{ "floods", SPDM_NAME, SPDM_C_FLOODS },
 	{ "flood_messages", SPDM_NAME, SPDM_C_FLOOD_SENT },
 	{ "replies_cached", SPDM_NAME, SPDM_C_REPLIES_CACHED },
+	{ "discoveries_failed", SPDM_NAME, SPDM_C_FAILED },
+	{ "requests_record_full", SPDM_NAME, SPDM_C_DROP_RECORD_FULL },
 	{ "salvaged", SRUM_NAME, SRUM_C_SALVAGED },
 	{ "dropped_broken", SRUM_NAME, SRUM_C_DROP_BROKEN },
 	{ "buffer_expired", SRUM_NAME, SRUM_C_BUF_EXPIRED },
