@@ -37,7 +37,7 @@
 # Environment: BUILD (default build), BENCH_ROUNDS (7), BENCH_SECONDS (4, per
 # round for all configurations together), BENCH_CPU (0), BENCH_PROG_ROUNDS (5),
 # BENCH_BATCH (64), BENCH_CLOCK (cpu|wall), BENCH_CONFIGS and BENCH_EXTRA_TC
-# (see CONFIGS).
+# (see CONFIGS), BENCH_PARTS ("prog traffic ipfix": which tables to make).
 set -euo pipefail
 
 BUILD=${BUILD:-build}
@@ -50,6 +50,7 @@ FLOWS=16
 BATCH=${BENCH_BATCH:-64} # frames per sendmmsg, i.e. per turn of a configuration
 CLOCK=${BENCH_CLOCK:-cpu} # what pktgen charges a batch: thread CPU time or wall time
 WARM=20000 # frames per interface before each measured run (flows created)
+PARTS=" ${BENCH_PARTS:-prog traffic ipfix} "
 
 IPOP=$BUILD/ipop-bpf
 PKTGEN=$BUILD/tools/pktgen
@@ -460,22 +461,26 @@ traffic_table()
 	done
 }
 
-main()
+# part NAME: whether BENCH_PARTS asks for that table
+part()
 {
-	local t0=$SECONDS tt r sn0 icmp0=0 icmp1=0 s best cfg
-	preflight
-	mkdir -p "$BUILD"
+	[[ "$PARTS" == *" $1 "* ]]
+}
+
+prog_part()
+{
 	{
-		echo "# ipop-bpf benchmark"
-		echo
-		echo "$(date -u +%FT%TZ), kernel $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-		echo
 		echo "## Per-packet cost (BPF_PROG_TEST_RUN, CPU $CPU)"
 		echo
-	} >"$OUT"
+	} >>"$OUT"
 	echo "bench_prog ..." >&2
 	"$BENCH_PROG" --obj "$BUILD/ipop_flow.bpf.o" --obj-percpu "$BUILD/ipop_flow_percpu.bpf.o" \
 		--rounds "$PROG_ROUNDS" --cpu "$CPU" --md "$OUT" >/dev/null
+}
+
+traffic_part()
+{
+	local tt r sn0 icmp0=0 icmp1=0 s best cfg
 	echo "real traffic: $NSLOT configurations side by side, $ROUNDS rounds of ${SECS}s ..." >&2
 	setup_net
 	sn0=$(softnet_drops)
@@ -491,7 +496,7 @@ main()
 	done
 	tt=$(traffic_table)
 	best=$(for cfg in ipop-tc ipop-xdp-native ipop-xdp-skb; do
-		echo "$(median %.4f <<<"${RATIO[$cfg]}") $cfg"
+		[ -z "${RATIO[$cfg]:-}" ] || echo "$(median %.4f <<<"${RATIO[$cfg]}") $cfg"
 	done | sort -gr | head -1)
 	{
 		echo
@@ -501,7 +506,7 @@ main()
 		echo
 		echo "$tt"
 		echo
-		echo "Cheapest ipop-bpf ingress hook on this veth: ${best#* } (${best%% *} of the no-program rate)."
+		[ -z "$best" ] || echo "Cheapest ipop-bpf ingress hook on this veth: ${best#* } (${best%% *} of the no-program rate)."
 		echo
 		echo "Cross-check: packets each configuration counted for the generator's flows against what its namespace's IP layer received (since load, warm-up included): $([ "$XBAD" = 0 ] && echo "equal in every round" || echo "$XBAD MISMATCHES")."
 		echo
@@ -512,6 +517,12 @@ main()
 		echo
 		echo "Backlog (softnet) drops during the runs: $(($(softnet_drops) - sn0)). ICMP port-unreachable replies sent (rate-limited): $((icmp1 - icmp0)). ksoftirqd/$CPU ran $((KSOFT * 10)) ms during the measured runs (charged to no configuration), against $((BUSYTOT / 1000000)) ms charged in all. Failed sendmmsg calls: $SENDERR."
 		echo
+	} >>"$OUT"
+}
+
+ipfix_part()
+{
+	{
 		echo "## IPFIX exporter (tests/tools/bench_ipfix.c)"
 		echo
 		echo "100,000 flows end per second (one statistics pass a second hands them over at once) for 5 s; the exporter encodes them with libfixbuf and sends them to a socket on loopback. CPU: the process's CPU time minus the feeding and draining threads' own, over the wall time."
@@ -522,10 +533,24 @@ main()
 	echo "bench_ipfix ..." >&2
 	"$BUILD/tools/bench_ipfix" --rate 100000 --seconds 5 --md "$OUT" >/dev/null
 	"$BUILD/tools/bench_ipfix" --rate 100000 --seconds 5 --tcp --md "$OUT" >/dev/null
+	echo >>"$OUT"
+}
+
+main()
+{
+	local t0=$SECONDS
+	preflight
+	mkdir -p "$BUILD"
 	{
+		echo "# ipop-bpf benchmark"
 		echo
-		echo "Runtime $((SECONDS - t0)) s. Reproduce: \`make bench\` (root)."
-	} >>"$OUT"
+		echo "$(date -u +%FT%TZ), kernel $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+		echo
+	} >"$OUT"
+	if part prog; then prog_part; fi
+	if part traffic; then traffic_part; fi
+	if part ipfix; then ipfix_part; fi
+	echo "Runtime $((SECONDS - t0)) s. Reproduce: \`make bench\` (root)." >>"$OUT"
 	cat "$OUT"
 }
 
