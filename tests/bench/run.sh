@@ -55,6 +55,7 @@ PARTS=" ${BENCH_PARTS:-prog traffic ipfix} "
 IPOP=$BUILD/ipop-bpf
 PKTGEN=$BUILD/tools/pktgen
 BENCH_PROG=$BUILD/tools/bench_prog
+TCX=$BUILD/tools/tcx_attach
 BARE=$BUILD/bench_bare.bpf.o
 OUT=$BUILD/bench.md
 
@@ -70,8 +71,11 @@ DPORT=9
 # softflowd: the libpcap flow exporter people run without eBPF, exporting
 # IPFIX to an nfcapd on the receiver's loopback; the CPU time of both
 # processes (they run on any CPU) is added to what the generator charges it.
+# ipop-tcx / bare-tcx: the same TC programs attached through tcx (kernel 6.6+:
+# no clsact qdisc, no classifier walk; tests/tools/tcx_attach), to show what the
+# hook itself costs; ipop-tc-percpu: the flow program with a per-CPU LRU map.
 CONFIGS=(none "none (control)" ipop-tc ipop-xdp-native ipop-xdp-skb nft-set conntrack
-	softflowd bare-tc bare-xdp-native bare-xdp-skb)
+	softflowd bare-tc bare-xdp-native bare-xdp-skb ipop-tcx bare-tcx ipop-tc-percpu)
 # BENCH_CONFIGS="ipop-tc nft-set ...": only these (none and the control always run)
 if [ -n "${BENCH_CONFIGS:-}" ]; then
 	CONFIGS=(none "none (control)")
@@ -140,7 +144,7 @@ preflight()
 {
 	[ "$(id -u)" -eq 0 ] || die "run as root"
 	for f in "$IPOP" "$PKTGEN" "$BENCH_PROG" "$BARE" "$BUILD/ipop_flow.bpf.o" "$BUILD/tools/bench_ipfix" \
-		"$BUILD/ipop_flow_percpu.bpf.o"; do
+		"$BUILD/ipop_flow_percpu.bpf.o" "$TCX"; do
 		[ -f "$f" ] || die "missing $f (run 'make bench')"
 	done
 	for c in nft conntrack nsenter ip softflowd softflowctl nfcapd; do
@@ -276,6 +280,12 @@ cfg_up()
 		inr "$2" tc qdisc add dev br0 clsact
 		inr "$2" tc filter add dev br0 ingress bpf da obj "$obj" sec tc
 		;;
+	ipop-tc-percpu)
+		inr "$2" tc qdisc add dev br0 clsact
+		inr "$2" tc filter add dev br0 ingress bpf da obj "$BUILD/ipop_flow_percpu.bpf.o" sec tc
+		;;
+	ipop-tcx) inr "$2" "$TCX" "$BUILD/ipop_flow.bpf.o" ipop_tc_in br0 ;;
+	bare-tcx) inr "$2" "$TCX" "$BARE" bench_tc_ok br0 ;;
 	bare-xdp-native) inr "$2" ip link set dev br0 xdpdrv obj "$BARE" sec xdp ;;
 	bare-xdp-skb) inr "$2" ip link set dev br0 xdpgeneric obj "$BARE" sec xdp ;;
 	*) ;;
@@ -286,7 +296,7 @@ cfg_down()
 {
 	case $1 in
 	softflowd) softflowd_down "$2" ;;
-	ipop-*)
+	ipop-tc | ipop-xdp-*)
 		ipop "$2" unload br0 --pin-path "$PIN-$2"
 		[ ! -e "$PIN-$2" ] || die "$1: unload left $PIN-$2 behind"
 		;;
@@ -296,7 +306,8 @@ cfg_down()
 		inr "$2" conntrack -F >/dev/null 2>&1 || true
 		inr "$2" sysctl -qw net.netfilter.nf_conntrack_acct=0
 		;;
-	bare-tc | tc:*) inr "$2" tc qdisc del dev br0 clsact ;;
+	bare-tc | tc:* | ipop-tc-percpu) inr "$2" tc qdisc del dev br0 clsact ;;
+	ipop-tcx | bare-tcx) inr "$2" "$TCX" --detach br0 ;;
 	bare-xdp-native) inr "$2" ip link set dev br0 xdpdrv off ;;
 	bare-xdp-skb) inr "$2" ip link set dev br0 xdpgeneric off ;;
 	*) ;;
@@ -307,7 +318,7 @@ cfg_down()
 cfg_counted()
 {
 	case $1 in
-	ipop-*)
+	ipop-tc | ipop-xdp-*)
 		ipop "$2" flows --json --pin-path "$PIN-$2" | grep -o '{[^{}]*}' |
 			grep '"direction":"ingress"' | grep "\"dport\":$DPORT," |
 			grep -o '"packets":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
@@ -422,7 +433,12 @@ round()
 		rx=$((r2[c] - r0[c]))
 		if [ "$counted" != - ]; then
 			XCHECK[$cfg]="$cfg: sent $((sent + WARM)) frames in the last round (warm-up included), its namespace's IP layer received $rx, $cfg counted $counted"
-			[ "$counted" = "$rx" ] || XBAD=$((XBAD + 1))
+			# softflowd's count trails by what libpcap still holds (see the table's notes)
+			if [ "$cfg" = softflowd ]; then
+				[ "$counted" -le "$rx" ] || XBAD=$((XBAD + 1))
+			else
+				[ "$counted" = "$rx" ] || XBAD=$((XBAD + 1))
+			fi
 		fi
 		printf '  %-16s slot %d  sent %8d  received %8d  dropped %4d  %8s pps\n' "$cfg" \
 			"$s" "$sent" $((r2[c] - r1[c])) $((d2[c] - d1[c])) "$pps" >&2
@@ -508,7 +524,7 @@ traffic_part()
 		echo
 		[ -z "$best" ] || echo "Cheapest ipop-bpf ingress hook on this veth: ${best#* } (${best%% *} of the no-program rate)."
 		echo
-		echo "Cross-check: packets each configuration counted for the generator's flows against what its namespace's IP layer received (since load, warm-up included): $([ "$XBAD" = 0 ] && echo "equal in every round" || echo "$XBAD MISMATCHES")."
+		echo "Cross-check: packets each configuration counted for the generator's flows against what its namespace's IP layer received (since load, warm-up included): $([ "$XBAD" = 0 ] && echo "equal in every round (softflowd: not more)" || echo "$XBAD MISMATCHES")."
 		echo
 		for cfg in "${CONFIGS[@]}"; do
 			[ -z "${XCHECK[$cfg]:-}" ] || echo "- ${XCHECK[$cfg]}"
