@@ -69,7 +69,7 @@ run_case xdp skb 20
 # flow, bytes the whole frame on the link (14 + 40 + 4 per hop + 60)
 nsx $A "$IPOP" load va$T --pin-path "$PIN"
 SRC_ID=0123456789abcdef0123456789abcdef DST_ID=fedcba9876543210fedcba9876543210
-va_mac=$(nsx $A cat /sys/class/net/va$T/address)
+va_mac=$(nsx $A ip -o link show va$T | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 nsx $B "$TOOLS"/srsend eth vb$T "$va_mac" 7 "$SRC_ID" "$DST_ID" 0 \
 	"3333333333333333333333333333333f:4,$DST_ID" || fail "srsend"
 sleep 0.3
