@@ -339,3 +339,81 @@ Test(cls, mask_limit_counts_the_masks_in_use)
 	cr_assert_eq(cls_add(tc_cls, r, 1, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(cls_mask_count(tc_cls), 32);
 }
+
+/* n tables "b0".."b<n-1>", each one UDP destination port */
+static void batch_rules(struct rule *r, int n)
+{
+	char name[16], port[16], err[256], *argv[5] = { name, "proto", "udp", "dport", port };
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "b%d", i);
+		snprintf(port, sizeof(port), "%d", 1000 + i);
+		cr_assert_eq(rule_parse_words(&r[i], 5, argv, err, sizeof(err)), 0, "%s", err);
+	}
+}
+
+/*
+ * A controller that dies with a batch open (cls_close stands for the crash:
+ * it neither commits nor takes anything back) leaves the tables it had
+ * programmed; the next one removes exactly those, at any point of the batch.
+ */
+Test(cls, batch_is_all_or_nothing_across_a_crash)
+{
+	struct rule r[50];
+	char err[256];
+	__u32 keep = tc_add("keep prio 2 proto tcp");
+
+	batch_rules(r, 50);
+	for (int cut = 0; cut <= 50; cut += 25) {
+		cr_assert_eq(cls_add_begin(tc_cls, r, 50, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(cls_add_more(tc_cls, cut, err, sizeof(err)), 50 - cut);
+		cr_assert_eq(cls_count(tc_cls), 1 + (size_t)cut);
+		/* nothing else changes while the batch is open */
+		cr_assert_eq(cls_del(tc_cls, "keep", err, sizeof(err)), -EBUSY);
+		cr_assert_eq(cls_add(tc_cls, r, 1, err, sizeof(err)), -EBUSY);
+		cls_close(tc_cls); /* the crash */
+		cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+		cr_assert_eq(cls_undone(tc_cls), (size_t)cut, "cut %d", cut);
+		cr_assert_eq(cls_count(tc_cls), 1, "cut %d: %zu tables", cut, cls_count(tc_cls));
+		cr_assert_eq(cls_find(tc_cls, "keep"), keep);
+		cr_assert_eq(cls_find(tc_cls, "b0"), 0);
+		/* no stray entry left behind: a packet for the batch counts nowhere */
+		tc_send(4, 17, "1.1.1.1", "2.2.2.2", 7, 1000);
+		cr_assert_eq(tc_flow_table(7, 1000), 0);
+	}
+	/* and the same batch, retried, goes through and survives a restart whole */
+	cr_assert_eq(cls_add(tc_cls, r, 50, err, sizeof(err)), 0, "%s", err);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_undone(tc_cls), 0);
+	cr_assert_eq(cls_count(tc_cls), 51);
+	tc_send(4, 17, "1.1.1.1", "2.2.2.2", 8, 1049);
+	cr_assert_eq(tc_flow_table(8, 1049), cls_find(tc_cls, "b49"));
+}
+
+/* A batch that fails part-way, or is cancelled, is taken back whole. */
+Test(cls, batch_in_slices_cancelled)
+{
+	struct rule r[30];
+	char err[256];
+
+	batch_rules(r, 30);
+	cr_assert_eq(cls_add_begin(tc_cls, r, 30, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_add_more(tc_cls, 10, err, sizeof(err)), 20);
+	cr_assert_eq(cls_add_more(tc_cls, 10, err, sizeof(err)), 10);
+	cr_assert_eq(cls_add_end(tc_cls, true, err, sizeof(err)), -ECANCELED);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cr_assert_eq(cls_undone(tc_cls), 0, "the marker went with the batch");
+	/* ended before its last slice: not committed */
+	cr_assert_eq(cls_add_begin(tc_cls, r, 30, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_add_more(tc_cls, 29, err, sizeof(err)), 1);
+	cr_assert_eq(cls_add_end(tc_cls, false, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cr_assert_eq(cls_add_begin(tc_cls, r, 30, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_add_more(tc_cls, 100, err, sizeof(err)), 0);
+	cr_assert_eq(cls_add_end(tc_cls, false, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_count(tc_cls), 30);
+}

@@ -38,8 +38,31 @@ struct mask_slot {
 	__u32 max_prio;
 };
 
+/*
+ * A batch in flight (cls_add_begin .. cls_add_end). Its tables all carry
+ * the batch's creation time, newer than every other table's; the `tables`
+ * map holds a marker under key 0 (never a table id) with that time while
+ * the batch is open. Deleting the marker commits the batch; a controller
+ * that finds the marker on opening removes the batch's tables.
+ */
+struct batch {
+	bool open;
+	struct rule *rules; /* the caller's, until cls_add_end */
+	__u32 *ids;
+	size_t n, off, added;
+	__u64 stamp;
+	int err;       /* the first failure: the batch can only be taken back */
+	char msg[256]; /* its message */
+};
+
+#define BATCH_KEY  0
+#define BATCH_NAME "(batch in flight)"
+
 struct cls {
 	struct cls_maps fd;
+	struct batch b;
+	__u64 max_created; /* the newest creation time among the definitions */
+	size_t undone;	   /* tables of an unfinished batch removed on opening */
 	bool own_fds;
 	__u32 gen;
 	__u32 next_tid;
@@ -320,21 +343,22 @@ static void forget(struct cls *c, __u32 tid)
 	free(r);
 }
 
-/* Add one table without publishing. */
-static int add_one(struct cls *c, const struct rule *src, __u32 tid, bool write)
+/*
+ * Add one table without publishing. write: program the maps, the definition
+ * stamped `created` (a new table); else only the controller's state (recovery).
+ */
+static int add_one(struct cls *c, const struct rule *src, __u32 tid, bool write, __u64 created)
 {
 	struct cls_table_stats zero = {};
 	struct op op = { .tid = tid, .prio = src->def.prio, .write = write };
 	struct rule *r = malloc(sizeof(*r));
-	struct timespec ts;
 	int err;
 
 	if (!r)
 		return -ENOMEM;
 	*r = *src;
 	if (write) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		r->def.created_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+		r->def.created_ns = created;
 		if (bpf_map_update_elem(c->fd.stats, &tid, &zero, BPF_ANY) ||
 		    bpf_map_update_elem(c->fd.tables, &tid, &r->def, BPF_NOEXIST)) {
 			err = -errno;
@@ -359,17 +383,27 @@ static int add_one(struct cls *c, const struct rule *src, __u32 tid, bool write)
 	return err;
 }
 
-int cls_add(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen)
+static __u64 realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+#define BUSY(c) \
+	((c)->b.open ? (ERR("a table batch is in progress; try again when it ends"), -EBUSY) : 0)
+
+/* Every check of a batch, before anything changes: names, shapes, room. */
+static int add_check(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen)
 {
 	struct mask_count mc = { .n = 0 };
-	__u32 *ids = calloc(n ? n : 1, sizeof(*ids));
 	struct hmap batch;
-	size_t i;
 	int e = 0;
 
-	if (!ids || hmap_init(&batch, CLS_TABLE_NAME_LEN))
-		return free(ids), ERR("out of memory"), -ENOMEM;
-	for (i = 0; i < n && !e; i++) {
+	if (hmap_init(&batch, CLS_TABLE_NAME_LEN))
+		return ERR("out of memory"), -ENOMEM;
+	for (size_t i = 0; i < n && !e; i++) {
 		char key[CLS_TABLE_NAME_LEN] = { 0 };
 
 		snprintf(key, sizeof(key), "%s", rules[i].def.name);
@@ -385,42 +419,131 @@ int cls_add(struct cls *c, struct rule *rules, size_t n, char *err, size_t errle
 	}
 	if (!e && c->ntables + n >= CLS_TABLES_MAX)
 		e = (ERR("at most %d tables", CLS_TABLES_MAX - 1), -ENOSPC);
-	/* validated: from here on the maps change, so a generation bump follows either way */
-	bool touched = !e && n;
-	size_t added = 0;
+	hmap_free(&batch);
+	return e;
+}
 
-	for (i = 0; i < n && !e; i++) {
-		ids[i] = alloc_tid(c);
-		e = add_one(c, &rules[i], ids[i], true);
-		if (e)
-			ERR("cannot program table '%s': %s", rules[i].def.name, strerror(-e));
+int cls_add_begin(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen)
+{
+	struct cls_table_def mark = { .name = BATCH_NAME };
+	__u32 key = BATCH_KEY;
+	__u32 *ids;
+	int e = BUSY(c);
+
+	if (e)
+		return e;
+	if (!n)
+		return ERR("no tables"), -EINVAL;
+	e = add_check(c, rules, n, err, errlen);
+	if (e)
+		return e;
+	ids = calloc(n, sizeof(*ids));
+	if (!ids)
+		return ERR("out of memory"), -ENOMEM;
+	/* newer than every table, so that the stamp names exactly this batch's tables */
+	mark.created_ns = realtime_ns();
+	if (mark.created_ns <= c->max_created)
+		mark.created_ns = c->max_created + 1;
+	mark.prio = n > UINT32_MAX ? UINT32_MAX : (__u32)n;
+	/* the marker goes first: from here on a crash undoes the batch */
+	if (bpf_map_update_elem(c->fd.tables, &key, &mark, BPF_ANY)) {
+		e = -errno;
+		free(ids);
+		return ERR("cannot write the batch marker: %s", strerror(-e)), e;
+	}
+	c->max_created = mark.created_ns;
+	c->b = (struct batch){
+		.open = true, .rules = rules, .ids = ids, .n = n, .stamp = mark.created_ns
+	};
+	return 0;
+}
+
+int cls_add_more(struct cls *c, size_t k, char *err, size_t errlen)
+{
+	struct batch *b = &c->b;
+
+	if (!b->open)
+		return ERR("no table batch is open"), -EINVAL;
+	for (; !b->err && k && b->off < b->n; k--, b->off++) {
+		size_t i = b->off;
+
+		b->ids[i] = alloc_tid(c);
+		b->err = add_one(c, &b->rules[i], b->ids[i], true, b->stamp);
+		if (b->err)
+			snprintf(b->msg, sizeof(b->msg), "cannot program table '%s': %s",
+				 b->rules[i].def.name, strerror(-b->err));
 		else
-			added++;
+			b->added++;
+	}
+	if (b->err)
+		return ERR("%s", b->msg), b->err;
+	return (int)(b->n - b->off < INT32_MAX ? b->n - b->off : INT32_MAX);
+}
+
+int cls_add_end(struct cls *c, bool abort, char *err, size_t errlen)
+{
+	struct batch *b = &c->b;
+	__u32 key = BATCH_KEY;
+	int e;
+
+	if (!b->open)
+		return ERR("no table batch is open"), -EINVAL;
+	e = b->err ? b->err : abort ? -ECANCELED : b->off < b->n ? -EINVAL : 0;
+	if (e == -ECANCELED || (e == -EINVAL && !b->err))
+		snprintf(b->msg, sizeof(b->msg), "the table batch was %s",
+			 abort ? "cancelled" : "ended unfinished");
+	/* the commit: one delete; if even that fails, the batch goes back */
+	if (!e && bpf_map_delete_elem(c->fd.tables, &key)) {
+		e = -errno;
+		snprintf(b->msg, sizeof(b->msg), "cannot commit the table batch: %s", strerror(-e));
 	}
 	if (e) {
 		/* all or nothing: take back the tables of this batch added so far */
-		for (i = 0; i < added; i++) {
-			forget(c, ids[i]);
-			bpf_map_delete_elem(c->fd.tables, &ids[i]);
+		for (size_t i = 0; i < b->added; i++) {
+			forget(c, b->ids[i]);
+			bpf_map_delete_elem(c->fd.tables, &b->ids[i]);
 		}
+		bpf_map_delete_elem(c->fd.tables, &key);
+		ERR("%s", b->msg);
 	}
 	/*
 	 * Even a rolled-back batch publishes: a packet may have cached one of its
 	 * tables meanwhile, and only a new generation makes that answer stale.
 	 */
-	if (touched)
-		publish(c);
-	hmap_free(&batch);
-	free(ids);
+	publish(c);
+	free(b->ids);
+	c->b = (struct batch){ .open = false };
 	return e;
+}
+
+int cls_add(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen)
+{
+	int e = n ? cls_add_begin(c, rules, n, err, errlen) : 0;
+
+	if (e || !n)
+		return e;
+	e = cls_add_more(c, n, err, errlen);
+	return cls_add_end(c, e < 0, err, errlen);
+}
+
+bool cls_batch_open(const struct cls *c)
+{
+	return c->b.open;
+}
+
+size_t cls_undone(const struct cls *c)
+{
+	return c->undone;
 }
 
 int cls_del(struct cls *c, const char *name, char *err, size_t errlen)
 {
 	char key[CLS_TABLE_NAME_LEN] = { 0 };
 	__u32 tid;
-	int e;
+	int e = BUSY(c);
 
+	if (e)
+		return e;
 	snprintf(key, sizeof(key), "%s", name);
 	tid = (__u32)(uintptr_t)hmap_get(&c->names, key);
 	if (!tid)
@@ -437,8 +560,10 @@ int cls_del_check(struct cls *c, const char *const *names, size_t n, __u32 *tids
 		  size_t errlen)
 {
 	struct hmap seen;
-	int e = 0;
+	int e = BUSY(c);
 
+	if (e)
+		return e;
 	if (hmap_init(&seen, sizeof(__u32)))
 		return ERR("out of memory"), -ENOMEM;
 	for (size_t i = 0; i < n && !e; i++) {
@@ -461,8 +586,10 @@ int cls_del_check(struct cls *c, const char *const *names, size_t n, __u32 *tids
 
 int cls_del_ids(struct cls *c, const __u32 *tids, size_t n, char *err, size_t errlen)
 {
-	int e;
+	int e = BUSY(c);
 
+	if (e)
+		return e;
 	for (size_t i = 0; i < n; i++)
 		if (tids[i] < CLS_TABLES_MAX && c->tables[tids[i]])
 			forget(c, tids[i]);
@@ -507,6 +634,35 @@ __u32 cls_find(const struct cls *c, const char *name)
 	return (__u32)(uintptr_t)hmap_get(&c->names, key);
 }
 
+/*
+ * A batch that was open when its controller died: remove every table it
+ * added (they carry the marker's stamp), then the marker.
+ */
+static int undo_batch(struct cls *c)
+{
+	struct cls_table_def mark, d;
+	__u32 key = BATCH_KEY, tid, ntid, *tp = NULL, *doomed;
+	size_t n = 0;
+
+	if (bpf_map_lookup_elem(c->fd.tables, &key, &mark))
+		return 0;
+	doomed = calloc(CLS_TABLES_MAX, sizeof(*doomed));
+	if (!doomed)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(c->fd.tables, tp, &ntid)) {
+		tid = ntid;
+		tp = &tid;
+		if (tid != BATCH_KEY && n < CLS_TABLES_MAX &&
+		    !bpf_map_lookup_elem(c->fd.tables, &tid, &d) && d.created_ns == mark.created_ns)
+			doomed[n++] = tid;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(c->fd.tables, &doomed[i]);
+	free(doomed);
+	c->undone = n;
+	return bpf_map_delete_elem(c->fd.tables, &key) && errno != ENOENT ? -errno : 0;
+}
+
 /* Rebuild from the `tables` map, rewrite every entry, drop strays. */
 static int recover(struct cls *c)
 {
@@ -518,6 +674,9 @@ static int recover(struct cls *c)
 
 	if (!bpf_map_lookup_elem(c->fd.state, &zero, &st))
 		c->gen = st.gen;
+	err = undo_batch(c);
+	if (err)
+		return err;
 	while (!bpf_map_get_next_key(c->fd.tables, tp, &ntid)) {
 		tid = ntid;
 		tp = &tid;
@@ -527,23 +686,45 @@ static int recover(struct cls *c)
 			continue;
 		if (r.def.match & CLS_M_IFINDEX && !if_indextoname(r.def.ifindex, r.dev))
 			snprintf(r.dev, sizeof(r.dev), "if%u", r.def.ifindex);
-		err = add_one(c, &r, tid, false);
+		err = add_one(c, &r, tid, false, 0);
 		if (err)
 			return err;
+		if (r.def.created_ns > c->max_created)
+			c->max_created = r.def.created_ns;
 		if (tid > max)
 			max = tid;
 	}
 	c->next_tid = max + 1 < CLS_TABLES_MAX ? max + 1 : 1;
-	/* entries: ours rewritten, anything else (a crash mid-change) removed */
+	/*
+	 * Entries: ours rewritten, anything else (a crash mid-change, an undone
+	 * batch) removed. The strays are collected first and deleted after: a
+	 * delete during the walk would lose its position, and restarting the
+	 * walk for each of N strays costs N^2.
+	 */
+	struct cls_rule_key *stray = NULL;
+	size_t nstray = 0, capstray = 0;
+
 	while (!bpf_map_get_next_key(c->fd.rules, prev, &next)) {
 		k = next;
-		if (!hmap_get(&c->entries, &k)) {
-			bpf_map_delete_elem(c->fd.rules, &k);
-			prev = NULL; /* restart: the iteration position is gone */
-			continue;
-		}
 		prev = &k;
+		if (hmap_get(&c->entries, &k))
+			continue;
+		if (nstray == capstray) {
+			size_t cap = capstray ? capstray * 2 : 256;
+			struct cls_rule_key *t = realloc(stray, cap * sizeof(*t));
+
+			if (!t) {
+				free(stray);
+				return -ENOMEM;
+			}
+			stray = t;
+			capstray = cap;
+		}
+		stray[nstray++] = k;
 	}
+	for (size_t i = 0; i < nstray; i++)
+		bpf_map_delete_elem(c->fd.rules, &stray[i]);
+	free(stray);
 	for (size_t i = 0; i < c->entries.cap; i++)
 		if (c->entries.state[i] == 1)
 			write_winner(c, (void *)(c->entries.keys + i * c->entries.key_size),
@@ -609,6 +790,7 @@ void cls_close(struct cls *c)
 {
 	if (!c)
 		return;
+	free(c->b.ids); /* a batch still open stays marked: the next opening undoes it */
 	for (__u32 id = 1; c->tables && id < CLS_TABLES_MAX; id++)
 		free(c->tables[id]);
 	free(c->tables);
