@@ -417,3 +417,85 @@ Test(cls, batch_in_slices_cancelled)
 	cr_assert_eq(cls_add_end(tc_cls, false, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(cls_count(tc_cls), 30);
 }
+
+/* the ids of "b0".."b<n-1>" */
+static void batch_ids(__u32 *ids, int n)
+{
+	char name[16];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "b%d", i);
+		ids[i] = cls_find(tc_cls, name);
+		cr_assert_neq(ids[i], 0, "%s", name);
+	}
+}
+
+/*
+ * A delete batch across a crash: before its commit (still marking) the
+ * restart keeps every table, unmarked; after it (part-way through the
+ * deletions) the restart finishes the delete.
+ */
+Test(cls, delete_batch_is_all_or_nothing_across_a_crash)
+{
+	struct rule r[40];
+	__u32 ids[40];
+	char err[256];
+	__u32 keep = tc_add("keep prio 2 proto tcp");
+
+	batch_rules(r, 40);
+	cr_assert_eq(cls_add(tc_cls, r, 40, err, sizeof(err)), 0, "%s", err);
+	/* crash while marking: nothing deleted */
+	batch_ids(ids, 40);
+	cr_assert_eq(cls_del_begin(tc_cls, ids, 40, err, sizeof(err)), 0, "%s", err);
+	cr_assert_gt(cls_del_more(tc_cls, 25, err, sizeof(err)), 40);
+	cr_assert_eq(cls_del(tc_cls, "keep", err, sizeof(err)), -EBUSY);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_count(tc_cls), 41);
+	cr_assert_eq(cls_finished(tc_cls), 0);
+	/* the marks are gone: a later committed delete of others leaves these */
+	cr_assert_eq(cls_del_begin(tc_cls, &keep, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_del_more(tc_cls, 1, err, sizeof(err)), 1);
+	cls_close(tc_cls); /* crash after the commit, before the deletion */
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_finished(tc_cls), 1);
+	cr_assert_eq(cls_count(tc_cls), 40, "only the committed delete went");
+	cr_assert_eq(cls_find(tc_cls, "keep"), 0);
+	/* crash part-way through the deletions: the restart finishes them */
+	batch_ids(ids, 40);
+	cr_assert_eq(cls_del_begin(tc_cls, ids, 30, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_del_more(tc_cls, 30, err, sizeof(err)), 30); /* marked and committed */
+	cr_assert_eq(cls_del_more(tc_cls, 10, err, sizeof(err)), 20);
+	cr_assert_eq(cls_count(tc_cls), 30);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_finished(tc_cls), 20);
+	cr_assert_eq(cls_count(tc_cls), 10);
+	cr_assert_eq(cls_find(tc_cls, "b29"), 0);
+	cr_assert_neq(cls_find(tc_cls, "b30"), 0);
+	/* no stray entry: a packet for a deleted table counts nowhere, one for a kept one does */
+	tc_send(4, 17, "1.1.1.1", "2.2.2.2", 9, 1029);
+	cr_assert_eq(tc_flow_table(9, 1029), 0);
+	tc_send(4, 17, "1.1.1.1", "2.2.2.2", 9, 1030);
+	cr_assert_eq(tc_flow_table(9, 1030), cls_find(tc_cls, "b30"));
+	/* cancelled before the commit: nothing deleted; a full run deletes all */
+	for (int i = 0; i < 10; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "b%d", 30 + i);
+		ids[i] = cls_find(tc_cls, name);
+	}
+	cr_assert_eq(cls_del_begin(tc_cls, ids, 10, err, sizeof(err)), 0, "%s", err);
+	cr_assert_gt(cls_del_more(tc_cls, 5, err, sizeof(err)), 10);
+	cr_assert_eq(cls_del_end(tc_cls, true, err, sizeof(err)), -ECANCELED);
+	cr_assert_eq(cls_count(tc_cls), 10);
+	cr_assert_eq(cls_del_begin(tc_cls, ids, 10, err, sizeof(err)), 0, "%s", err);
+	while (cls_del_more(tc_cls, 3, err, sizeof(err)) > 0)
+		;
+	cr_assert_eq(cls_del_end(tc_cls, false, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cr_assert_eq(cls_finished(tc_cls) + cls_undone(tc_cls), 0, "no marker left");
+}

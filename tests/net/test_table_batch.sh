@@ -46,8 +46,9 @@ print(json.dumps({"tables": [{"name": "f%05d" % i, "proto": "udp", "dport": str(
 PY
 
 # client.py SOCK MODE ARG FILE: MODE kill (ARG = "PID:TABLES": send the file, kill PID
-# with SIGKILL once flow_status counts TABLES tables), ping (send the file, ping on other
-# connections until it is answered), del (delete the file's tables).
+# with SIGKILL once flow_status counts TABLES tables), killdel (delete the file's tables,
+# kill PID once flow_status counts TABLES or fewer), ping (send the file, ping on other
+# connections until it is answered), del (delete the file's tables), count.
 cat >"$W/client.py" <<'PY'
 import json, os, signal, socket, sys, threading, time
 path, mode, arg, fname = sys.argv[1:5]
@@ -78,12 +79,18 @@ if mode == "count":
 elif mode == "del":
     s = connect()
     print(json.dumps(ask(s, {"op": "table_del", "names": [t["name"] for t in req["tables"]]})))
-elif mode == "kill":
+elif mode in ("kill", "killdel"):
     pid, at = (int(x) for x in arg.split(":"))
     s = connect()
-    send_add(s)
-    seen, deadline = 0, time.monotonic() + 60
-    while seen < at and time.monotonic() < deadline:
+    if mode == "kill":
+        send_add(s)
+        reached = lambda n: n >= at
+    else:
+        names = [t["name"] for t in req["tables"]]
+        s.sendall((json.dumps({"op": "table_del", "names": names}) + "\n").encode())
+        reached = lambda n: n <= at
+    seen, deadline = -1, time.monotonic() + 60
+    while not (seen >= 0 and reached(seen)) and time.monotonic() < deadline:
         try:
             p = connect()
             seen = ask(p, {"op": "flow_status"})["tables"]
@@ -187,6 +194,21 @@ expect_eq "$(jq -c .add "$W/ping.out")" "{\"ok\":true,\"added\":$N,\"tables\":$(
 jq -e '.pings >= 3 and .worst_ms < 1000' "$W/ping.out" >/dev/null ||
 	fail "another client waited too long during the add: $(cat "$W/ping.out")"
 ok "ping during a $N-table add: $(jq -c '{pings, worst_ms, add_s}' "$W/ping.out")"
+
+# SIGKILL in the middle of a 50,000-name delete: after the restart none of them is left
+python3 "$W/client.py" "$SOCK" killdel "$DPID:$((N / 2))" "$W/batch.json" >"$W/killdel.out"
+wait $DPID 2>/dev/null || true
+seen=$(jq .seen "$W/killdel.out")
+[ "$seen" -le $((N / 2)) ] && [ "$seen" -gt 1 ] ||
+	fail "flow_status did not show the delete half-way: $(cat "$W/killdel.out")"
+[ -z "$(jq -r .answered "$W/killdel.out")" ] ||
+	fail "the delete was answered before the kill: $(cat "$W/killdel.out")"
+start_daemon
+expect_eq "$(ntables)" 1 "killed with $((seen - 1)) of the deleted tables left: after the restart"
+grep -q "committed but unfinished.*tables were removed now" "$DLOG" ||
+	fail "the restart did not say it finished the delete: $(cat "$DLOG")"
+expect_eq "$(ctl table list --json | jq -c '[.tables[].name]')" '["keep"]' "only the earlier table left"
+ok "killed mid-delete at $seen tables: $(grep -o 'its last [0-9]* tables were removed now' "$DLOG")"
 
 kill -TERM $DPID
 wait $DPID || fail "daemon exit status $?"

@@ -278,6 +278,15 @@ int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 			 cls_undone(fd_state.cls));
 		o->notice(note);
 	}
+	if (cls_finished(fd_state.cls) && o->notice) {
+		char note[160];
+
+		snprintf(note, sizeof(note),
+			 "a table delete was committed but unfinished when the last daemon "
+			 "stopped: its last %zu tables were removed now (all or nothing)",
+			 cls_finished(fd_state.cls));
+		o->notice(note);
+	}
 	stats_cfg_defaults(&sc);
 	if (o->stats_interval_s)
 		sc.interval_ms = o->stats_interval_s * 1000;
@@ -392,6 +401,9 @@ static void tjob_free(void *arg)
 	/* ended before its last slice (the daemon stopping): the batch goes back */
 	if (j->kind == TJ_ADD && j->started && fd_state.cls && cls_batch_open(fd_state.cls))
 		cls_add_end(fd_state.cls, true, err, sizeof(err));
+	/* (a delete goes back before its commit, and is finished after it) */
+	if (j->kind == TJ_DEL && j->started && fd_state.cls && cls_batch_open(fd_state.cls))
+		cls_del_end(fd_state.cls, true, err, sizeof(err));
 	if (j->queued)
 		tq_remove(j);
 	json_decref(j->req);
@@ -481,6 +493,7 @@ static json_t *tjob_start(struct tjob *j, bool *done, char *err, size_t errlen)
 		/* check first (linear), so that a bad or repeated name deletes nothing */
 		e = cls_del_check(fd_state.cls, list, j->n, j->tids, err, errlen);
 		free(list);
+		e = e ?: cls_del_begin(fd_state.cls, j->tids, j->n, err, errlen);
 		*done = e != 0;
 		return NULL;
 	}
@@ -493,7 +506,6 @@ static json_t *tjob_step(struct daemon *d, void *arg, bool *done, char *err, siz
 {
 	struct tjob *j = arg;
 	json_t *rep = NULL;
-	size_t k;
 	int e;
 
 	(void)d;
@@ -517,12 +529,18 @@ static json_t *tjob_step(struct daemon *d, void *arg, bool *done, char *err, siz
 						(json_int_t)cls_count(fd_state.cls));
 		}
 	} else {
-		k = j->n - j->off < FLOWD_SLICE ? j->n - j->off : FLOWD_SLICE;
-		e = cls_del_ids(fd_state.cls, j->tids + j->off, k, err, errlen);
-		j->off += k;
-		*done = e || j->off == j->n;
-		if (*done && !e)
-			rep = json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)j->n);
+		/* marked doomed in slices, committed, deleted in slices (clsctl.h) */
+		e = cls_del_more(fd_state.cls, FLOWD_SLICE, err, errlen);
+		if (e <= 0) {
+			char why[256];
+
+			*done = true;
+			e = cls_del_end(fd_state.cls, e < 0, e < 0 ? why : err,
+					e < 0 ? sizeof(why) : errlen)
+				    ?: e;
+			if (!e)
+				rep = json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)j->n);
+		}
 	}
 	if (*done)
 		tq_remove(j);

@@ -47,6 +47,7 @@ struct mask_slot {
  */
 struct batch {
 	bool open;
+	int kind;	    /* BATCH_ADD, or BATCH_DEL_MARK then BATCH_DEL_GO */
 	struct rule *rules; /* the caller's, until cls_add_end */
 	__u32 *ids;
 	size_t n, off, added;
@@ -57,12 +58,22 @@ struct batch {
 
 #define BATCH_KEY  0
 #define BATCH_NAME "(batch in flight)"
+/*
+ * The marker's kind, in its `match` field. A delete batch first marks each
+ * victim's definition doomed (DEL_MARK: a crash unmarks them), then turns
+ * the marker to DEL_GO with one store (the commit: a crash deletes every
+ * doomed definition), then deletes.
+ */
+enum { BATCH_ADD = 1, BATCH_DEL_MARK, BATCH_DEL_GO };
+/* A definition's doomed flag: a byte of its padding (the datapath never reads `tables`). */
+#define DOOMED(d) ((d)->pad[0])
 
 struct cls {
 	struct cls_maps fd;
 	struct batch b;
 	__u64 max_created; /* the newest creation time among the definitions */
 	size_t undone;	   /* tables of an unfinished batch removed on opening */
+	size_t finished;   /* tables of a committed delete removed on opening */
 	bool own_fds;
 	__u32 gen;
 	__u32 next_tid;
@@ -425,7 +436,7 @@ static int add_check(struct cls *c, struct rule *rules, size_t n, char *err, siz
 
 int cls_add_begin(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen)
 {
-	struct cls_table_def mark = { .name = BATCH_NAME };
+	struct cls_table_def mark = { .name = BATCH_NAME, .match = BATCH_ADD };
 	__u32 key = BATCH_KEY;
 	__u32 *ids;
 	int e = BUSY(c);
@@ -452,9 +463,12 @@ int cls_add_begin(struct cls *c, struct rule *rules, size_t n, char *err, size_t
 		return ERR("cannot write the batch marker: %s", strerror(-e)), e;
 	}
 	c->max_created = mark.created_ns;
-	c->b = (struct batch){
-		.open = true, .rules = rules, .ids = ids, .n = n, .stamp = mark.created_ns
-	};
+	c->b = (struct batch){ .open = true,
+			       .kind = BATCH_ADD,
+			       .rules = rules,
+			       .ids = ids,
+			       .n = n,
+			       .stamp = mark.created_ns };
 	return 0;
 }
 
@@ -462,7 +476,7 @@ int cls_add_more(struct cls *c, size_t k, char *err, size_t errlen)
 {
 	struct batch *b = &c->b;
 
-	if (!b->open)
+	if (!b->open || b->kind != BATCH_ADD)
 		return ERR("no table batch is open"), -EINVAL;
 	for (; !b->err && k && b->off < b->n; k--, b->off++) {
 		size_t i = b->off;
@@ -486,7 +500,7 @@ int cls_add_end(struct cls *c, bool abort, char *err, size_t errlen)
 	__u32 key = BATCH_KEY;
 	int e;
 
-	if (!b->open)
+	if (!b->open || b->kind != BATCH_ADD)
 		return ERR("no table batch is open"), -EINVAL;
 	e = b->err ? b->err : abort ? -ECANCELED : b->off < b->n ? -EINVAL : 0;
 	if (e == -ECANCELED || (e == -EINVAL && !b->err))
@@ -534,6 +548,11 @@ bool cls_batch_open(const struct cls *c)
 size_t cls_undone(const struct cls *c)
 {
 	return c->undone;
+}
+
+size_t cls_finished(const struct cls *c)
+{
+	return c->finished;
 }
 
 int cls_del(struct cls *c, const char *name, char *err, size_t errlen)
@@ -601,6 +620,119 @@ int cls_del_ids(struct cls *c, const __u32 *tids, size_t n, char *err, size_t er
 	return e;
 }
 
+/* The marker of a delete batch in its phase. */
+static int del_marker(struct cls *c, int kind)
+{
+	struct cls_table_def mark = { .name = BATCH_NAME, .match = kind };
+	__u32 key = BATCH_KEY;
+
+	return bpf_map_update_elem(c->fd.tables, &key, &mark, BPF_ANY) ? -errno : 0;
+}
+
+/* Write table tid's definition with the doomed flag set or clear. */
+static int set_doomed(struct cls *c, __u32 tid, bool doomed)
+{
+	struct cls_table_def d = c->tables[tid]->def;
+
+	DOOMED(&d) = doomed;
+	return bpf_map_update_elem(c->fd.tables, &tid, &d, BPF_EXIST) ? -errno : 0;
+}
+
+int cls_del_begin(struct cls *c, const __u32 *tids, size_t n, char *err, size_t errlen)
+{
+	__u32 *ids;
+	int e = BUSY(c);
+
+	if (e)
+		return e;
+	if (!n)
+		return ERR("no tables"), -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!tids[i] || tids[i] >= CLS_TABLES_MAX || !c->tables[tids[i]])
+			return ERR("no table with id %u", tids[i]), -ENOENT;
+	ids = malloc(n * sizeof(*ids));
+	if (!ids)
+		return ERR("out of memory"), -ENOMEM;
+	memcpy(ids, tids, n * sizeof(*ids));
+	e = del_marker(c, BATCH_DEL_MARK);
+	if (e) {
+		free(ids);
+		return ERR("cannot write the batch marker: %s", strerror(-e)), e;
+	}
+	c->b = (struct batch){ .open = true, .kind = BATCH_DEL_MARK, .ids = ids, .n = n };
+	return 0;
+}
+
+int cls_del_more(struct cls *c, size_t k, char *err, size_t errlen)
+{
+	struct batch *b = &c->b;
+	size_t from = b->off;
+	int e;
+
+	if (!b->open || b->kind == BATCH_ADD)
+		return ERR("no delete batch is open"), -EINVAL;
+	if (b->kind == BATCH_DEL_MARK) {
+		for (; !b->err && k && b->off < b->n; k--, b->off++) {
+			b->err = set_doomed(c, b->ids[b->off], true);
+			if (b->err)
+				snprintf(b->msg, sizeof(b->msg), "cannot mark table '%s': %s",
+					 c->tables[b->ids[b->off]]->def.name, strerror(-b->err));
+		}
+		if (b->err)
+			return ERR("%s", b->msg), b->err;
+		if (b->off < b->n)
+			return (int)(2 * b->n - b->off < INT32_MAX ? 2 * b->n - b->off : INT32_MAX);
+		/* all marked: the commit, one store; from here on the batch goes forward */
+		e = del_marker(c, BATCH_DEL_GO);
+		if (e) {
+			b->err = e;
+			snprintf(b->msg, sizeof(b->msg), "cannot commit the delete: %s",
+				 strerror(-e));
+			return ERR("%s", b->msg), e;
+		}
+		b->kind = BATCH_DEL_GO;
+		b->off = 0;
+		return (int)(b->n < INT32_MAX ? b->n : INT32_MAX);
+	}
+	for (; k && b->off < b->n; k--, b->off++)
+		if (c->tables[b->ids[b->off]])
+			forget(c, b->ids[b->off]);
+	e = b->off > from ? publish(c) : 0;
+	for (size_t i = from; i < b->off; i++)
+		bpf_map_delete_elem(c->fd.tables, &b->ids[i]);
+	if (e)
+		return ERR("cannot publish the mask set: %s", strerror(-e)), e;
+	return (int)(b->n - b->off < INT32_MAX ? b->n - b->off : INT32_MAX);
+}
+
+int cls_del_end(struct cls *c, bool abort, char *err, size_t errlen)
+{
+	struct batch *b = &c->b;
+	__u32 key = BATCH_KEY;
+	int e = 0;
+
+	if (!b->open || b->kind == BATCH_ADD)
+		return ERR("no delete batch is open"), -EINVAL;
+	if (b->kind == BATCH_DEL_GO) {
+		/* committed: whatever is left goes now, abort or not */
+		while (b->off < b->n)
+			cls_del_more(c, b->n, err, errlen);
+	} else {
+		/* not committed: unmark what was marked */
+		e = b->err ? b->err : -ECANCELED;
+		if (!b->err)
+			snprintf(b->msg, sizeof(b->msg), "the delete was %s",
+				 abort ? "cancelled" : "ended unfinished");
+		for (size_t i = 0; i < b->off && i < b->n; i++)
+			set_doomed(c, b->ids[i], false);
+		ERR("%s", b->msg);
+	}
+	bpf_map_delete_elem(c->fd.tables, &key);
+	free(b->ids);
+	c->b = (struct batch){ .open = false };
+	return e;
+}
+
 size_t cls_count(const struct cls *c)
 {
 	return c->ntables;
@@ -652,14 +784,29 @@ static int undo_batch(struct cls *c)
 	while (!bpf_map_get_next_key(c->fd.tables, tp, &ntid)) {
 		tid = ntid;
 		tp = &tid;
-		if (tid != BATCH_KEY && n < CLS_TABLES_MAX &&
-		    !bpf_map_lookup_elem(c->fd.tables, &tid, &d) && d.created_ns == mark.created_ns)
+		if (tid == BATCH_KEY || n >= CLS_TABLES_MAX ||
+		    bpf_map_lookup_elem(c->fd.tables, &tid, &d))
+			continue;
+		if (mark.match == BATCH_DEL_MARK || mark.match == BATCH_DEL_GO
+			    ? DOOMED(&d) != 0
+			    : d.created_ns == mark.created_ns)
 			doomed[n++] = tid;
 	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(c->fd.tables, &doomed[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (mark.match == BATCH_DEL_MARK) { /* not committed: unmark */
+			if (!bpf_map_lookup_elem(c->fd.tables, &doomed[i], &d)) {
+				DOOMED(&d) = 0;
+				bpf_map_update_elem(c->fd.tables, &doomed[i], &d, BPF_EXIST);
+			}
+		} else { /* an add taken back, or a committed delete finished */
+			bpf_map_delete_elem(c->fd.tables, &doomed[i]);
+		}
+	}
 	free(doomed);
-	c->undone = n;
+	if (mark.match == BATCH_DEL_GO)
+		c->finished = n;
+	else if (mark.match != BATCH_DEL_MARK)
+		c->undone = n;
 	return bpf_map_delete_elem(c->fd.tables, &key) && errno != ENOENT ? -errno : 0;
 }
 
@@ -684,6 +831,7 @@ static int recover(struct cls *c)
 		if (bpf_map_lookup_elem(c->fd.tables, &tid, &r.def) || !tid ||
 		    tid >= CLS_TABLES_MAX)
 			continue;
+		DOOMED(&r.def) = 0;
 		if (r.def.match & CLS_M_IFINDEX && !if_indextoname(r.def.ifindex, r.dev))
 			snprintf(r.dev, sizeof(r.dev), "if%u", r.def.ifindex);
 		err = add_one(c, &r, tid, false, 0);

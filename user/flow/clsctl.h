@@ -63,6 +63,22 @@ int cls_del(struct cls *c, const char *name, char *err, size_t errlen);
 int cls_del_check(struct cls *c, const char *const *names, size_t n, __u32 *tids, char *err,
 		  size_t errlen);
 int cls_del_ids(struct cls *c, const __u32 *tids, size_t n, char *err, size_t errlen);
+/*
+ * A delete of n ids (from cls_del_check) that is all or nothing across a
+ * crash, over several calls: cls_del_begin writes a batch marker;
+ * cls_del_more first marks the definitions doomed, k per call, then commits
+ * with one store to the marker, then deletes k per call (publishing after
+ * each slice); it returns the work left (0: done) or -errno. cls_del_end
+ * closes the batch: after the commit it finishes the delete whatever abort
+ * says; before it, it unmarks (the delete did not happen, -ECANCELED or the
+ * failure). Until then other changes fail with -EBUSY. Opening after a
+ * crash unmarks an uncommitted delete and finishes a committed one.
+ */
+int cls_del_begin(struct cls *c, const __u32 *tids, size_t n, char *err, size_t errlen);
+int cls_del_more(struct cls *c, size_t k, char *err, size_t errlen);
+int cls_del_end(struct cls *c, bool abort, char *err, size_t errlen);
+/* Tables of a committed but unfinished delete that cls_open removed. */
+size_t cls_finished(const struct cls *c);
 
 size_t cls_count(const struct cls *c);
 size_t cls_mask_count(const struct cls *c);
