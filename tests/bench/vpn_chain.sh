@@ -51,6 +51,7 @@ ROUNDS=${VPN_CHAIN_ROUNDS:-5}
 COUNT=${VPN_CHAIN_COUNT:-100000}
 CPU=${VPN_CHAIN_CPU:-0}
 BATCH=${VPN_CHAIN_BATCH:-32}
+GAP=${VPN_CHAIN_GAP_US:-200} # pause after each turn of the generator, µs
 TCP_SECS=${VPN_CHAIN_TCP_SECS:-3}
 OUT=$BUILD/bench.md
 T=$BUILD/tools
@@ -60,7 +61,7 @@ G=ivc$$-g
 SVC=10.214.9.9
 PORT=4789
 VNI=100
-RCPU=$(((CPU + 1) % $(nproc))) # the relays' CPU
+RCPU=$CPU # the relays' CPU: the same
 WORK=$(mktemp -d /tmp/ipop-vpnchain.XXXXXX)
 
 die()
@@ -138,9 +139,10 @@ setup_chain()
 	mkns "$t1"
 	mkns "$t2"
 	mkns "$d"
-	veth "$G" "o$c" "" "$t1" l1 10.214.1.2/24
-	veth "$t1" l2 10.214.2.1/24 "$t2" l1 10.214.2.2/24
-	veth "$t2" l2 10.214.3.1/24 "$d" l1 10.214.3.2/24
+	# unique names, so that each receive thread (napi/IF-N) tells its node
+	veth "$G" "o$c" "" "$t1" "t1i$c" 10.214.1.2/24
+	veth "$t1" "t1o$c" 10.214.2.1/24 "$t2" "t2i$c" 10.214.2.2/24
+	veth "$t2" "t2o$c" 10.214.3.1/24 "$d" "di$c" 10.214.3.2/24
 	nsx "$t2" ip route add 10.214.1.0/24 via 10.214.2.1
 	nsx "$d" ip route add default via 10.214.3.1
 	nsx "$t1" ip route add 10.214.3.0/24 via 10.214.2.2
@@ -167,11 +169,11 @@ setup_chain()
 		nsx "$t1" ip addr add "$SVC/32" dev lo
 		if [ "${CONFIGS[c]}" = ipop-xdp ]; then
 			# bpf_fib_lookup() answers only where the interface forwards IPv4
-			nsx "$t1" sysctl -qw net.ipv4.conf.l1.forwarding=1
-			nsx "$t2" sysctl -qw net.ipv4.conf.l1.forwarding=1
-			nsx "$d" ip link set dev l1 xdp obj "$BUILD/bench_bare.bpf.o" sec xdp
-			x1=(--xdp l1)
-			x2=(--xdp l1)
+			nsx "$t1" sysctl -qw "net.ipv4.conf.t1i$c.forwarding=1"
+			nsx "$t2" sysctl -qw "net.ipv4.conf.t2i$c.forwarding=1"
+			nsx "$d" ip link set dev "di$c" xdp obj "$BUILD/bench_bare.bpf.o" sec xdp
+			x1=(--xdp "t1i$c")
+			x2=(--xdp "t2i$c")
 		fi
 		# labels: 1 = the link back, 2 = the link on
 		node "$c" t1 "$T1_ID" 10.214.2.1 --link "1,vxlan,$O_ID,10.214.1.1,$VNI" \
@@ -194,7 +196,7 @@ setup_chain()
 }
 
 noports() { nsx "$(ns "$1" d)" awk '$1 == "Udp:" && h { print $3; exit } $1 == "Udp:" { h = 1 }' /proc/net/snmp; }
-relay_ns() { echo $(($(awk '{ print $1 }' "/proc/$RELAY1/schedstat") + $(awk '{ print $1 }' "/proc/$RELAY2/schedstat"))); }
+relay_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
 # ksoft_ms [CPU]: CPU time ksoftirqd (of that CPU, or all) has used
 ksoft_ms()
 {
@@ -210,10 +212,10 @@ gen()
 	local ifs="" macs="" c
 	for c in "${!CONFIGS[@]}"; do
 		ifs+="${ifs:+,}o$c"
-		macs+="${macs:+,}$(nsx "$(ns "$c" t1)" ip -br link show l1 | awk '{ print $3 }')"
+		macs+="${macs:+,}$(nsx "$(ns "$c" t1)" ip -br link show "t1i$c" | awk '{ print $3 }')"
 	done
 	nsx "$G" "$T/pktgen" --ifname "$ifs" --dst-mac "$macs" --src 10.214.1.1 --dst "$SVC" \
-		--dport $PORT --payload "$PAYLOAD" --cpu "$CPU" --batch "$BATCH" --seconds 60 "$@"
+		--dport $PORT --payload "$PAYLOAD" --cpu "$CPU" --batch "$BATCH" --gap-us "$GAP" --seconds 60 "$@"
 }
 
 median()
@@ -222,34 +224,90 @@ median()
 		printf f "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-declare -A PPS DELIV SENT BUSY RK RR
+# threaded CONFIG_INDEX: each receiving veth of the chain (T1's, T2's, D's)
+# polls in its own kernel thread (threaded NAPI), so that all the work a
+# node does for a frame -- receive, forward or relay, hand it to the next
+# veth -- runs in, and is charged to, that node's thread (or, for the relay,
+# its process). veth hands a frame to NAPI when the receiving side has XDP or
+# GRO and the sender has no TSO (veth_skb_is_eligible_for_gro()), hence GRO
+# on every receiving veth and TSO off on every sending one, in every chain.
+threaded()
+{
+	local c=$1 n
+	nsx "$G" ethtool -K "o$c" tso off
+	nsx "$(ns "$c" t1)" ethtool -K "t1o$c" tso off
+	nsx "$(ns "$c" t2)" ethtool -K "t2o$c" tso off
+	for n in t1:t1i t2:t2i d:di; do
+		# GRO first: a veth has NAPI (and threads to switch on) only then
+		nsx "$(ns "$c" "${n%%:*}")" ethtool -K "${n#*:}$c" gro on
+		ip netns exec "$(ns "$c" "${n%%:*}")" sh -c "echo 1 >/sys/class/net/${n#*:}$c/threaded"
+	done
+}
+unthreaded()
+{
+	local c=$1 n
+	for n in t1:t1i t2:t2i d:di; do
+		ip netns exec "$(ns "$c" "${n%%:*}")" sh -c "echo 0 >/sys/class/net/${n#*:}$c/threaded"
+		nsx "$(ns "$c" "${n%%:*}")" ethtool -K "${n#*:}$c" gro off
+	done
+	# (not where the peer has XDP: veth refuses TSO towards it)
+	nsx "$G" ethtool -K "o$c" tso on 2>/dev/null || true
+	nsx "$(ns "$c" t1)" ethtool -K "t1o$c" tso on 2>/dev/null || true
+	nsx "$(ns "$c" t2)" ethtool -K "t2o$c" tso on 2>/dev/null || true
+}
+# napi_pids IF: the receive threads of that veth (napi/IF-ID)
+napi_pids() { ps -eo pid=,comm= | awk -v p="napi/$1-" 'index($2, p) == 1 { print $1 }'; }
+# run_ns PID...: CPU time (ns) they have run, softirqs at their bh-enables included
+run_ns()
+{
+	local s=0 p
+	for p in "$@"; do s=$((s + $(awk '{ print $1 }' "/proc/$p/schedstat"))); done
+	echo $s
+}
+
+declare -A PPS PPSC DELIV SENT TCPU RK RR TH1 TH2
 KSOFT=0
 round()
 {
-	local c line busy sent d0 d1 r0=0 r1=0 k0 kr0 pps
-	local -a del0
-	for c in "${!CONFIGS[@]}"; do del0[c]=$(noports "$c"); done
-	r0=$(relay_ns)
+	local c line busy sent d1 r0 r1 q0 q1 k0 pps ppsc t1 t2 dd
+	local -a del0 a1 a2 ad
+	for c in "${!CONFIGS[@]}"; do
+		del0[c]=$(noports "$c")
+		# shellcheck disable=SC2086
+		a1[c]=$(run_ns ${P1[$c]}) a2[c]=$(run_ns ${P2[$c]}) ad[c]=$(run_ns ${PD[$c]})
+	done
+	r0=$(relay_ns "$RELAY1") q0=$(relay_ns "$RELAY2")
 	k0=$(ksoft_ms)
-	kr0=$(ksoft_ms "$RCPU")
 	line=$(gen --count "$COUNT")
-	sleep 0.3 # the relays drain their sockets
-	r1=$(relay_ns)
+	sleep 0.3 # the threads and relays drain their queues
+	r1=$(relay_ns "$RELAY1") q1=$(relay_ns "$RELAY2")
 	KSOFT=$((KSOFT + $(ksoft_ms) - k0))
-	echo "  relays: $(((r1 - r0) / 1000000)) ms; ksoftirqd: $(($(ksoft_ms) - k0)) ms, on CPU $RCPU $(($(ksoft_ms "$RCPU") - kr0)) ms" >&2
+	echo "  relays: $(((r1 - r0 + q1 - q0) / 1000000)) ms; ksoftirqd: $(($(ksoft_ms) - k0)) ms" >&2
 	for c in "${!CONFIGS[@]}"; do
 		busy=$(sed -n "s/^ifname=o$c .*busy_ns=\([0-9]*\).*/\1/p" <<<"$line")
 		sent=$(sed -n "s/^ifname=o$c sent=\([0-9]*\).*/\1/p" <<<"$line")
 		[ -n "$busy" ] && [ "$busy" -gt 0 ] || die "generator said: $line"
-		[ "${CONFIGS[c]}" != relay ] || busy=$((busy + r1 - r0))
+		# shellcheck disable=SC2086
+		t1=$(($(run_ns ${P1[$c]}) - a1[c])) t2=$(($(run_ns ${P2[$c]}) - a2[c]))
+		# shellcheck disable=SC2086
+		dd=$(($(run_ns ${PD[$c]}) - ad[c]))
+		if [ "${CONFIGS[c]}" = relay ]; then
+			t1=$((t1 + r1 - r0)) t2=$((t2 + q1 - q0))
+		fi
 		d1=$(($(noports "$c") - del0[c]))
-		pps=$(awk -v n="$d1" -v t="$busy" 'BEGIN { printf "%.0f", n * 1e9 / t }')
+		[ "$((t1 + t2))" -gt 0 ] || die "${CONFIGS[c]}: no transit CPU time measured"
+		pps=$(awk -v n="$d1" -v t="$((t1 + t2))" 'BEGIN { printf "%.0f", 2 * n * 1e9 / t }')
+		ppsc=$(awk -v n="$d1" -v t="$((busy + t1 + t2 + dd))" 'BEGIN { printf "%.0f", n * 1e9 / t }')
 		PPS[$c]+="$pps "
+		PPSC[$c]+="$ppsc "
+		TH1[$c]+="$(awk -v n="$d1" -v t="$t1" 'BEGIN { printf "%.0f", n ? t / n : 0 }') "
+		TH2[$c]+="$(awk -v n="$d1" -v t="$t2" 'BEGIN { printf "%.0f", n ? t / n : 0 }') "
 		DELIV[$c]=$((${DELIV[$c]:-0} + d1))
 		SENT[$c]=$((${SENT[$c]:-0} + sent))
-		BUSY[$c]=$((${BUSY[$c]:-0} + busy))
-		printf '  %-9s sent %7d delivered %7d cpu %6d ms %9s pps/CPU-s\n' "${CONFIGS[c]}" \
-			"$sent" "$d1" $((busy / 1000000)) "$pps" >&2
+		TCPU[$c]=$((${TCPU[$c]:-0} + t1 + t2))
+		printf '  %-9s sent %7d delivered %7d transit cpu T1 %5d ms T2 %5d ms (G %5d D %5d) %8s pps/transit-CPU-s %8s pps/chain-CPU-s\n' \
+			"${CONFIGS[c]}" "$sent" "$d1" $((t1 / 1000000)) $((t2 / 1000000)) \
+			$((busy / 1000000)) $((dd / 1000000)) "$pps" "$ppsc" >&2
 	done
 	for c in "${!CONFIGS[@]}"; do
 		RK[$c]+="$(awk -v a="$(awk '{ print $NF }' <<<"${PPS[$c]}")" \
@@ -301,11 +359,26 @@ tcp()
 
 main()
 {
-	local t0=$SECONDS c r x1 x2 n
+	local t0=$SECONDS c r x1 x2 n p
 	mkns "$G"
 	PAYLOAD=$("$T/vpnframe" $VNI "$O_ID" "$D_ID" "$T1_ID:2,$T2_ID:2,$D_ID" "$D_MAC" 10.232.0.1 \
 		10.232.0.4 64)
-	for c in "${!CONFIGS[@]}"; do setup_chain "$c"; done
+	declare -gA P1 P2 PD
+	for c in "${!CONFIGS[@]}"; do
+		setup_chain "$c"
+		threaded "$c"
+	done
+	sleep 0.2
+	for c in "${!CONFIGS[@]}"; do
+		P1[$c]=$(napi_pids "t1i$c" | tr '\n' ' ')
+		P2[$c]=$(napi_pids "t2i$c" | tr '\n' ' ')
+		PD[$c]=$(napi_pids "di$c" | tr '\n' ' ')
+		[ -n "${P1[$c]// /}" ] && [ -n "${P2[$c]// /}" ] && [ -n "${PD[$c]// /}" ] ||
+			die "${CONFIGS[c]}: no threaded NAPI on the chain's veths"
+		# everything on the generator's CPU: each node's thread runs when the
+		# one before it yields, a whole batch at a time
+		for p in ${P1[$c]} ${P2[$c]} ${PD[$c]}; do taskset -pc "$CPU" "$p" >/dev/null; done
+	done
 	echo "VPN chain: ${#CONFIGS[@]} chains side by side, $ROUNDS rounds of $COUNT frames each ..." >&2
 	gen --count 5000 >/dev/null # warm-up: neighbours, VXLAN sockets, XDP rings
 	sleep 0.3
@@ -319,25 +392,30 @@ main()
 			echo "  ${CONFIGS[c]} $n: $(tr '\n' ' ' <"$WORK/$(ns $c $n).stats" | sed 's/[a-z_0-9]* 0 //g')" >&2
 		done
 	done
+	kill "$RELAY1" "$RELAY2"
+	timeout 5 tail --pid="$RELAY1" -f /dev/null || true
+	timeout 5 tail --pid="$RELAY2" -f /dev/null || true
+	RB=$(cat "$WORK/relay-t1" "$WORK/relay-t2" | awk -F'[= ]' '{ r += $2; b += $8 } END { printf "%.1f", b ? r / b : 0 }')
 	{
 		echo
-		echo "## VPN datapath: 3-hop chain, packets per CPU-second"
+		echo "## VPN datapath: 3-hop chain, packets per CPU-second of the transit nodes"
 		echo
-		echo "$(date -u +%FT%TZ), kernel $(uname -r), $(nproc) CPUs. G -> T1 -> T2 -> D over veths; the generator (CPU $CPU) sends ${COUNT} frames per chain and round (180 bytes on every link: VXLAN + source-route header + a 64-byte inner frame), $ROUNDS rounds, chains side by side; rate = frames D received / CPU time charged to the chain (generator batches, which run the chain's softirq work, plus for the relay its two processes on CPU $RCPU). Medians of rounds; ratios per round."
+		echo "$(date -u +%FT%TZ), kernel $(uname -r), $(nproc) CPUs. G -> T1 -> T2 -> D over veths, one chain per configuration, side by side; the generator (CPU $CPU) sends ${COUNT} frames per chain and round (180 bytes on every link: VXLAN + source-route header + a 64-byte inner frame), round robin in batches of $BATCH, $ROUNDS rounds. Every receiving veth polls in its own thread (threaded NAPI), so the CPU time of T1's and T2's threads is exactly what the two transit nodes spent (plus, for the relay, its two processes). Transit rate = 2 x frames D received / (T1 + T2 CPU time): the frames one CPU forwards per second at one node. Whole chain = frames / (G's sending + T1 + T2 + D): the older method, which also charges the endpoints. Medians of rounds; ratios per round. The relay read $RB datagrams per recvmmsg on average."
 		echo
-		echo "| configuration | packets delivered / sent | CPU-seconds | packets per CPU-second | vs kernel forwarding | vs userspace relay |"
-		echo "|---|---:|---:|---:|---:|---:|"
+		echo "| configuration | delivered / sent | T1 ns/frame | T2 ns/frame | transit frames per CPU-second | vs kernel forwarding | vs userspace relay | whole chain, frames per CPU-second |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 		for c in "${!CONFIGS[@]}"; do
-			awk -v n="${CONFIGS[c]}" -v d="${DELIV[$c]}" -v s="${SENT[$c]}" -v b="${BUSY[$c]}" \
+			awk -v n="${CONFIGS[c]}" -v d="${DELIV[$c]}" -v s="${SENT[$c]}" \
+				-v t1="$(median <<<"${TH1[$c]}")" -v t2="$(median <<<"${TH2[$c]}")" \
 				-v p="$(median <<<"${PPS[$c]}")" -v k="$(median %.3f <<<"${RK[$c]}")" \
-				-v r="$(median %.3f <<<"${RR[$c]}")" \
-				'BEGIN { printf "| %s | %d / %d | %.3f | %d | %.2f | %.2f |\n", n, d, s, b / 1e9, p, k, r }'
+				-v r="$(median %.3f <<<"${RR[$c]}")" -v w="$(median <<<"${PPSC[$c]}")" \
+				'BEGIN { printf "| %s | %d / %d | %d | %d | %d | %.2f | %.2f | %d |\n", n, d, s, t1, t2, p, k, r, w }'
 		done
-		echo
-		echo "The destination's work differs: for kernel forwarding and the relay, D's IP layer receives a UDP datagram; for ipop-bpf, D's VXLAN device decapsulates it, vpn_link_in strips the source-route header and redirects the inner frame into ipop0, whose IP layer receives it (two IP receives), so the ipop-bpf rows carry more than transit."
 		echo
 		echo "Frames forwarded by XDP in the ipop-xdp chain: $x1 at T1, $x2 at T2 (TC transit there: $(stat_of "$(ns 3 t1)" transit_tx), $(stat_of "$(ns 3 t2)" transit_tx)). ksoftirqd ran $KSOFT ms during the rounds (charged to no chain)."
 	} >"$WORK/table"
+	# TCP with the veths' defaults again: TSO on, no GRO, softirq receive
+	for c in "${!CONFIGS[@]}"; do unthreaded "$c"; done
 	# TCP: G becomes an origin for one chain at a time
 	{
 		echo

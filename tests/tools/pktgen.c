@@ -25,6 +25,10 @@
  * (busy_ns in the chosen clock, pps = sent / busy_ns)
  * and a last line: total sent=N elapsed_ns=T
  *
+ * --gap-us G sleeps G microseconds after each turn of the round robin (one
+ * batch per interface), so that receivers working in their own threads keep
+ * up instead of overflowing their queues (sleeping costs no CPU time).
+ *
  * --payload HEX sets the UDP payload (and so the length, which --len then
  * must not contradict): e.g. a VXLAN-encapsulated overlay frame for the VPN
  * benchmark (tests/bench/vpn_chain.sh).
@@ -32,6 +36,7 @@
  * Usage: pktgen --ifname IF[,IF...] --dst-mac MAC[,MAC...] --src IP --dst IP [--flows 16]
  *               [--count N] [--seconds S] [--len 64] [--batch 64] [--cpu C] [--sport P]
  *               [--dport P] [--clock cpu|wall] [--payload HEX]
+ *               [--gap-us G]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,7 +73,7 @@ struct gen_opts {
 	struct gen_if ifs[MAX_IFS];
 	int nifs, nmacs;
 	struct in_addr src, dst;
-	unsigned int flows, batch, len, cpu;
+	unsigned int flows, batch, len, cpu, gap_us;
 	unsigned long count;
 	double seconds;
 	uint16_t sport, dport;
@@ -191,6 +196,8 @@ static int parse_opt(const char *a, char *v, struct gen_opts *o, int *have)
 		o->cpu = strtoul(v, NULL, 0);
 	else if (!strcmp(a, "--sport"))
 		o->sport = strtoul(v, NULL, 0);
+	else if (!strcmp(a, "--gap-us"))
+		o->gap_us = strtoul(v, NULL, 0);
 	else if (!strcmp(a, "--dport"))
 		o->dport = strtoul(v, NULL, 0);
 	else if (!strcmp(a, "--clock") && (!strcmp(v, "cpu") || !strcmp(v, "wall")))
@@ -218,10 +225,10 @@ static int parse_args(int argc, char **argv, struct gen_opts *o)
 	}
 	if (!o->flows || o->flows > MAX_FLOWS || !o->batch || o->batch > MAX_BATCH ||
 	    o->len < MIN_LEN || o->len > MAX_LEN || !o->count || o->seconds <= 0 ||
-	    o->seconds > 60 || (o->plen && o->len != MIN_LEN + o->plen)) {
+	    o->seconds > 60 || o->gap_us > 1000000 || (o->plen && o->len != MIN_LEN + o->plen)) {
 		fprintf(stderr,
 			"pktgen: need 0<flows<=%d, 0<batch<=%d, %d<=len<=%d, count>0, "
-			"0<seconds<=60, --len agreeing with --payload\n",
+			"0<seconds<=60, gap-us<=1000000, --len agreeing with --payload\n",
 			MAX_FLOWS, MAX_BATCH, MIN_LEN, MAX_LEN);
 		return -EINVAL;
 	}
@@ -344,6 +351,15 @@ int main(int argc, char **argv)
 			return 1;
 		if (gi->sent >= o.count)
 			done++;
+		if (o.gap_us && it % o.nifs == (unsigned long)o.nifs - 1) {
+			struct timespec gap = { .tv_nsec = o.gap_us * 1000L };
+
+			while (gap.tv_nsec >= 1000000000L) {
+				gap.tv_sec++;
+				gap.tv_nsec -= 1000000000L;
+			}
+			nanosleep(&gap, NULL);
+		}
 		if (now_s() - t0 >= o.seconds)
 			break;
 	}
