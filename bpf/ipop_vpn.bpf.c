@@ -143,7 +143,17 @@ static __always_inline int bytes_eq(const __u8 *a, const __u8 *b, int n)
 	return d == 0;
 }
 
-#define id_eq(a, b)  bytes_eq(a, b, SR_ID_LEN)
+/*
+ * Node IDs as two 8-byte words: every ID compared sits 8-aligned (map
+ * values, vpn_link_in's aligned header copy, the packet for XDP, where x86
+ * allows any alignment): a quarter of the instructions of bytes_eq().
+ */
+static __always_inline int id_eq(const __u8 *a, const __u8 *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
 #define mac_eq(a, b) bytes_eq(a, b, 6)
 
 static __always_inline struct vpn_link *link_get(__u32 label)
@@ -465,10 +475,17 @@ static __always_inline int deliver(struct __sk_buff *skb, const struct sr_hdr *h
 	return bpf_redirect(cfg->tap_ifindex, BPF_F_INGRESS);
 }
 
+/* vpn_link_in's copy of the headers: the SR header first, 8-aligned (id_eq) */
+struct link_in_buf {
+	struct sr_hdr h;
+	struct sr_hop hops[SR_HOPS_MAX];
+	__u8 eth[SR_ETH_HLEN];
+} __attribute__((aligned(8)));
+
 SEC("tc")
 int vpn_link_in(struct __sk_buff *skb)
 {
-	struct sr_frame_hdr b;
+	struct link_in_buf b;
 	struct vpn_link *in, *next = 0;
 	struct vpn_cfg *cfg;
 	__u32 zero = 0, why, n, off;

@@ -265,7 +265,7 @@ run_ns()
 	echo $s
 }
 
-declare -A PPS PPSC DELIV SENT TCPU RK RR TH1 TH2
+declare -A PPS PPSC DELIV SENT TCPU RK RR TH1 TH2 RK2 RR2
 KSOFT=0
 round()
 {
@@ -314,6 +314,11 @@ round()
 			-v b="$(awk '{ print $NF }' <<<"${PPS[0]}")" 'BEGIN { printf "%.3f", b ? a / b : 0 }') "
 		RR[$c]+="$(awk -v a="$(awk '{ print $NF }' <<<"${PPS[$c]}")" \
 			-v b="$(awk '{ print $NF }' <<<"${PPS[1]}")" 'BEGIN { printf "%.3f", b ? a / b : 0 }') "
+		# T2 alone: the node fed by the node before it (XDP: as xdp frames)
+		RK2[$c]+="$(awk -v a="$(awk '{ print $NF }' <<<"${TH2[$c]}")" \
+			-v b="$(awk '{ print $NF }' <<<"${TH2[0]}")" 'BEGIN { printf "%.3f", a ? b / a : 0 }') "
+		RR2[$c]+="$(awk -v a="$(awk '{ print $NF }' <<<"${TH2[$c]}")" \
+			-v b="$(awk '{ print $NF }' <<<"${TH2[1]}")" 'BEGIN { printf "%.3f", a ? b / a : 0 }') "
 	done
 }
 
@@ -384,7 +389,23 @@ main()
 	sleep 0.3
 	for ((r = 0; r < ROUNDS; r++)); do
 		echo "round $((r + 1))/$ROUNDS" >&2
-		round
+		if [ -n "${VPN_CHAIN_PERF:-}" ] && [ "$r" -eq $((ROUNDS - 1)) ]; then
+			# the last round under perf (cpu-clock: no hardware counters here),
+			# sampling the transit nodes' threads and the relays
+			local tids
+			tids=$(echo "${P1[*]} ${P2[*]} $RELAY1 $RELAY2" | tr -s ' ' ',' | sed 's/^,//; s/,$//')
+			perf record -q -e cpu-clock -g -t "$tids" -o "$WORK/perf.data" >/dev/null 2>&1 &
+			local perf_pid=$!
+			sleep 1
+			round
+			kill -INT "$perf_pid"
+			wait "$perf_pid" || true
+			perf report -i "$WORK/perf.data" --no-children --sort comm,sym --stdio 2>/dev/null |
+				grep -v '^$' >"$VPN_CHAIN_PERF" || true
+			echo "perf profile of the last round: $VPN_CHAIN_PERF" >&2
+		else
+			round
+		fi
 	done
 	x1=$(stat_of "$(ns 3 t1)" xdp_tx) x2=$(stat_of "$(ns 3 t2)" xdp_tx)
 	for c in 2 3; do
@@ -402,14 +423,15 @@ main()
 		echo
 		echo "$(date -u +%FT%TZ), kernel $(uname -r), $(nproc) CPUs. G -> T1 -> T2 -> D over veths, one chain per configuration, side by side; the generator (CPU $CPU) sends ${COUNT} frames per chain and round (180 bytes on every link: VXLAN + source-route header + a 64-byte inner frame), round robin in batches of $BATCH, $ROUNDS rounds. Every receiving veth polls in its own thread (threaded NAPI), so the CPU time of T1's and T2's threads is exactly what the two transit nodes spent (plus, for the relay, its two processes). Transit rate = 2 x frames D received / (T1 + T2 CPU time): the frames one CPU forwards per second at one node. Whole chain = frames / (G's sending + T1 + T2 + D): the older method, which also charges the endpoints. Medians of rounds; ratios per round. The relay read $RB datagrams per recvmmsg on average."
 		echo
-		echo "| configuration | delivered / sent | T1 ns/frame | T2 ns/frame | transit frames per CPU-second | vs kernel forwarding | vs userspace relay | whole chain, frames per CPU-second |"
-		echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+		echo "| configuration | delivered / sent | T1 ns/frame | T2 ns/frame | transit frames per CPU-second (T1, T2) | vs kernel forwarding | vs userspace relay | T2 vs kernel | T2 vs relay | whole chain, frames per CPU-second |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for c in "${!CONFIGS[@]}"; do
 			awk -v n="${CONFIGS[c]}" -v d="${DELIV[$c]}" -v s="${SENT[$c]}" \
 				-v t1="$(median <<<"${TH1[$c]}")" -v t2="$(median <<<"${TH2[$c]}")" \
 				-v p="$(median <<<"${PPS[$c]}")" -v k="$(median %.3f <<<"${RK[$c]}")" \
 				-v r="$(median %.3f <<<"${RR[$c]}")" -v w="$(median <<<"${PPSC[$c]}")" \
-				'BEGIN { printf "| %s | %d / %d | %d | %d | %d | %.2f | %.2f | %d |\n", n, d, s, t1, t2, p, k, r, w }'
+				-v k2="$(median %.3f <<<"${RK2[$c]}")" -v r2="$(median %.3f <<<"${RR2[$c]}")" \
+				'BEGIN { printf "| %s | %d / %d | %d | %d | %d | %.2f | %.2f | %.2f | %.2f | %d |\n", n, d, s, t1, t2, p, k, r, k2, r2, w }'
 		done
 		echo
 		echo "Frames forwarded by XDP in the ipop-xdp chain: $x1 at T1, $x2 at T2 (TC transit there: $(stat_of "$(ns 3 t1)" transit_tx), $(stat_of "$(ns 3 t2)" transit_tx)). ksoftirqd ran $KSOFT ms during the rounds (charged to no chain)."
@@ -425,6 +447,9 @@ main()
 		echo "|---|---:|---|"
 		nsx "$G" ip addr add 10.214.1.1/24 dev o0
 		tcp "direct link (one veth, G -> T1)" "$G" "$(ns 0 t1)" 10.214.1.2
+		nsx "$G" ip link set dev o0 gso_max_segs 1
+		tcp "direct link, single segments (o0 gso_max_segs 1)" "$G" "$(ns 0 t1)" 10.214.1.2
+		nsx "$G" ip link set dev o0 gso_max_segs 65535
 		nsx "$G" ip route add "$SVC/32" via 10.214.1.2 dev o0
 		tcp "kernel forwarding, 3 hops (G -> D)" "$G" "$(ns 0 d)" "$SVC"
 		nsx "$G" ip route del "$SVC/32"
