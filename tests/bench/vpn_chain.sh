@@ -24,22 +24,34 @@
 # and D delivers the 64-byte inner frame into its ipop0. Delivered = D's
 # UDP NoPorts counter (each frame ends at a port nobody listens on).
 #
-# Packets per CPU-second, the method of tests/bench/run.sh: the generator,
-# pinned to one CPU, sends batches round robin to each chain and charges the
-# CPU time of each batch (transmit plus the receive softirq it runs, through
-# the whole chain, on the same CPU) to that chain; the relay processes'
-# own CPU time (/proc/PID/schedstat: including the softirq work their sends
-# run) is added to the relay's. Receive work deferred to ksoftirqd is
-# charged to no one (reported). Configurations are measured side by side in
-# each round; ratios are per round, the table shows medians of rounds.
-# Then TCP throughput (iperf3 if installed, else nc, 3 s each): over one
-# veth (direct link), over the kernel chain, over the ipop-tc and ipop-xdp
-# chains (G runs
-# an origin node; ipop0's MTU is the VPN's).
+# Packets per CPU-second of the transit nodes. Every receiving veth (T1's,
+# T2's, D's) polls in its own kernel thread (threaded NAPI; GRO on and the
+# senders' TSO off, so that veth hands every frame to NAPI), so all the work
+# a node does for a frame -- receive, forward or relay, hand it to the next
+# veth, softirqs raised on the way -- runs in that node's thread, and its
+# CPU time (/proc/PID/schedstat, exact) is the node's cost; for the relay,
+# its process's too. The generator, the threads and the relays share one
+# CPU, and the generator pauses VPN_CHAIN_GAP_US after each turn of the
+# round robin: each node then takes a whole batch at a time (as it would
+# under load) instead of waking for single frames, and no queue overflows.
+# Transit rate = 2 x frames D received / (T1 + T2 CPU time). The older
+# method -- everything charged to the generator, whose batches ran the
+# whole chain's softirq work, D's decapsulation included -- is kept as the
+# "whole chain" column (G's sending + T1 + T2 + D). Configurations are
+# measured side by side in each round; ratios are per round, the table
+# shows medians of rounds. VPN_CHAIN_PERF=FILE profiles the transit threads
+# and relays of the last round (perf, cpu-clock) into FILE.
+#
+# Then TCP throughput (iperf3 if installed, else nc, 3 s each), with the
+# veths' defaults again (TSO on, no GRO, no threads): over one veth (direct
+# link), the same with single segments, over the kernel chain, over the
+# ipop-tc and ipop-xdp chains (G runs an origin node; ipop0's MTU is the
+# VPN's).
 #
 # Every namespace and process is removed on exit. Environment: BUILD (build),
 # VPN_CHAIN_ROUNDS (5), VPN_CHAIN_COUNT (100000 frames per chain and round),
-# VPN_CHAIN_CPU (0), VPN_CHAIN_BATCH (32), VPN_CHAIN_TCP_SECS (3).
+# VPN_CHAIN_CPU (0), VPN_CHAIN_BATCH (32), VPN_CHAIN_GAP_US (200),
+# VPN_CHAIN_TCP_SECS (3), VPN_CHAIN_PERF (unset).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # the namespace tests' lock, held for the whole run (fixed names and ports)
