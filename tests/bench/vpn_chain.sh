@@ -14,7 +14,9 @@
 #             veths): vpn_link_in on each node's VXLAN device does transit;
 #   ipop-xdp  the same with vpn_transit_xdp on T1's and T2's first veth,
 #             rewriting and redirecting frames to the next veth (D's veth gets
-#             a pass-only XDP program: veth accepts redirected frames only so).
+#             a pass-only XDP program: veth accepts redirected frames only so);
+#   ipop-xdp-skb  the same program in generic (skb) XDP mode, for devices
+#             without native XDP.
 # Traffic: tests/tools/pktgen.c in G sends the same frames into every chain:
 # UDP to T1's tunnel address 10.214.9.9 port 4789 (on T1's lo; on D's lo for
 # kernel forwarding), whose payload is what an origin's VXLAN device sends
@@ -67,8 +69,8 @@ GAP=${VPN_CHAIN_GAP_US:-200} # pause after each turn of the generator, µs
 TCP_SECS=${VPN_CHAIN_TCP_SECS:-3}
 OUT=$BUILD/bench.md
 T=$BUILD/tools
-CONFIGS=(kernel relay ipop-tc ipop-xdp)
-SHORT=([0]=k [1]=r [2]=t [3]=x)
+CONFIGS=(kernel relay ipop-tc ipop-xdp ipop-xdp-skb)
+SHORT=([0]=k [1]=r [2]=t [3]=x [4]=s)
 G=ivc$$-g
 SVC=10.214.9.9
 PORT=4789
@@ -179,13 +181,19 @@ setup_chain()
 	ipop-*)
 		local x1=() x2=()
 		nsx "$t1" ip addr add "$SVC/32" dev lo
-		if [ "${CONFIGS[c]}" = ipop-xdp ]; then
+		if [ "${CONFIGS[c]}" = ipop-xdp ] || [ "${CONFIGS[c]}" = ipop-xdp-skb ]; then
 			# bpf_fib_lookup() answers only where the interface forwards IPv4
 			nsx "$t1" sysctl -qw "net.ipv4.conf.t1i$c.forwarding=1"
 			nsx "$t2" sysctl -qw "net.ipv4.conf.t2i$c.forwarding=1"
+		fi
+		if [ "${CONFIGS[c]}" = ipop-xdp ]; then
 			nsx "$d" ip link set dev "di$c" xdp obj "$BUILD/bench_bare.bpf.o" sec xdp
 			x1=(--xdp "t1i$c")
 			x2=(--xdp "t2i$c")
+		elif [ "${CONFIGS[c]}" = ipop-xdp-skb ]; then
+			# generic (skb) XDP: no XDP needed on the target's peer
+			x1=(--xdp-skb "t1i$c")
+			x2=(--xdp-skb "t2i$c")
 		fi
 		# labels: 1 = the link back, 2 = the link on
 		node "$c" t1 "$T1_ID" 10.214.2.1 --link "1,vxlan,$O_ID,10.214.1.1,$VNI" \
@@ -420,7 +428,7 @@ main()
 		fi
 	done
 	x1=$(stat_of "$(ns 3 t1)" xdp_tx) x2=$(stat_of "$(ns 3 t2)" xdp_tx)
-	for c in 2 3; do
+	for c in 2 3 4; do
 		for n in t1 t2 d; do
 			echo "  ${CONFIGS[c]} $n: $(tr '\n' ' ' <"$WORK/$(ns $c $n).stats" | sed 's/[a-z_0-9]* 0 //g')" >&2
 		done
@@ -446,7 +454,7 @@ main()
 				'BEGIN { printf "| %s | %d / %d | %d | %d | %d | %.2f | %.2f | %.2f | %.2f | %d |\n", n, d, s, t1, t2, p, k, r, k2, r2, w }'
 		done
 		echo
-		echo "Frames forwarded by XDP in the ipop-xdp chain: $x1 at T1, $x2 at T2 (TC transit there: $(stat_of "$(ns 3 t1)" transit_tx), $(stat_of "$(ns 3 t2)" transit_tx)). ksoftirqd ran $KSOFT ms during the rounds (charged to no chain)."
+		echo "Frames forwarded by XDP in the ipop-xdp chain: $x1 at T1, $x2 at T2 (TC transit there: $(stat_of "$(ns 3 t1)" transit_tx), $(stat_of "$(ns 3 t2)" transit_tx)); in the ipop-xdp-skb chain: $(stat_of "$(ns 4 t1)" xdp_tx), $(stat_of "$(ns 4 t2)" xdp_tx). ksoftirqd ran $KSOFT ms during the rounds (charged to no chain)."
 	} >"$WORK/table"
 	# TCP with the veths' defaults again: TSO on, no GRO, softirq receive
 	for c in "${!CONFIGS[@]}"; do unthreaded "$c"; done

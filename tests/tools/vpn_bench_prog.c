@@ -8,7 +8,11 @@
  * median of --rounds rounds, configurations interleaved. The bare programs
  * (return pass) measured the same way give the floor (timer, dispatch).
  *
- *   vpn_bench_prog [--bare OBJ] [--runs N] [--rounds R] [--md FILE]
+ * -c NAME measures only the programs whose name contains NAME (for perf);
+ * -x OBJ runs OBJ's vpn_transit_xdp on the same maps instead of the built-in
+ * one (to compare a variant of the program, interleaved with the bare ones).
+ *
+ *   vpn_bench_prog [-b OBJ] [-n RUNS] [-r ROUNDS] [-m FILE] [-c NAME] [-x OBJ]
  */
 #include <arpa/inet.h>
 #include <errno.h>
