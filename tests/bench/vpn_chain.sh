@@ -217,11 +217,11 @@ setup_chain()
 
 noports() { nsx "$(ns "$1" d)" awk '$1 == "Udp:" && h { print $3; exit } $1 == "Udp:" { h = 1 }' /proc/net/snmp; }
 relay_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
-# ksoft_ms [CPU]: CPU time ksoftirqd (of that CPU, or all) has used
+# ksoft_ms: CPU time all ksoftirqd threads have used
 ksoft_ms()
 {
 	local s=0 pid
-	for pid in $(ps -eo pid=,comm= | awk -v c="${1:-}" '$2 ~ "^ksoftirqd/" c { print $1 }'); do
+	for pid in $(ps -eo pid=,comm= | awk '$2 ~ "^ksoftirqd/" { print $1 }'); do
 		s=$((s + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
 	done
 	echo $((s * 10))
