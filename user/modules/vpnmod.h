@@ -15,7 +15,8 @@
  *
  * Labels (bpf/sr.h): a path's entry i must carry the label path[i] uses
  * towards path[i + 1], which only path[i] knows (rt_neighbours). When a
- * dp_entry comes without them (SPDM replies do not carry labels yet),
+ * dp_entry comes without them (a path learned from a route record or a
+ * message's way back; SPDM route replies carry them),
  * vpnmod_resolve asks each node on the path over SRUM (LQ) and the node
  * answers from its own neighbour table (LR); once every label is known the
  * sink's path() gets the completed entry. A resolution that is not
