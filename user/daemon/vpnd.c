@@ -97,16 +97,31 @@ struct vpnd {
 
 /* ---- links and labels ---- */
 
-uint8_t vpnd_label(struct daemon *d, const struct node_id *nbr)
+static uint8_t label_find(const struct vpnd *v, const struct node_id *nbr)
 {
-	struct vpnd *v = d->vpn;
-
-	if (!v)
-		return DP_LABEL_NONE;
 	for (int l = 1; l < VPND_LABELS; l++)
 		if (v->label_used[l] && node_id_eq(&v->label_nbr[l], nbr))
 			return (uint8_t)l;
 	return DP_LABEL_NONE;
+}
+
+static int links_sync(struct vpnd *v, bool strict, char *err, size_t errlen);
+
+uint8_t vpnd_label(struct daemon *d, const struct node_id *nbr)
+{
+	struct vpnd *v = d->vpn;
+	uint8_t l;
+	char err[128];
+
+	if (!v)
+		return DP_LABEL_NONE;
+	l = label_find(v, nbr);
+	if (l == DP_LABEL_NONE && daemon_nbr(d, nbr)) {
+		/* a run-time link (topology) newer than the last sync: link it now */
+		links_sync(v, false, err, sizeof(err));
+		l = label_find(v, nbr);
+	}
+	return l;
 }
 
 static const struct vpnd_eth_link *eth_link_of(const struct vpnd_conf *c, const struct node_id *nbr)
@@ -169,7 +184,7 @@ static int links_sync(struct vpnd *v, bool strict, char *err, size_t errlen)
 		struct vpn_link_desc ld;
 		int l, ret;
 
-		if (vpnd_label(d, &nb->id) != DP_LABEL_NONE)
+		if (label_find(v, &nb->id) != DP_LABEL_NONE)
 			continue;
 		for (l = 1; l < VPND_LABELS && v->label_used[l]; l++)
 			;
@@ -258,8 +273,9 @@ static int vpnd_install(void *ctx, const struct dp_entry *in)
 	if (e.first_label == DP_LABEL_NONE)
 		e.first_label = vpnd_label(v->d, &e.path[0]);
 	if (e.first_label == DP_LABEL_NONE) {
+		/* not installed: SRUM offers it again at its next change */
 		v->ctr[VC_PATHS_NO_FIRST_LINK]++;
-		return 0;
+		return -ENOENT;
 	}
 	p = path_slot(v, &e.dst);
 	if (!p) {
