@@ -11,8 +11,13 @@
 #include "cls.h"
 #include "parsing.h"
 
-#define TC_ACT_OK    0
-#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+/*
+ * The TC programs only observe: TC_ACT_UNSPEC lets cls_bpf (direct-action)
+ * go on to the next filter, e.g. the VPN's (a higher priority number, after
+ * ours), and a frame no filter decides on passes at the end of the chain.
+ */
+#define TC_ACT_UNSPEC (-1)
+#define READ_ONCE(x)  (*(volatile typeof(x) *)&(x))
 
 /*
  * Shared (not per-CPU) LRU hash: one entry per flow, updated with atomic adds.
@@ -344,14 +349,14 @@ SEC("tc")
 int ipop_tc_in(struct __sk_buff *skb)
 {
 	account_skb(skb, FLOW_DIR_INGRESS);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
 int ipop_tc_eg(struct __sk_buff *skb)
 {
 	account_skb(skb, FLOW_DIR_EGRESS);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -59,7 +59,7 @@ size_t hook_min_len(enum hook hk, const uint8_t *data, size_t len)
 
 uint32_t hook_pass_verdict(enum hook hk)
 {
-	return hk == HOOK_XDP ? XDP_PASS_RET : TC_ACT_OK_RET;
+	return hk == HOOK_XDP ? XDP_PASS_RET : TC_ACT_UNSPEC_RET;
 }
 
 uint8_t hook_dir(enum hook hk)

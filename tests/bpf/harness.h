@@ -18,9 +18,10 @@ enum hook {
 	HOOK_MAX,
 };
 
-#define XDP_PASS_RET  2
-#define TC_ACT_OK_RET 0
-#define RUN_OUT_MAX   (1 << 17)
+#define XDP_PASS_RET 2
+/* the TC programs observe only: TC_ACT_UNSPEC (-1) as test_run reports it */
+#define TC_ACT_UNSPEC_RET ((uint32_t)-1)
+#define RUN_OUT_MAX	  (1 << 17)
 
 /* ifindex the kernel reports to programs under test_run: the loopback device */
 #define LOOPBACK_IFINDEX 1

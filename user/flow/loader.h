@@ -27,7 +27,12 @@ struct load_opts {
 	bool force;		   /* replace a foreign XDP program */
 };
 
-/* TC filter identity of our programs (clsact ingress and egress). */
+/*
+ * TC filter identity of our programs (clsact ingress and egress). They
+ * return TC_ACT_UNSPEC (observe, the next filter decides); a lower priority
+ * number runs earlier, so other filters that redirect (the VPN's,
+ * VPN_TC_PRIO) take a larger one.
+ */
 #define IPOP_TC_HANDLE 0x1b0f
 #define IPOP_TC_PRIO   0xc0de
 

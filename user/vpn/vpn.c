@@ -18,7 +18,8 @@
 #include "ipop_vpn.skel.h"
 
 #define VPN_TC_HANDLE 0xb5
-#define VPN_TC_PRIO   0xb5
+/* after flow accounting (IPOP_TC_PRIO 0xc0de, which returns TC_ACT_UNSPEC) */
+#define VPN_TC_PRIO 0xc0e0
 
 static const char *const stat_names[VPN_ST_MAX] = {
 	[VPN_ST_ORIGIN_TX] = "origin_tx",
