@@ -3,7 +3,8 @@
 # ipop-bpf daemon in each with a "vpn" object: it creates ipop0, a VXLAN
 # device and its links, finds paths (SPDM/SRUM) and puts them in the
 # kernel. A reaches E over 3 overlay hops: ping (v4, v6), a short iperf3,
-# the discovered path, A's flow table, `top --once`, the Prometheus file;
+# the discovered path, A's flow table, E's overlay flows (counted on its
+# VXLAN link device next to the VPN), `top --once`, the Prometheus file;
 # everything removed on exit. Addresses (10.235.0.0/24 underlay,
 # 10.236.0.0/24 and fd00:236::/64 on ipop0) exist only in the namespaces.
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +27,10 @@ jq -c .vpn "$WORK/A.json"
 vpn_start
 vpn_wait
 nsx "$(ns A)" ip -br addr show dev ipop0
+# E counts flows on its VXLAN link device too (its own pin path: A's daemon has $PIN)
+EXTRA_CLEANUP+=("nsx $(ns E) $IPOP unload --all --pin-path $PIN-e" "rm -rf $PIN-e")
+echo "  E: ipop-bpf load ipop-vx0 --ingress-hook tc (flow accounting, in front of the VPN's filter)"
+nsx "$(ns E)" "$IPOP" load ipop-vx0 --ingress-hook tc --pin-path "$PIN-e"
 
 step "ping A -> E (10.236.0.5, fd00:236::5): ARP/ND over the overlay, first frames through SRUM"
 nsx "$(ns A)" ping -c 5 -i 0.3 -W 3 10.236.0.5 | tail -2
@@ -53,6 +58,9 @@ echo "  frames A's daemon carried during the transfer: $((after - before)); kern
 
 step "ipop-bpf flows (A's underlay: ICC and the VXLAN tunnels)"
 nsx "$(ns A)" "$IPOP" flows --pin-path "$PIN" --ctl-socket "$WORK/A.sock" --limit 6
+
+step "ipop-bpf flows on E's ipop-vx0: the overlay flows, OVERLAY = source>destination node (A = $(short "${ID[A]}"), E = $(short "${ID[E]}"))"
+nsx "$(ns E)" "$IPOP" flows --pin-path "$PIN-e" --limit 4
 
 step "ipop-bpf top --once"
 nsx "$(ns A)" "$IPOP" top --once --limit 4 --ctl-socket "$WORK/A.sock"

@@ -18,6 +18,8 @@ out=$(make -C "$dir" -j2 --no-print-directory demo 2>&1) || {
 printf '%s\n' "$out" | tail -5
 grep -q 'namespaces removed on exit' <<<"$out" || { echo "FAIL: the demo did not reach its end" >&2; exit 1; }
 grep -q 'udp' <<<"$out" || { echo "FAIL: the demo's flow table shows no UDP flow" >&2; exit 1; }
+grep -qE '^ipop-vx0 ingress .* tcp .* [0-9a-f]{8}>[0-9a-f]{8}$' <<<"$out" ||
+	{ echo "FAIL: E's flow table on ipop-vx0 shows no TCP flow with overlay node IDs" >&2; exit 1; }
 after_ns=$(ip netns list | grep -c '^demo-' || true)
 [ "$after_ns" -le "$before_ns" ] || { echo "FAIL: the demo left namespaces behind" >&2; exit 1; }
 echo "ok - make demo from a fresh copy"

@@ -18,6 +18,9 @@
 # Env: VPN_BROADCAST (tlfm|smm: with SMM the topology module links the
 # ring, A and E become neighbours, and the run ends after the pings and the
 # installed path; test_vpn_smm.sh), VPN_TCP_BYTES (default 2000000).
+# Flow accounting is loaded (TC ingress) on E's VXLAN link device next to the
+# VPN's filter: it runs first, observes only, and the pings still arrive;
+# E's flow table shows the overlay flow from A's node ID to E's.
 source "$(dirname "$0")/lib.sh"
 ok() { echo "ok (${SECONDS} s) - $*"; }
 
@@ -60,6 +63,11 @@ vpn_start
 vpn_wait
 ok "5 daemons up, each with ipop0 and its links (broadcast: $BCAST)"
 
+# flow accounting on E's link device, in front of the VPN's filter (which redirects)
+nsx "$(ns E)" "$IPOP" load ipop-vx0 --ingress-hook tc --pin-path "$PIN" || die "flows on E's ipop-vx0"
+prefs=$(nsx "$(ns E)" tc filter show dev ipop-vx0 ingress | grep -o 'pref [0-9]*' | uniq | awk '{ printf "%s ", $2 }')
+expect_eq "$prefs" "$((0xc0de)) $((0xc0e0)) " "E's ipop-vx0 ingress filters (flows, then the VPN)"
+
 # the first ping: ARP over the overlay, the echo over SRUM while paths are found
 # (with SMM, the topology module may still be linking the ring: up to 3 tries)
 for try in 1 2 3; do
@@ -69,6 +77,20 @@ done
 nsx "$(ns A)" ping -c 3 -i 0.2 -W 2 10.236.0.5 >"$WORK/ping4" || { cat "$WORK/ping4"; die "IPv4 ping A -> E"; }
 grep -q ' 0% packet loss' "$WORK/ping4" || { cat "$WORK/ping4"; die "IPv4 ping lost replies"; }
 ok "ping IPv4 A -> E ($(grep -o 'rtt.*' "$WORK/ping4"))"
+# E counted the echo requests on its link device, keyed by the inner frame,
+# between the overlay nodes A and E
+j=$(flows_json "$(ns E)")
+ovl=$(jq -c --arg s "${ID[A]}" --arg d "${ID[E]}" '[.flows[] | select(.ifname == "ipop-vx0" and
+	.direction == "ingress" and .proto == 1 and .src == "10.236.0.1" and .dst == "10.236.0.5" and
+	.src_node == $s and .dst_node == $d)]' <<<"$j")
+pk=$(jq '[.[].packets] | add // 0' <<<"$ovl")
+[ "$pk" -ge 3 ] || { jq -c '.flows[]' <<<"$j" | head -20; die "E's flow table has no ICMP flow A -> E with the overlay node IDs ($pk packets)"; }
+# and the replies leaving it (redirected there by the VPN's program on ipop0), E -> A
+rep=$(jq --arg s "${ID[E]}" --arg d "${ID[A]}" '[.flows[] | select(.ifname == "ipop-vx0" and
+	.direction == "egress" and .proto == 1 and .src == "10.236.0.5" and .src_node == $s and
+	.dst_node == $d) | .packets] | add // 0' <<<"$j")
+[ "$rep" -ge 3 ] || { jq -c '.flows[]' <<<"$j" | head -20; die "E's flow table has no ICMP reply flow E -> A with the overlay node IDs ($rep packets)"; }
+ok "E's flows on ipop-vx0: ICMP in 10.236.0.1 -> 10.236.0.5 overlay ${ID[A]:0:8}>${ID[E]:0:8} ($pk packets, which the VPN delivered), out overlay ${ID[E]:0:8}>${ID[A]:0:8} ($rep)"
 nsx "$(ns A)" ping -6 -c 5 -i 0.3 -W 3 fd00:236::5 >"$WORK/ping6" 2>&1 || { cat "$WORK/ping6"; die "IPv6 ping A -> E"; }
 nsx "$(ns A)" ip -6 neigh show dev ipop0 | grep -q 'fd00:236::5 lladdr 02:00:00:00:35:05' ||
 	die "ND did not resolve fd00:236::5 over the overlay"
