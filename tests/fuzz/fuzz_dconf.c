@@ -18,6 +18,11 @@
  * address, dconf_check answers 0 or -EINVAL with a message, reloading the
  * revocation list succeeds, and it frees cleanly (LSan). Each input is also
  * tried as one "addr:port".
+ *
+ * Seeds (tests/fuzz/corpus-dconf): *.json use the default files; files-*.bin
+ * carry their own, made with `ipop-bpf ca init`, `key gen` and `ca sign
+ * --not-after 2099-12-31` (a valid set, then a revoked, untrusted or
+ * mismatched one); check-*.json are loadable configs dconf_check refuses.
  */
 #include <arpa/inet.h>
 #include <errno.h>
