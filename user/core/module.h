@@ -45,7 +45,7 @@ struct mod_msg {
  * learned from a request's route record); a runtime that needs labels
  * ignores such entries.
  */
-#define DP_PATH_MAX 16
+#define DP_PATH_MAX   16
 #define DP_LABEL_NONE 0
 struct dp_entry {
 	uint32_t kind;

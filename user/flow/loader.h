@@ -42,6 +42,12 @@ int loader_attach(const struct load_opts *o, char *msg, size_t msglen);
 int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_pins, char *msg,
 		  size_t msglen);
 
+/*
+ * Forget ifindex's record (the daemon, when that interface is deleted): what
+ * is still attached there is detached, the pins stay. -ENOENT if none.
+ */
+int loader_forget_index(const char *pin_path, int ifindex, char *msg, size_t msglen);
+
 /* The ingress hook `auto` picks for ifname. */
 int loader_default_hook(const char *ifname);
 
