@@ -102,6 +102,7 @@ fuzz parse tests/fuzz/fuzz_parse.c
 fuzz rule tests/fuzz/fuzz_rule.c user/flow/rule.c user/flow/fmt.c
 fuzz dconf tests/fuzz/fuzz_dconf.c user/daemon/dconf.c user/daemon/dconf_check.c user/daemon/keyfile.c user/core/*.c user/modules/*.c
 fuzz cmm tests/fuzz/fuzz_cmm.c user/core/*.c user/modules/*.c
+fuzz linkwatch tests/fuzz/fuzz_linkwatch.c user/daemon/linkwatch.c user/daemon/loop.c
 fuzz ctl tests/fuzz/fuzz_ctl.c user/daemon/ctl.c user/daemon/loop.c user/flow/rule.c \
 	user/flow/fmt.c user/core/node.c
 
