@@ -29,11 +29,11 @@ EXTRA_CLEANUP+=("kill -9 $DPID")
 ctl() { "$IPOP" "$@" --ctl-socket "$SOCK"; }
 status() { echo '{"op": "flow_status"}' | nc -U -q 1 "$SOCK"; }
 link() { jq -r --arg n $IF ".links[] | select(.name==\$n) | .$1" <<<"$(status)"; }
-# wait_for WHAT CMD...: until CMD succeeds (5 s at most)
+# wait_for WHAT CMD...: until CMD succeeds (10 s at most)
 wait_for() {
 	local what=$1
 	shift
-	for _ in $(seq 50); do
+	for _ in $(seq 100); do
 		"$@" && return 0
 		kill -0 $DPID 2>/dev/null || { cat "$DLOG"; fail "daemon died"; }
 		sleep 0.1
