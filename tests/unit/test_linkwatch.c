@@ -6,9 +6,11 @@
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "daemon/daemon_int.h"
 #include "daemon/linkwatch.h"
 
 #define LWT_MAX 16
@@ -265,4 +267,44 @@ Test(linkwatch, kernel_dump_of_lo)
 	}
 	close(fd);
 	cr_assert(lo, "lo (ifindex 1) not in the kernel's link dump");
+}
+
+static void lwt_never(const struct lw_link *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	cr_assert_fail("a message from a process reached the callback");
+}
+
+/* Only the kernel speaks for links: a forged RTM_DELLINK from a process is dropped and counted. */
+Test(linkwatch, forged_sender_dropped)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	struct sockaddr_nl me, to = { .nl_family = AF_NETLINK };
+	socklen_t ml = sizeof(me);
+	uint8_t buf[256] = { 0 };
+	size_t off = 0;
+	struct linkwatch *w;
+	struct lw_counters c;
+	int err = 0, forger = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	cr_assert_not_null(d);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	cr_assert(d->epfd >= 0 && forger >= 0);
+	w = linkwatch_open(d, lwt_never, NULL, &err);
+	cr_assert_not_null(w, "linkwatch_open: %d", err);
+	cr_assert_not_null(d->fds, "the watch is in the loop");
+	cr_assert_eq(getsockname(d->fds->fd, (struct sockaddr *)&me, &ml), 0);
+	to.nl_pid = me.nl_pid;
+	lwt_put_link(buf, &off, RTM_DELLINK, 1, 0, "lo");
+	cr_assert_eq(sendto(forger, buf, off, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)off);
+	d->fds->cb(d, d->fds->fd, EPOLLIN, d->fds->arg); /* one turn of the loop */
+	linkwatch_counters(w, &c);
+	cr_assert_eq(c.dropped_foreign, 1);
+	cr_assert_eq(c.links, 0);
+	linkwatch_close(w);
+	daemon_loop_free(d);
+	close(forger);
+	close(d->epfd);
+	free(d);
 }
