@@ -124,7 +124,7 @@ test-net: all $(TOOLS) $(TEST_BPF)
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: all $(TOOLS) $(BUILD)/ipop_flow_percpu.bpf.o $(BUILD)/icc-codec-bench
+bench-run: all $(TOOLS) $(TEST_BPF) $(BUILD)/ipop_flow_percpu.bpf.o $(BUILD)/icc-codec-bench
 	tests/bench/run.sh
 	IPOP=$(BUILD)/ipop-bpf SIM=$(BUILD)/ipop-sim CODEC=$(BUILD)/icc-codec-bench \
 		tests/bench/icc_bench.sh

@@ -28,6 +28,8 @@ enum flow_l3 {
 /* flags field of a flow key */
 enum flow_key_flags {
 	FLOW_KEY_FRAG_LATER = 1 << 0, /* non-first fragment: no L4 header, ports are 0 */
+	FLOW_KEY_OVERLAY = 1 << 1,    /* source-routed overlay frame (sr.h): keyed by the inner
+				       * frame; the value carries the overlay node IDs */
 };
 
 /*
@@ -68,9 +70,15 @@ struct flow_value {
 	__u32 tcp_flags; /* OR of the TCP flag bytes seen (FIN=0x01 ... CWR=0x80) */
 	__u32 table_id;	 /* flow table the flow matched (0 = none); see cls.h */
 	__u32 cls_gen;	 /* classifier generation table_id was computed in */
-	__u16 l2_len; /* L2 header bytes per packet (14, 18, 22): bytes - packets * l2_len = IP bytes */
+	__u16 l2_len;	 /* bytes before the L3 header, per packet (14, 18, 22; an overlay frame's
+		       * outer Ethernet, SR header and inner Ethernet): bytes - packets * l2_len =
+		       * IP bytes */
 	__u16 pad;
 	__u64 seg_extra; /* GSO segments beyond the first of each skb: skbs = packets - seg_extra */
+	/* FLOW_KEY_OVERLAY flows: the overlay source and destination node IDs of the
+	 * first packet (sr.h); zero otherwise */
+	__u8 src_node[16];
+	__u8 dst_node[16];
 };
 
 /* Per-CPU counters of the datapath, indexed by enum dp_stat. */

@@ -178,8 +178,22 @@ static __always_inline void flow_add(struct flow_value *v, const struct wire *w,
 #endif
 }
 
-static __always_inline void flow_update(struct flow_key *k, const struct wire *w, __u8 tcp_flags)
+/* The overlay node IDs of a new flow's first packet, into its value. */
+static __always_inline void flow_nodes(struct flow_value *nv, const struct parse_info *pi,
+				       const __u8 *data_end)
 {
+	const __u8 *h = pi->sr;
+
+	if (!h || h + SR_HDR_FIXED > data_end) /* parse_sr() checked it; so must the verifier */
+		return;
+	__builtin_memcpy(nv->src_node, h + 8, SR_ID_LEN);
+	__builtin_memcpy(nv->dst_node, h + 8 + SR_ID_LEN, SR_ID_LEN);
+}
+
+static __always_inline void flow_update(struct flow_key *k, const struct wire *w,
+					const struct parse_info *pi, const __u8 *data_end)
+{
+	__u8 tcp_flags = pi->tcp_flags;
 	struct flow_value *v, nv = {};
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct cls_state *cs;
@@ -211,6 +225,8 @@ static __always_inline void flow_update(struct flow_key *k, const struct wire *w
 	nv.tcp_flags = tcp_flags;
 	nv.table_id = classify(k, active);
 	nv.cls_gen = gen;
+	if (k->flags & FLOW_KEY_OVERLAY)
+		flow_nodes(&nv, pi, data_end);
 	table_count(nv.table_id, w->segs, w->len, now);
 	err = bpf_map_update_elem(&flows, k, &nv, BPF_NOEXIST);
 	if (!err) {
@@ -227,79 +243,63 @@ static __always_inline void flow_update(struct flow_key *k, const struct wire *w
 	v->last_seen_ns = now;
 }
 
-static __always_inline int is_vlan(__u16 et)
-{
-	return et == P_ETH_P_8021Q || et == P_ETH_P_8021AD;
-}
-
-/* Ethernet header plus the tags parse_eth() walks (parse_frame() checked they fit). */
-static __always_inline __u16 l2_len_of(const __u8 *p, const __u8 *end)
-{
-	if (p + 14 > end || !is_vlan(rd16(p + 12)))
-		return 14;
-	if (p + 18 > end || !is_vlan(rd16(p + 16)))
-		return 18;
-	return 22;
-}
+#define GSO_HDR_MAX 1024 /* L4 offsets beyond: no header bytes added (no real GSO skb has them) */
 
 /*
- * Headers every segment of a GSO skb carries: L2, L3 (IPv4 options, IPv6
- * extension headers) and the TCP header with its options or the UDP header.
- * Parsed again with the same building blocks, only for GSO skbs (one per up
- * to 64K of data). 0 when it cannot tell (then no bytes are added).
+ * Headers every segment of a GSO skb carries: L2 (an overlay frame's outer
+ * and SR headers too), L3 (IPv4 options, IPv6 extension headers) and the TCP
+ * header with its options or the UDP header; from what parse_frame_info()
+ * found. 0 when it cannot tell (a later fragment: then no bytes are added).
  */
-static __always_inline __u32 gso_hdr_len(const void *data, const void *data_end)
+static __always_inline __u32 gso_hdr_len(const struct parse_info *pi, const __u8 *data,
+					 const __u8 *data_end, __u8 proto)
 {
-	struct cursor c = { .pos = data, .end = data_end };
-	struct flow_key k = {};
-	int proto, later = 0, frag = 0;
+	__u32 off = pi->l4_off;
+	const __u8 *l4;
 
-	proto = parse_eth(&c, &k);
-	if (proto == P_ETH_P_IP)
-		proto = parse_ipv4(&c, &k, &later, &frag);
-	else if (proto == P_ETH_P_IPV6)
-		proto = parse_ipv6(&c, &k, &later, &frag);
-	else
+	/* the verifier tracks no packet range past a variable offset of 64K: bound it */
+	if (!off || off > GSO_HDR_MAX)
 		return 0;
-	if (proto < 0 || later)
-		return 0;
+	asm volatile("%0 &= 2047" : "+r"(off)); /* a bound on the register used (clang reorders) */
+	l4 = data + off;
 	if (proto == P_IPPROTO_TCP) {
-		if (c.pos + 20 > c.end)
+		if (l4 + 20 > data_end) /* parse_l4() checked it; the verifier wants it again */
 			return 0;
-		return (__u32)(c.pos - (const __u8 *)data) + (c.pos[12] >> 4) * 4;
+		return off + (l4[12] >> 4) * 4;
 	}
 	if (proto == P_IPPROTO_UDP)
-		return (__u32)(c.pos - (const __u8 *)data) + 8;
-	return (__u32)(c.pos - (const __u8 *)data);
+		return off + 8;
+	return off;
 }
 
 /*
  * The accounting path every hook shares. gso_segs/gso_size: of the skb
- * (0 for XDP, which sees no GSO).
+ * (0 for XDP, which sees no GSO). One pass of the parser gives the key, the
+ * L2 length and the L4 offset.
  */
 static __always_inline void account(const void *data, const void *data_end, __u32 ifindex, __u8 dir,
 				    __u64 len, __u32 gso_segs, __u32 gso_size)
 {
 	struct flow_key k = {};
+	struct parse_info pi = {};
 	struct wire w = { .len = len, .segs = 1 };
-	__u8 tcp_flags = 0;
-	int frag = 0, res;
+	int res;
 
 	k.ifindex = ifindex;
 	k.dir = dir;
 	stat_inc(DP_STAT_PACKETS);
-	res = parse_frame(data, data_end, &k, &tcp_flags, &frag);
+	res = parse_frame_info(data, data_end, &k, &pi);
 	if (res == PARSE_ERR) {
 		stat_inc(DP_STAT_PARSE_ERROR);
 		return;
 	}
 	if (res == PARSE_NON_IP)
 		stat_inc(DP_STAT_NON_IP);
-	if (frag)
+	if (pi.frag)
 		stat_inc(DP_STAT_FRAGMENT);
-	w.l2_len = l2_len_of(data, data_end);
+	w.l2_len = pi.l3_off;
 	if (gso_size && (gso_segs > 1 || !gso_segs)) {
-		__u32 hdr = gso_hdr_len(data, data_end);
+		__u32 hdr = gso_hdr_len(&pi, data, data_end, k.proto);
 
 		if (!gso_segs) /* not computed yet by the stack: what segmentation will make */
 			gso_segs = len > hdr ? ((__u32)len - hdr + gso_size - 1) / gso_size : 1;
@@ -308,7 +308,7 @@ static __always_inline void account(const void *data, const void *data_end, __u3
 			w.len = len + (__u64)(gso_segs - 1) * hdr;
 		}
 	}
-	flow_update(&k, &w, tcp_flags);
+	flow_update(&k, &w, &pi, data_end);
 }
 
 /* Headers we may read: Ethernet, two tags, IPv6 with a few extension headers, L4. */

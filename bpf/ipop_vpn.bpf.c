@@ -76,6 +76,50 @@ struct {
 	__type(value, __u64);
 } vpn_stats SEC(".maps");
 
+/*
+ * XDP transit's two caches (measured in docs/design.md, "VPN transit"):
+ * both only say where to look, and what they point at is checked against
+ * the authoritative maps on every frame, so a stale entry costs a lookup,
+ * never a wrong decision.
+ *
+ * vpn_xdp_in: (outer source address, VNI) -> label, direct-mapped. A hit
+ * is used only if vpn_links[label] is a VXLAN/IPv4 link on this node's
+ * VXLAN device with that very address and VNI -- exactly what vpn_inlinks
+ * would have answered (the control plane writes and removes the two maps
+ * together); a miss or a failed check asks vpn_inlinks (a hash of a 28-byte
+ * key: the costliest step of XDP transit before this cache).
+ */
+#define XDP_IN_SLOTS 256
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDP_IN_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32); /* label + 1; 0 = empty */
+} vpn_xdp_in SEC(".maps");
+
+/*
+ * vpn_xdp_fib[label]: the underlay next hop bpf_fib_lookup() found for a
+ * link's remote address, per CPU, reused for FIB_TTL_NS (then looked up
+ * again), so a route or neighbour change reaches XDP transit within that
+ * time. An entry is used only for the remote address it was made for. Links
+ * with a static next hop (ul_ifindex) never look.
+ */
+#define FIB_TTL_NS 1000000000ull
+struct xdp_fib_ent {
+	__u64 expires_ns;
+	__u32 remote;
+	__u32 ifindex;
+	__u8 dmac[6];
+	__u8 smac[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SR_LABELS_MAX);
+	__type(key, __u32);
+	__type(value, struct xdp_fib_ent);
+} vpn_xdp_fib SEC(".maps");
+
 static __always_inline void st(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&vpn_stats, &idx);
@@ -99,7 +143,17 @@ static __always_inline int bytes_eq(const __u8 *a, const __u8 *b, int n)
 	return d == 0;
 }
 
-#define id_eq(a, b)  bytes_eq(a, b, SR_ID_LEN)
+/*
+ * Node IDs as two 8-byte words: every ID compared sits 8-aligned (map
+ * values, vpn_link_in's aligned header copy, the packet for XDP, where x86
+ * allows any alignment): a quarter of the instructions of bytes_eq().
+ */
+static __always_inline int id_eq(const __u8 *a, const __u8 *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
 #define mac_eq(a, b) bytes_eq(a, b, 6)
 
 static __always_inline struct vpn_link *link_get(__u32 label)
@@ -421,10 +475,17 @@ static __always_inline int deliver(struct __sk_buff *skb, const struct sr_hdr *h
 	return bpf_redirect(cfg->tap_ifindex, BPF_F_INGRESS);
 }
 
+/* vpn_link_in's copy of the headers: the SR header first, 8-aligned (id_eq) */
+struct link_in_buf {
+	struct sr_hdr h;
+	struct sr_hop hops[SR_HOPS_MAX];
+	__u8 eth[SR_ETH_HLEN];
+} __attribute__((aligned(8)));
+
 SEC("tc")
 int vpn_link_in(struct __sk_buff *skb)
 {
-	struct sr_frame_hdr b;
+	struct link_in_buf b;
 	struct vpn_link *in, *next = 0;
 	struct vpn_cfg *cfg;
 	__u32 zero = 0, why, n, off;
@@ -523,6 +584,88 @@ static __always_inline __u16 ip_csum(const void *ip)
 	return ~s;
 }
 
+/* The VXLAN/IPv4 link a frame from saddr with this VNI came in on, or NULL. */
+static __always_inline struct vpn_link *xdp_in_link(const struct vpn_cfg *cfg, __u32 saddr,
+						    __u32 vni)
+{
+	struct vpn_inlink_key k = {};
+	__u32 slot = ((saddr ^ vni) * 2654435761u) >> 24, *c, *label;
+	struct vpn_link *l;
+
+	c = bpf_map_lookup_elem(&vpn_xdp_in, &slot);
+	if (c && *c) {
+		l = link_get(*c - 1);
+		if (l && l->kind == VPN_LINK_VXLAN && l->af == 4 && l->vni == vni &&
+		    *(__u32 *)l->remote == saddr && l->ifindex == cfg->vxlan_ifindex)
+			return l;
+	}
+	k.ifindex = cfg->vxlan_ifindex;
+	k.af = 4;
+	k.vni = vni;
+	*(__u32 *)k.remote = saddr;
+	label = bpf_map_lookup_elem(&vpn_inlinks, &k);
+	if (!label)
+		return 0;
+	l = link_get(*label);
+	if (!l || l->kind != VPN_LINK_VXLAN)
+		return 0;
+	if (c)
+		*c = *label + 1;
+	return l;
+}
+
+/*
+ * The underlay next hop towards link `next`'s remote address: from the
+ * per-CPU cache, else bpf_fib_lookup() (then cached). NULL: the FIB has no
+ * answer XDP can use (no route, neighbour not resolved): the stack's job.
+ */
+static __always_inline struct xdp_fib_ent *xdp_next_hop(struct xdp_md *ctx,
+							const struct vpn_cfg *cfg,
+							const struct vx_frame *f,
+							const struct vpn_link *next, __u32 label)
+{
+	struct bpf_fib_lookup fib = {};
+	struct xdp_fib_ent *fe;
+	__u32 remote = *(__u32 *)next->remote;
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	fe = bpf_map_lookup_elem(&vpn_xdp_fib, &label);
+	if (!fe)
+		return 0;
+	if (fe->remote == remote && fe->ifindex && now < fe->expires_ns)
+		return fe;
+	fib.family = AF_INET_NUM;
+	fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
+	fib.ipv4_dst = remote;
+	fib.tot_len = bpf_ntohs(f->ip.tot_len);
+	fib.ifindex = ctx->ingress_ifindex;
+	/*
+	 * As an output lookup first: the node need not be an IP router. But an
+	 * output lookup is bound to fib.ifindex as its output interface, so it
+	 * only finds next hops behind the interface the frame came in on; for
+	 * one behind another interface (a chain of links), an input lookup from
+	 * the ingress interface, which answers where that interface forwards
+	 * IPv4.
+	 */
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
+	    BPF_FIB_LKUP_RET_SUCCESS) {
+		__builtin_memset(&fib, 0, sizeof(fib));
+		fib.family = AF_INET_NUM;
+		fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
+		fib.ipv4_dst = remote;
+		fib.tot_len = bpf_ntohs(f->ip.tot_len);
+		fib.ifindex = ctx->ingress_ifindex;
+		if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+			return 0;
+	}
+	fe->remote = remote;
+	fe->ifindex = fib.ifindex;
+	__builtin_memcpy(fe->dmac, fib.dmac, 6);
+	__builtin_memcpy(fe->smac, fib.smac, 6);
+	fe->expires_ns = now + FIB_TTL_NS;
+	return fe;
+}
+
 /*
  * xdp.frags: a veth with native XDP drops frames larger than a page unless
  * the program accepts multi-buffer frames. Those (GSO super-frames of a
@@ -534,13 +677,12 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct vx_frame *f = data;
-	struct vpn_inlink_key k = {};
-	struct bpf_fib_lookup fib = {};
 	struct vpn_link *in, *next = 0;
 	struct sr_hop *hops, hc[SR_HOPS_MAX];
+	struct xdp_fib_ent *fe;
 	struct vpn_cfg *cfg;
-	__u32 zero = 0, *label, n, why, out_if;
-	__u8 *omac, itype[2] = {};
+	__u32 zero = 0, n, why, vni;
+	__u8 itype[2] = {};
 
 	if ((void *)(f + 1) > end || f->eth[12] != 0x08 || f->eth[13] != 0x00 || f->ip.ihl != 5 ||
 	    f->ip.protocol != 17 || f->udp.dest != bpf_htons(VXLAN_PORT) ||
@@ -563,18 +705,10 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 		st(VPN_ST_XDP_PASS);
 		return XDP_PASS;
 	}
-	k.ifindex = cfg->vxlan_ifindex;
-	k.af = 4;
-	k.vni = ((__u32)f->vx[4] << 16) | ((__u32)f->vx[5] << 8) | f->vx[6];
-	*(__u32 *)k.remote = f->ip.saddr;
-	label = bpf_map_lookup_elem(&vpn_inlinks, &k);
-	if (!label) {
+	vni = ((__u32)f->vx[4] << 16) | ((__u32)f->vx[5] << 8) | f->vx[6];
+	in = xdp_in_link(cfg, f->ip.saddr, vni);
+	if (!in) {
 		/* the VXLAN device would accept it from anyone: this is where it is not */
-		st(VPN_ST_DROP_NOT_LINK);
-		return XDP_DROP;
-	}
-	in = link_get(*label);
-	if (!in || in->kind != VPN_LINK_VXLAN) {
 		st(VPN_ST_DROP_NOT_LINK);
 		return XDP_DROP;
 	}
@@ -614,42 +748,20 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 		itype[0] = t[0];
 		itype[1] = t[1];
 	}
-	out_if = next->ul_ifindex;
-	omac = next->ul_dmac;
-	if (!out_if) {
-		fib.family = AF_INET_NUM;
-		fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
-		fib.ipv4_dst = *(__u32 *)next->remote;
-		fib.tot_len = bpf_ntohs(f->ip.tot_len);
-		fib.ifindex = ctx->ingress_ifindex;
-		/*
-		 * As an output lookup first: the node need not be an IP router.
-		 * But an output lookup is bound to fib.ifindex as its output
-		 * interface, so it only finds next hops behind the interface the
-		 * frame came in on; for one behind another interface (a chain of
-		 * links), an input lookup from the ingress interface, which
-		 * answers where that interface forwards IPv4.
-		 */
-		if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
-		    BPF_FIB_LKUP_RET_SUCCESS) {
-			__builtin_memset(&fib, 0, sizeof(fib));
-			fib.family = AF_INET_NUM;
-			fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
-			fib.ipv4_dst = *(__u32 *)next->remote;
-			fib.tot_len = bpf_ntohs(f->ip.tot_len);
-			fib.ifindex = ctx->ingress_ifindex;
-			if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS) {
-				st(VPN_ST_XDP_PASS);
-				return XDP_PASS;
-			}
-		}
-		out_if = fib.ifindex;
-		omac = fib.dmac;
-		__builtin_memcpy(f->eth + 6, fib.smac, 6);
-	} else {
+	if (next->ul_ifindex) {
+		/* a static underlay next hop */
+		__builtin_memcpy(f->eth, next->ul_dmac, 6);
 		__builtin_memcpy(f->eth + 6, next->ul_smac, 6);
+		fe = 0;
+	} else {
+		fe = xdp_next_hop(ctx, cfg, f, next, hc[f->h.hop_index & (SR_HOPS_MAX - 1)].label);
+		if (!fe) {
+			st(VPN_ST_XDP_PASS);
+			return XDP_PASS;
+		}
+		__builtin_memcpy(f->eth, fe->dmac, 6);
+		__builtin_memcpy(f->eth + 6, fe->smac, 6);
 	}
-	__builtin_memcpy(f->eth, omac, 6);
 	f->ip.saddr = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
 	f->ip.daddr = *(__u32 *)next->remote;
 	f->ip.ttl = 64;
@@ -664,9 +776,10 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 	f->h.hop_index++;
 	f->h.ttl--;
 	st(VPN_ST_XDP_TX);
-	if (out_if == ctx->ingress_ifindex)
+	n = fe ? fe->ifindex : next->ul_ifindex;
+	if (n == ctx->ingress_ifindex)
 		return XDP_TX;
-	return bpf_redirect(out_if, 0);
+	return bpf_redirect(n, 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -11,6 +11,7 @@
 #define IPOP_PARSING_H
 
 #include "flow.h"
+#include "sr.h"
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
@@ -64,7 +65,8 @@ static __always_inline int parse_eth(struct cursor *c, struct flow_key *k)
 			break;
 		if (p + 4 > c->end)
 			return -1;
-		if (i == 0)
+		if (i == 0 &&
+		    !k->vlan) /* an overlay frame's inner tag does not replace the outer */
 			k->vlan = rd16(p) & 0x0fff;
 		proto = rd16(p + 2);
 		p += 4;
@@ -215,35 +217,108 @@ enum parse_result {
 	PARSE_NON_IP = 1,
 };
 
+/* What one pass over a frame tells besides the key. */
+struct parse_info {
+	const __u8 *sr; /* the source-route header of an overlay frame, else 0 */
+	__u16 l3_off;	/* where the (inner) L3 header starts: per-packet L2 overhead */
+	__u16 l4_off;	/* where the L4 header starts; 0 when none was reached */
+	__u8 tcp_flags; /* the TCP flag byte */
+	__u8 frag;	/* an IP fragment (any) */
+	__u8 pad[2];
+};
+
 /*
- * Fill *k (which the caller zeroed, ifindex and dir set) from the frame in
- * [data, end). Returns enum parse_result; *tcp_flags gets the TCP flag byte
- * and *frag whether the packet is an IP fragment.
+ * The source-route header of an overlay frame (sr.h) at c->pos: version,
+ * hop count and the whole path checked to fit; the cursor moves to the inner
+ * Ethernet frame. The other fields (hop index, TTL) are the VPN datapath's to
+ * judge, not accounting's. Returns 0, 1 for "not a version we know" (left to
+ * the caller), or -1 when the header is cut (even before its version: what
+ * follows could still make it one) or its hop count is impossible.
  */
-static __always_inline int parse_frame(const void *data, const void *end, struct flow_key *k,
-				       __u8 *tcp_flags, int *frag)
+static __always_inline int parse_sr(struct cursor *c, struct parse_info *pi)
+{
+	const __u8 *p = c->pos;
+	unsigned int n;
+
+	if (p + 1 > c->end)
+		return -1; /* cut before its first byte */
+	if (p[0] != SR_VERSION)
+		return 1;
+	if (p + SR_HDR_FIXED > c->end)
+		return -1;
+	n = p[1];
+	if (n < 1 || n > SR_HOPS_MAX)
+		return -1;
+	if (p + SR_HDR_FIXED + n * SR_HOP_LEN > c->end)
+		return -1;
+	pi->sr = p;
+	c->pos = p + SR_HDR_FIXED + n * SR_HOP_LEN;
+	return 0;
+}
+
+/*
+ * Fill *k (which the caller zeroed, ifindex and dir set) and *pi (zeroed too)
+ * from the frame in [data, end). Returns enum parse_result.
+ *
+ * An overlay frame (sr.h: EtherType SR_ETH_P, or on the last link an IP
+ * EtherType followed by SR_VERSION where IP has its version nibble) is keyed
+ * by its inner frame, with FLOW_KEY_OVERLAY set and pi->sr pointing at the
+ * header (the node IDs). Its inner frame is parsed as any frame, except that
+ * an inner SR EtherType is not walked again (one level). An SR_ETH_P frame of
+ * another version is a non-IP frame of that EtherType.
+ */
+static __always_inline int parse_frame_info(const void *data, const void *end, struct flow_key *k,
+					    struct parse_info *pi)
 {
 	struct cursor c = { .pos = data, .end = end };
-	int proto, later = 0;
+	int proto, later = 0, frag = 0, sr;
 
 	proto = parse_eth(&c, k);
 	if (proto < 0)
 		return PARSE_ERR;
+	pi->l3_off = (__u16)(c.pos - (const __u8 *)data);
+	if (proto == SR_ETH_P || ((proto == P_ETH_P_IP || proto == P_ETH_P_IPV6) &&
+				  c.pos + 1 <= c.end && c.pos[0] == SR_VERSION)) {
+		sr = parse_sr(&c, pi);
+		if (sr < 0)
+			return PARSE_ERR;
+		if (sr > 0) /* SR_ETH_P of another kind; an IP header with version 0 */
+			return proto == SR_ETH_P ? PARSE_NON_IP : PARSE_ERR;
+		k->flags |= FLOW_KEY_OVERLAY;
+		proto = parse_eth(&c, k);
+		if (proto < 0)
+			return PARSE_ERR;
+		pi->l3_off = (__u16)(c.pos - (const __u8 *)data);
+	}
 	if (proto == P_ETH_P_IP)
-		proto = parse_ipv4(&c, k, &later, frag);
+		proto = parse_ipv4(&c, k, &later, &frag);
 	else if (proto == P_ETH_P_IPV6)
-		proto = parse_ipv6(&c, k, &later, frag);
+		proto = parse_ipv6(&c, k, &later, &frag);
 	else
 		return PARSE_NON_IP;
+	pi->frag = frag;
 	if (proto < 0)
 		return PARSE_ERR;
 	if (later) {
 		k->flags |= FLOW_KEY_FRAG_LATER;
 		return PARSE_IP;
 	}
-	if (parse_l4(&c, k, tcp_flags) < 0)
+	if (parse_l4(&c, k, &pi->tcp_flags) < 0)
 		return PARSE_ERR;
+	pi->l4_off = (__u16)(c.pos - (const __u8 *)data);
 	return PARSE_IP;
+}
+
+/* parse_frame_info() for callers that only want the flags (tests, fuzzing). */
+static __always_inline int parse_frame(const void *data, const void *end, struct flow_key *k,
+				       __u8 *tcp_flags, int *frag)
+{
+	struct parse_info pi = { 0 };
+	int res = parse_frame_info(data, end, k, &pi);
+
+	*tcp_flags = pi.tcp_flags;
+	*frag = pi.frag;
+	return res;
 }
 
 #endif /* IPOP_PARSING_H */

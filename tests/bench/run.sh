@@ -37,7 +37,7 @@
 # Environment: BUILD (default build), BENCH_ROUNDS (7), BENCH_SECONDS (4, per
 # round for all configurations together), BENCH_CPU (0), BENCH_PROG_ROUNDS (5),
 # BENCH_BATCH (64), BENCH_CLOCK (cpu|wall), BENCH_CONFIGS and BENCH_EXTRA_TC
-# (see CONFIGS).
+# (see CONFIGS), BENCH_PARTS ("prog traffic ipfix": which tables to make).
 set -euo pipefail
 
 BUILD=${BUILD:-build}
@@ -50,10 +50,12 @@ FLOWS=16
 BATCH=${BENCH_BATCH:-64} # frames per sendmmsg, i.e. per turn of a configuration
 CLOCK=${BENCH_CLOCK:-cpu} # what pktgen charges a batch: thread CPU time or wall time
 WARM=20000 # frames per interface before each measured run (flows created)
+PARTS=" ${BENCH_PARTS:-prog traffic ipfix} "
 
 IPOP=$BUILD/ipop-bpf
 PKTGEN=$BUILD/tools/pktgen
 BENCH_PROG=$BUILD/tools/bench_prog
+TCX=$BUILD/tools/tcx_attach
 BARE=$BUILD/bench_bare.bpf.o
 OUT=$BUILD/bench.md
 
@@ -69,8 +71,11 @@ DPORT=9
 # softflowd: the libpcap flow exporter people run without eBPF, exporting
 # IPFIX to an nfcapd on the receiver's loopback; the CPU time of both
 # processes (they run on any CPU) is added to what the generator charges it.
+# ipop-tcx / bare-tcx: the same TC programs attached through tcx (kernel 6.6+:
+# no clsact qdisc, no classifier walk; tests/tools/tcx_attach), to show what the
+# hook itself costs; ipop-tc-percpu: the flow program with a per-CPU LRU map.
 CONFIGS=(none "none (control)" ipop-tc ipop-xdp-native ipop-xdp-skb nft-set conntrack
-	softflowd bare-tc bare-xdp-native bare-xdp-skb)
+	softflowd bare-tc bare-xdp-native bare-xdp-skb ipop-tcx bare-tcx ipop-tc-percpu)
 # BENCH_CONFIGS="ipop-tc nft-set ...": only these (none and the control always run)
 if [ -n "${BENCH_CONFIGS:-}" ]; then
 	CONFIGS=(none "none (control)")
@@ -139,7 +144,7 @@ preflight()
 {
 	[ "$(id -u)" -eq 0 ] || die "run as root"
 	for f in "$IPOP" "$PKTGEN" "$BENCH_PROG" "$BARE" "$BUILD/ipop_flow.bpf.o" "$BUILD/tools/bench_ipfix" \
-		"$BUILD/ipop_flow_percpu.bpf.o"; do
+		"$BUILD/ipop_flow_percpu.bpf.o" "$TCX"; do
 		[ -f "$f" ] || die "missing $f (run 'make bench')"
 	done
 	for c in nft conntrack nsenter ip softflowd softflowctl nfcapd; do
@@ -275,6 +280,12 @@ cfg_up()
 		inr "$2" tc qdisc add dev br0 clsact
 		inr "$2" tc filter add dev br0 ingress bpf da obj "$obj" sec tc
 		;;
+	ipop-tc-percpu)
+		inr "$2" tc qdisc add dev br0 clsact
+		inr "$2" tc filter add dev br0 ingress bpf da obj "$BUILD/ipop_flow_percpu.bpf.o" sec tc
+		;;
+	ipop-tcx) inr "$2" "$TCX" "$BUILD/ipop_flow.bpf.o" ipop_tc_in br0 ;;
+	bare-tcx) inr "$2" "$TCX" "$BARE" bench_tc_ok br0 ;;
 	bare-xdp-native) inr "$2" ip link set dev br0 xdpdrv obj "$BARE" sec xdp ;;
 	bare-xdp-skb) inr "$2" ip link set dev br0 xdpgeneric obj "$BARE" sec xdp ;;
 	*) ;;
@@ -285,7 +296,7 @@ cfg_down()
 {
 	case $1 in
 	softflowd) softflowd_down "$2" ;;
-	ipop-*)
+	ipop-tc | ipop-xdp-*)
 		ipop "$2" unload br0 --pin-path "$PIN-$2"
 		[ ! -e "$PIN-$2" ] || die "$1: unload left $PIN-$2 behind"
 		;;
@@ -295,7 +306,8 @@ cfg_down()
 		inr "$2" conntrack -F >/dev/null 2>&1 || true
 		inr "$2" sysctl -qw net.netfilter.nf_conntrack_acct=0
 		;;
-	bare-tc | tc:*) inr "$2" tc qdisc del dev br0 clsact ;;
+	bare-tc | tc:* | ipop-tc-percpu) inr "$2" tc qdisc del dev br0 clsact ;;
+	ipop-tcx | bare-tcx) inr "$2" "$TCX" --detach br0 ;;
 	bare-xdp-native) inr "$2" ip link set dev br0 xdpdrv off ;;
 	bare-xdp-skb) inr "$2" ip link set dev br0 xdpgeneric off ;;
 	*) ;;
@@ -306,7 +318,7 @@ cfg_down()
 cfg_counted()
 {
 	case $1 in
-	ipop-*)
+	ipop-tc | ipop-xdp-*)
 		ipop "$2" flows --json --pin-path "$PIN-$2" | grep -o '{[^{}]*}' |
 			grep '"direction":"ingress"' | grep "\"dport\":$DPORT," |
 			grep -o '"packets":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
@@ -421,7 +433,12 @@ round()
 		rx=$((r2[c] - r0[c]))
 		if [ "$counted" != - ]; then
 			XCHECK[$cfg]="$cfg: sent $((sent + WARM)) frames in the last round (warm-up included), its namespace's IP layer received $rx, $cfg counted $counted"
-			[ "$counted" = "$rx" ] || XBAD=$((XBAD + 1))
+			# softflowd's count trails by what libpcap still holds (see the table's notes)
+			if [ "$cfg" = softflowd ]; then
+				[ "$counted" -le "$rx" ] || XBAD=$((XBAD + 1))
+			else
+				[ "$counted" = "$rx" ] || XBAD=$((XBAD + 1))
+			fi
 		fi
 		printf '  %-16s slot %d  sent %8d  received %8d  dropped %4d  %8s pps\n' "$cfg" \
 			"$s" "$sent" $((r2[c] - r1[c])) $((d2[c] - d1[c])) "$pps" >&2
@@ -460,22 +477,26 @@ traffic_table()
 	done
 }
 
-main()
+# part NAME: whether BENCH_PARTS asks for that table
+part()
 {
-	local t0=$SECONDS tt r sn0 icmp0=0 icmp1=0 s best cfg
-	preflight
-	mkdir -p "$BUILD"
+	[[ "$PARTS" == *" $1 "* ]]
+}
+
+prog_part()
+{
 	{
-		echo "# ipop-bpf benchmark"
-		echo
-		echo "$(date -u +%FT%TZ), kernel $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-		echo
 		echo "## Per-packet cost (BPF_PROG_TEST_RUN, CPU $CPU)"
 		echo
-	} >"$OUT"
+	} >>"$OUT"
 	echo "bench_prog ..." >&2
 	"$BENCH_PROG" --obj "$BUILD/ipop_flow.bpf.o" --obj-percpu "$BUILD/ipop_flow_percpu.bpf.o" \
 		--rounds "$PROG_ROUNDS" --cpu "$CPU" --md "$OUT" >/dev/null
+}
+
+traffic_part()
+{
+	local tt r sn0 icmp0=0 icmp1=0 s best cfg
 	echo "real traffic: $NSLOT configurations side by side, $ROUNDS rounds of ${SECS}s ..." >&2
 	setup_net
 	sn0=$(softnet_drops)
@@ -491,7 +512,7 @@ main()
 	done
 	tt=$(traffic_table)
 	best=$(for cfg in ipop-tc ipop-xdp-native ipop-xdp-skb; do
-		echo "$(median %.4f <<<"${RATIO[$cfg]}") $cfg"
+		[ -z "${RATIO[$cfg]:-}" ] || echo "$(median %.4f <<<"${RATIO[$cfg]}") $cfg"
 	done | sort -gr | head -1)
 	{
 		echo
@@ -501,9 +522,9 @@ main()
 		echo
 		echo "$tt"
 		echo
-		echo "Cheapest ipop-bpf ingress hook on this veth: ${best#* } (${best%% *} of the no-program rate)."
+		[ -z "$best" ] || echo "Cheapest ipop-bpf ingress hook on this veth: ${best#* } (${best%% *} of the no-program rate)."
 		echo
-		echo "Cross-check: packets each configuration counted for the generator's flows against what its namespace's IP layer received (since load, warm-up included): $([ "$XBAD" = 0 ] && echo "equal in every round" || echo "$XBAD MISMATCHES")."
+		echo "Cross-check: packets each configuration counted for the generator's flows against what its namespace's IP layer received (since load, warm-up included): $([ "$XBAD" = 0 ] && echo "equal in every round (softflowd: not more)" || echo "$XBAD MISMATCHES")."
 		echo
 		for cfg in "${CONFIGS[@]}"; do
 			[ -z "${XCHECK[$cfg]:-}" ] || echo "- ${XCHECK[$cfg]}"
@@ -512,6 +533,12 @@ main()
 		echo
 		echo "Backlog (softnet) drops during the runs: $(($(softnet_drops) - sn0)). ICMP port-unreachable replies sent (rate-limited): $((icmp1 - icmp0)). ksoftirqd/$CPU ran $((KSOFT * 10)) ms during the measured runs (charged to no configuration), against $((BUSYTOT / 1000000)) ms charged in all. Failed sendmmsg calls: $SENDERR."
 		echo
+	} >>"$OUT"
+}
+
+ipfix_part()
+{
+	{
 		echo "## IPFIX exporter (tests/tools/bench_ipfix.c)"
 		echo
 		echo "100,000 flows end per second (one statistics pass a second hands them over at once) for 5 s; the exporter encodes them with libfixbuf and sends them to a socket on loopback. CPU: the process's CPU time minus the feeding and draining threads' own, over the wall time."
@@ -522,10 +549,24 @@ main()
 	echo "bench_ipfix ..." >&2
 	"$BUILD/tools/bench_ipfix" --rate 100000 --seconds 5 --md "$OUT" >/dev/null
 	"$BUILD/tools/bench_ipfix" --rate 100000 --seconds 5 --tcp --md "$OUT" >/dev/null
+	echo >>"$OUT"
+}
+
+main()
+{
+	local t0=$SECONDS
+	preflight
+	mkdir -p "$BUILD"
 	{
+		echo "# ipop-bpf benchmark"
 		echo
-		echo "Runtime $((SECONDS - t0)) s. Reproduce: \`make bench\` (root)."
-	} >>"$OUT"
+		echo "$(date -u +%FT%TZ), kernel $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+		echo
+	} >"$OUT"
+	if part prog; then prog_part; fi
+	if part traffic; then traffic_part; fi
+	if part ipfix; then ipfix_part; fi
+	echo "Runtime $((SECONDS - t0)) s. Reproduce: \`make bench\` (root)." >>"$OUT"
 	cat "$OUT"
 }
 

@@ -217,3 +217,68 @@ Test(cli_flows, deleted_device_named_by_the_loader_record, .init = test_cli_pins
 	close(ifd);
 	close(fd);
 }
+
+/*
+ * Overlay flows (FLOW_KEY_OVERLAY): --json carries both node IDs whole, the
+ * table an OVERLAY column with their first 8 hex digits; a plain flow has
+ * neither key and "-" in the column.
+ */
+Test(cli_flows, overlay_node_ids, .init = test_cli_pins_init, .fini = test_cli_pins_fini)
+{
+	struct flow_key k;
+	struct flow_value v;
+	struct test_cli_out r;
+	json_error_t jerr;
+	json_t *j, *arr;
+	int fd = test_cli_pin_flows(1), ovl = 0;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.ifindex = 1;
+	k.l3 = FLOW_L3_IPV4;
+	k.ethertype = 0x0800;
+	k.proto = 6;
+	k.flags = FLOW_KEY_OVERLAY;
+	k.sport = 40000;
+	k.dport = 443;
+	k.src[0] = 10;
+	k.dst[0] = 10;
+	v.packets = 5;
+	v.bytes = 5000; /* first by bytes */
+	for (int i = 0; i < 16; i++) {
+		v.src_node[i] = (uint8_t)(0xa0 + i);
+		v.dst_node[i] = (uint8_t)(0x10 * (i & 15) + 1);
+	}
+	cr_assert_eq(bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST), 0);
+
+	test_cli_main(&r, "flows", "--json", "--pin-path", test_cli_pin_dir);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	j = json_loads(r.out, 0, &jerr);
+	cr_assert(j, "not JSON (%s): %s", jerr.text, r.out);
+	arr = json_object_get(j, "flows");
+	cr_assert_eq(json_array_size(arr), 2, "%s", r.out);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *f = json_array_get(arr, i);
+		const char *s = json_string_value(json_object_get(f, "src_node"));
+
+		if (json_integer_value(json_object_get(f, "sport")) != 40000) {
+			cr_assert_null(json_object_get(f, "src_node"), "%s", r.out);
+			cr_assert_null(json_object_get(f, "dst_node"), "%s", r.out);
+			continue;
+		}
+		ovl++;
+		cr_assert_str_eq(s, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+		cr_assert_str_eq(json_string_value(json_object_get(f, "dst_node")),
+				 "01112131415161718191a1b1c1d1e1f1");
+	}
+	cr_assert_eq(ovl, 1, "%s", r.out);
+	json_decref(j);
+
+	test_cli_main(&r, "flows", "--pin-path", test_cli_pin_dir);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	cr_assert(strstr(r.out, " OVERLAY\n"), "%s", r.out);
+	cr_assert(strstr(r.out, " a0a1a2a3>01112131\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "10.0.0.1:1000"), "%s", r.out);
+	cr_assert(strstr(r.out, " -\n"), "the plain flow: %s", r.out);
+	close(fd);
+}

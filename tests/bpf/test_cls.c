@@ -339,3 +339,163 @@ Test(cls, mask_limit_counts_the_masks_in_use)
 	cr_assert_eq(cls_add(tc_cls, r, 1, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(cls_mask_count(tc_cls), 32);
 }
+
+/* n tables "b0".."b<n-1>", each one UDP destination port */
+static void batch_rules(struct rule *r, int n)
+{
+	char name[16], port[16], err[256], *argv[5] = { name, "proto", "udp", "dport", port };
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "b%d", i);
+		snprintf(port, sizeof(port), "%d", 1000 + i);
+		cr_assert_eq(rule_parse_words(&r[i], 5, argv, err, sizeof(err)), 0, "%s", err);
+	}
+}
+
+/*
+ * A controller that dies with a batch open (cls_close stands for the crash:
+ * it neither commits nor takes anything back) leaves the tables it had
+ * programmed; the next one removes exactly those, at any point of the batch.
+ */
+Test(cls, batch_is_all_or_nothing_across_a_crash)
+{
+	struct rule r[50];
+	char err[256];
+	__u32 keep = tc_add("keep prio 2 proto tcp");
+
+	batch_rules(r, 50);
+	for (int cut = 0; cut <= 50; cut += 25) {
+		cr_assert_eq(cls_add_begin(tc_cls, r, 50, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(cls_add_more(tc_cls, cut, err, sizeof(err)), 50 - cut);
+		cr_assert_eq(cls_count(tc_cls), 1 + (size_t)cut);
+		/* nothing else changes while the batch is open */
+		cr_assert_eq(cls_del(tc_cls, "keep", err, sizeof(err)), -EBUSY);
+		cr_assert_eq(cls_add(tc_cls, r, 1, err, sizeof(err)), -EBUSY);
+		cls_close(tc_cls); /* the crash */
+		cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+		cr_assert_eq(cls_undone(tc_cls), (size_t)cut, "cut %d", cut);
+		cr_assert_eq(cls_count(tc_cls), 1, "cut %d: %zu tables", cut, cls_count(tc_cls));
+		cr_assert_eq(cls_find(tc_cls, "keep"), keep);
+		cr_assert_eq(cls_find(tc_cls, "b0"), 0);
+		/* no stray entry left behind: a packet for the batch counts nowhere */
+		tc_send(4, 17, "1.1.1.1", "2.2.2.2", 7, 1000);
+		cr_assert_eq(tc_flow_table(7, 1000), 0);
+	}
+	/* and the same batch, retried, goes through and survives a restart whole */
+	cr_assert_eq(cls_add(tc_cls, r, 50, err, sizeof(err)), 0, "%s", err);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_undone(tc_cls), 0);
+	cr_assert_eq(cls_count(tc_cls), 51);
+	tc_send(4, 17, "1.1.1.1", "2.2.2.2", 8, 1049);
+	cr_assert_eq(tc_flow_table(8, 1049), cls_find(tc_cls, "b49"));
+}
+
+/* A batch that fails part-way, or is cancelled, is taken back whole. */
+Test(cls, batch_in_slices_cancelled)
+{
+	struct rule r[30];
+	char err[256];
+
+	batch_rules(r, 30);
+	cr_assert_eq(cls_add_begin(tc_cls, r, 30, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_add_more(tc_cls, 10, err, sizeof(err)), 20);
+	cr_assert_eq(cls_add_more(tc_cls, 10, err, sizeof(err)), 10);
+	cr_assert_eq(cls_add_end(tc_cls, true, err, sizeof(err)), -ECANCELED);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cr_assert_eq(cls_undone(tc_cls), 0, "the marker went with the batch");
+	/* ended before its last slice: not committed */
+	cr_assert_eq(cls_add_begin(tc_cls, r, 30, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_add_more(tc_cls, 29, err, sizeof(err)), 1);
+	cr_assert_eq(cls_add_end(tc_cls, false, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cr_assert_eq(cls_add_begin(tc_cls, r, 30, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_add_more(tc_cls, 100, err, sizeof(err)), 0);
+	cr_assert_eq(cls_add_end(tc_cls, false, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_count(tc_cls), 30);
+}
+
+/* the ids of "b0".."b<n-1>" */
+static void batch_ids(__u32 *ids, int n)
+{
+	char name[16];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "b%d", i);
+		ids[i] = cls_find(tc_cls, name);
+		cr_assert_neq(ids[i], 0, "%s", name);
+	}
+}
+
+/*
+ * A delete batch across a crash: before its commit (still marking) the
+ * restart keeps every table, unmarked; after it (part-way through the
+ * deletions) the restart finishes the delete.
+ */
+Test(cls, delete_batch_is_all_or_nothing_across_a_crash)
+{
+	struct rule r[40];
+	__u32 ids[40];
+	char err[256];
+	__u32 keep = tc_add("keep prio 2 proto tcp");
+
+	batch_rules(r, 40);
+	cr_assert_eq(cls_add(tc_cls, r, 40, err, sizeof(err)), 0, "%s", err);
+	/* crash while marking: nothing deleted */
+	batch_ids(ids, 40);
+	cr_assert_eq(cls_del_begin(tc_cls, ids, 40, err, sizeof(err)), 0, "%s", err);
+	cr_assert_gt(cls_del_more(tc_cls, 25, err, sizeof(err)), 40);
+	cr_assert_eq(cls_del(tc_cls, "keep", err, sizeof(err)), -EBUSY);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_count(tc_cls), 41);
+	cr_assert_eq(cls_finished(tc_cls), 0);
+	/* the marks are gone: a later committed delete of others leaves these */
+	cr_assert_eq(cls_del_begin(tc_cls, &keep, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_del_more(tc_cls, 1, err, sizeof(err)), 1);
+	cls_close(tc_cls); /* crash after the commit, before the deletion */
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_finished(tc_cls), 1);
+	cr_assert_eq(cls_count(tc_cls), 40, "only the committed delete went");
+	cr_assert_eq(cls_find(tc_cls, "keep"), 0);
+	/* crash part-way through the deletions: the restart finishes them */
+	batch_ids(ids, 40);
+	cr_assert_eq(cls_del_begin(tc_cls, ids, 30, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_del_more(tc_cls, 30, err, sizeof(err)), 30); /* marked and committed */
+	cr_assert_eq(cls_del_more(tc_cls, 10, err, sizeof(err)), 20);
+	cr_assert_eq(cls_count(tc_cls), 30);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_finished(tc_cls), 20);
+	cr_assert_eq(cls_count(tc_cls), 10);
+	cr_assert_eq(cls_find(tc_cls, "b29"), 0);
+	cr_assert_neq(cls_find(tc_cls, "b30"), 0);
+	/* no stray entry: a packet for a deleted table counts nowhere, one for a kept one does */
+	tc_send(4, 17, "1.1.1.1", "2.2.2.2", 9, 1029);
+	cr_assert_eq(tc_flow_table(9, 1029), 0);
+	tc_send(4, 17, "1.1.1.1", "2.2.2.2", 9, 1030);
+	cr_assert_eq(tc_flow_table(9, 1030), cls_find(tc_cls, "b30"));
+	/* cancelled before the commit: nothing deleted; a full run deletes all */
+	for (int i = 0; i < 10; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "b%d", 30 + i);
+		ids[i] = cls_find(tc_cls, name);
+	}
+	cr_assert_eq(cls_del_begin(tc_cls, ids, 10, err, sizeof(err)), 0, "%s", err);
+	cr_assert_gt(cls_del_more(tc_cls, 5, err, sizeof(err)), 10);
+	cr_assert_eq(cls_del_end(tc_cls, true, err, sizeof(err)), -ECANCELED);
+	cr_assert_eq(cls_count(tc_cls), 10);
+	cr_assert_eq(cls_del_begin(tc_cls, ids, 10, err, sizeof(err)), 0, "%s", err);
+	while (cls_del_more(tc_cls, 3, err, sizeof(err)) > 0)
+		;
+	cr_assert_eq(cls_del_end(tc_cls, false, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cls_close(tc_cls);
+	cr_assert_eq(cls_open_fds(&tc_cls, &tc_maps), 0);
+	cr_assert_eq(cls_count(tc_cls), 0);
+	cr_assert_eq(cls_finished(tc_cls) + cls_undone(tc_cls), 0, "no marker left");
+}

@@ -491,6 +491,36 @@ Test(sr, xdp_refusals)
 	vpn_dp_close(dp);
 }
 
+/*
+ * XDP's in-link cache (vpn_xdp_in) only points at a link: a link removed or
+ * moved to another neighbour after the cache learned it is refused all the
+ * same, and the frame is counted as from no link.
+ */
+Test(sr, xdp_in_cache_follows_links)
+{
+	struct vpn_dp *dp = xdp_node();
+	size_t n = vx_at_b(&p3, 0, N_A);
+	char err[256];
+
+	fx_run(dp, P_XDP, vx, n, 1, &r);
+	expect_only(&r, VPN_ST_XDP_TX, "first frame (fills the cache)");
+	fx_run(dp, P_XDP, vx, n, 1, &r);
+	expect_only(&r, VPN_ST_XDP_TX, "second frame (from the cache)");
+	cr_assert_eq(vpn_link_del(dp, 6, err, sizeof(err)), 0, "%s", err);
+	fx_run(dp, P_XDP, vx, n, 1, &r);
+	expect_only(&r, VPN_ST_DROP_NOT_LINK, "the link is gone");
+	cr_assert_eq(r.ret, XDP_DROP_V);
+	/* label 6 again, now D's link: A's frames are still not welcome */
+	fx_vx_link(dp, 6, N_B, N_D, 42);
+	fx_run(dp, P_XDP, vx, n, 1, &r);
+	expect_only(&r, VPN_ST_DROP_NOT_LINK, "label 6 is D's now");
+	/* and A's link under another label works again */
+	fx_vx_link(dp, 9, N_B, N_A, 42);
+	fx_run(dp, P_XDP, vx, n, 1, &r);
+	expect_only(&r, VPN_ST_XDP_TX, "A's link as label 9");
+	vpn_dp_close(dp);
+}
+
 Test(sr, truncated_xdp)
 {
 	struct vpn_dp *dp = xdp_node();

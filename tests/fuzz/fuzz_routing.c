@@ -47,7 +47,8 @@ static void check_srum(const uint8_t *data, size_t len)
 
 	if (n >= 0) {
 		if (h.npath > SR_HOPS_MAX || h.pos >= h.npath ||
-		    !sr_loop_free(&h.src, h.path, h.npath) ||
+		    !sr_loop_free(&h.start, h.path, h.npath) ||
+		    (!h.salvage && !node_id_eq(&h.start, &h.src)) ||
 		    srum_data_encode(&h, out, sizeof(out)) != n || memcmp(out, data, (size_t)n))
 			abort();
 	}

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -296,4 +297,52 @@ Test(live, daemon_ctl_and_icc_drops, .init = cfgt_setup, .fini = cfgt_cleanup, .
 	cr_assert_eq(daemon_run(&o), 0);
 	pthread_join(livet_thread, NULL);
 	cr_assert_eq(livet_state.failures, 0, "%s", livet_state.why);
+}
+
+/* ---- a listen address that cannot be bound: the error names it ---- */
+
+Test(live, listen_address_in_use_is_named, .init = cfgt_setup, .fini = cfgt_cleanup)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t slen = sizeof(sa);
+	char path[128], sock[128], body[512], logp[160], log[2048] = "", want[64];
+	struct daemon_opts o = { 0 };
+	int hold = socket(AF_INET, SOCK_DGRAM, 0), saved, lfd;
+	FILE *f;
+
+	/* a port of 127.0.0.1 that this test holds: the daemon cannot bind it */
+	cr_assert_geq(hold, 0);
+	cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &slen), 0);
+	snprintf(path, sizeof(path), "%s/cfg.json", cfgt_dir);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", cfgt_dir);
+	snprintf(logp, sizeof(logp), "%s/stderr.log", cfgt_dir);
+	snprintf(body, sizeof(body), CFGT_ID ", \"listen\": \"127.0.0.1:%u\", \"modules\": {}",
+		 ntohs(sa.sin_port));
+	cfgt_write(path, body);
+	o.config = path;
+	o.ctl_socket = sock;
+	/* the daemon reports on stderr: catch it in a file */
+	fflush(stderr);
+	saved = dup(2);
+	lfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(lfd, 0);
+	dup2(lfd, 2);
+	close(lfd);
+	int rc = daemon_run(&o);
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(hold);
+	f = fopen(logp, "r");
+	cr_assert_not_null(f);
+	log[fread(log, 1, sizeof(log) - 1, f)] = 0;
+	fclose(f);
+	unlink(logp);
+	cr_assert_neq(rc, 0, "the daemon started on a port in use");
+	snprintf(want, sizeof(want), "cannot listen on 127.0.0.1:%u: Address already in use",
+		 ntohs(sa.sin_port));
+	cr_assert(strstr(log, want), "want '%s' in: %s", want, log);
 }

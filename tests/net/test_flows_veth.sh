@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Known traffic over a veth between two namespaces: exact packets and bytes per
 # flow in both directions, for each ingress hook; one flow cross-checked
-# against an nftables counter on the receiver.
+# against an nftables counter on the receiver; source-routed overlay frames
+# (keyed by the inner frame, node IDs shown).
 . "$(dirname "$0")/lib.sh"
 
 A=ipa$T B=ipb$T
@@ -62,6 +63,26 @@ run_case() {
 run_case tc "" 20
 run_case xdp native 20
 run_case xdp skb 20
+
+# Source-routed overlay frames (as a VPN link carries them) arriving on va: keyed
+# by the inner frame (a 60-byte ARP-typed frame), the overlay node IDs in the
+# flow, bytes the whole frame on the link (14 + 40 + 4 per hop + 60)
+nsx $A "$IPOP" load va$T --pin-path "$PIN"
+SRC_ID=0123456789abcdef0123456789abcdef DST_ID=fedcba9876543210fedcba9876543210
+va_mac=$(nsx $A ip -o link show va$T | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+nsx $B "$TOOLS"/srsend eth vb$T "$va_mac" 7 "$SRC_ID" "$DST_ID" 0 \
+	"3333333333333333333333333333333f:4,$DST_ID" || fail "srsend"
+sleep 0.3
+j=$(flows_json $A)
+ovl=$(jq -c --arg i va$T '[.flows[] | select(.ifname==$i and .direction=="ingress" and .src_node)]' <<<"$j")
+expect_eq "$(jq length <<<"$ovl")" 1 "one overlay flow"
+expect_eq "$(jq -r '.[0] | "\(.ethertype) \(.l3) \(.packets) \(.bytes)"' <<<"$ovl")" \
+	"2054 other 7 $((7 * (14 + 40 + 8 + 60)))" "overlay flow: inner EtherType, packets, link bytes"
+expect_eq "$(jq -r '.[0] | .src_node + ">" + .dst_node' <<<"$ovl")" "$SRC_ID>$DST_ID" "overlay node IDs"
+tbl=$(nsx $A "$IPOP" flows --pin-path "$PIN")
+grep -q " 01234567>fedcba98$" <<<"$tbl" || fail "the table shows no OVERLAY 01234567>fedcba98: $tbl"
+ok "the table shows the overlay node IDs"
+nsx $A "$IPOP" unload va$T --pin-path "$PIN"
 
 # TCP: flags seen and payload bytes, against the receiver's byte count
 nsx $A "$IPOP" load va$T --pin-path "$PIN"

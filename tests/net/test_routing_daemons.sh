@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Eight daemons on loopback with cmm, tlfm, spdm, srum and echo, linked by
-# static neighbour lists as a 2 x 4 ladder (not a ring):
+# static neighbour lists as a 2 x 4 ladder without the rung 2-6 (not a ring):
 #
 #     1 - 2 - 3 - 4          S = 1, T = 4: every path S -> T has 3+ hops
-#     |   |   |   |          (usually 1 2 3 4 is found; a loaded machine may
+#     |       |   |          (usually 1 2 3 4 is found; a loaded machine may
 #     5 - 6 - 7 - 8          relay a longer record first), 2-connected
 #
 # S discovers T (spdm discover); its preferred path (3+ hops) is S x1 x2 .. T.
 # An SRUM message to T's echo is delivered once, forwarded once by each
 # intermediate node and by no other. M = x(k+1) is killed (SIGKILL), PRE = xk
-# the first intermediate node with degree 3 (1 2 3 4: PRE 2, M 3); once PRE
-# sees the link to M down, S sends again: PRE sends a route error that reaches
-# S (S drops every path over PRE-M), PRE salvages the message (by a cached
-# path or after discovering one) and T counts the delivery. S rediscovers T;
-# a third message is delivered and S's preferred path avoids M (or a further
-# route error came back for a stale one). Counters are checked at the end:
-# one delivery per message, no TTL drops, no malformed or misrouted ones.
+# the first intermediate node with no neighbour but x(k-1) and M (1 2 3 4:
+# PRE 2, M 3; 1 5 6 7 ...: PRE 5, M 6), so that the only way round the dead
+# M goes back through the path so far. Once PRE sees the link to M down, S
+# sends again: PRE sends a route error that reaches S (S drops every path
+# over PRE-M) and salvages the message on a new route from itself (DSR),
+# back through x(k-1) (which forwards it), by a cached path or after
+# discovering one, and T counts the delivery. S rediscovers T; a third
+# message is delivered and S's preferred path avoids M (or a further route
+# error came back for a stale one). Counters are checked at the end: one
+# delivery per message, no TTL drops, no malformed or misrouted ones.
 # Env: IPOP (default build/ipop-bpf), ROUTING_PORT_BASE (default 47990: ports
 # 47991..47998). Exit: 0 pass, 1 fail.
 set -u
@@ -50,7 +53,7 @@ port() { echo $((BASE + $1)); }
 say "keys and certificates for $N nodes"
 
 # the ladder's edges, both directions
-EDGES="1-2 2-3 3-4 5-6 6-7 7-8 1-5 2-6 3-7 4-8"
+EDGES="1-2 2-3 3-4 5-6 6-7 7-8 1-5 3-7 4-8"
 nbrs() { # nbrs I: I's neighbour indices
 	local e a b
 	for e in $EDGES; do
@@ -209,20 +212,19 @@ route=$(names $rest)
 R=($route)
 [ "$hops" -ge 3 ] && [ ${#R[@]} = "$hops" ] && [ "${R[-1]}" = $T_ ] ||
 	fail "the preferred path S -> T is '$route' ($hops hops)"
-# PRE: the first intermediate node with a neighbour off the path so far
-# (degree 3 here), M: the next one (not T). PRE sees the link to M go down and
-# salvages. (Not 5 or 8 next to a dead M: their only way round goes back
-# through the path so far, and SRUM's salvage keeps that prefix in the source
-# route, so the loop check refuses every such path; see the report.)
-PRE="" M=""
-for ((k = 0; k + 2 < ${#R[@]}; k++)); do
-	if [ "$(nbrs "${R[$k]}" | wc -l)" = 3 ]; then
-		PRE=${R[$k]} M=${R[$((k + 1))]}
+# PRE: the first intermediate node whose only neighbours are the node before
+# it and the next one, M (not T): with M dead, every way on from PRE goes
+# back through BACK, the node before it (the salvage must restart the route).
+PRE="" M="" BACK=""
+P=($S "${R[@]}")
+for ((k = 1; k + 1 < ${#P[@]} - 1; k++)); do
+	if [ "$(nbrs "${P[$k]}" | wc -l)" = 2 ]; then
+		BACK=${P[$((k - 1))]} PRE=${P[$k]} M=${P[$((k + 1))]}
 		break
 	fi
 done
-[ -n "$M" ] || fail "no node on the path 1 $route to kill with a way round it"
-say "S discovered T: preferred path $S $route ($hops hops); M = $M, PRE = $PRE"
+[ -n "$M" ] || fail "no node on the path 1 $route with a neighbour behind it only"
+say "S discovered T: preferred path $S $route ($hops hops); M = $M, PRE = $PRE, BACK = $BACK"
 
 # 3. SRUM along it: delivered once at T, forwarded once by each intermediate node
 out=$(ctl $S srum send --to "${ID[$T_]}" --module echo --payload first) || fail "srum send: $out"
@@ -260,6 +262,8 @@ sum spdm.discovered "${LIVE[@]}"
 disc0=$v
 num $S srum.route_errors.received
 rerr0=$v
+num $BACK srum.forwarded
+back0=$v
 out=$(ctl $S srum send --to "${ID[$T_]}" --module echo --payload second) || fail "srum send: $out"
 wait_num $S srum.route_errors.received $((rerr0 + 1)) 5 ||
 	fail "no route error reached S within 5 s of the send"
@@ -271,10 +275,12 @@ say "daemon $PRE sent a route error; S got it and dropped every path over the li
 wait_num $T_ echo.received 2 25 || fail "T's echo did not count the second message within 25 s"
 num $PRE srum.salvaged
 [ "$v" -ge 1 ] || fail "daemon $PRE: srum.salvaged is $v after message 2 was delivered"
+num $BACK srum.forwarded
+[ "$v" -gt "$back0" ] || fail "daemon $BACK (behind $PRE) did not forward the salvaged message"
 sum spdm.discovered "${LIVE[@]}"
 how="by a path $PRE had cached"
 [ "$v" -gt "$disc0" ] && how="after $PRE rediscovered T"
-say "message 2 delivered at T, salvaged by daemon $PRE $how"
+say "message 2 delivered at T, salvaged by daemon $PRE $how, back through daemon $BACK"
 
 # the source rediscovers T: the path it finds must avoid M (or, if a stale
 # cache elsewhere offered one through M, the next send brings a route error)

@@ -25,6 +25,16 @@
  * (busy_ns in the chosen clock, pps = sent / busy_ns)
  * and a last line: total sent=N elapsed_ns=T
  *
+ * --gap-us G sleeps G microseconds after each turn of the round robin (one
+ * batch per interface), so that receivers working in their own threads keep
+ * up instead of overflowing their queues (sleeping costs no CPU time).
+ *
+ * --xdp-live OBJ sends through XDP instead of a packet socket: OBJ's program
+ * gen_redirect (tests/net/xdp_gen.bpf.c) runs under BPF_PROG_TEST_RUN in
+ * live-frames mode, one call per batch, and redirects the batch to the
+ * interface, so its peer receives XDP frames, as from a NIC driver, rather
+ * than skbs from a socket (all frames of a batch are flow 0's).
+ *
  * --payload HEX sets the UDP payload (and so the length, which --len then
  * must not contradict): e.g. a VXLAN-encapsulated overlay frame for the VPN
  * benchmark (tests/bench/vpn_chain.sh).
@@ -32,6 +42,7 @@
  * Usage: pktgen --ifname IF[,IF...] --dst-mac MAC[,MAC...] --src IP --dst IP [--flows 16]
  *               [--count N] [--seconds S] [--len 64] [--batch 64] [--cpu C] [--sport P]
  *               [--dport P] [--clock cpu|wall] [--payload HEX]
+ *               [--gap-us G] [--xdp-live OBJ]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +59,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #define MAX_FLOWS 256
 #define MAX_BATCH 256
@@ -58,7 +71,7 @@
 struct gen_if {
 	const char *name;
 	uint8_t dst_mac[6], src_mac[6];
-	int fd;
+	int fd, ifindex;
 	unsigned long sent, errors, next;
 	double busy; /* seconds in sendmmsg for this interface, chosen clock */
 	double wall; /* the same in wall time */
@@ -68,11 +81,13 @@ struct gen_opts {
 	struct gen_if ifs[MAX_IFS];
 	int nifs, nmacs;
 	struct in_addr src, dst;
-	unsigned int flows, batch, len, cpu;
+	unsigned int flows, batch, len, cpu, gap_us;
 	unsigned long count;
 	double seconds;
 	uint16_t sport, dport;
 	clockid_t clock;
+	const char *xdp_obj;
+	int xdp_prog, xdp_map; /* --xdp-live: program and gen_tgt map fds */
 	uint8_t payload[MAX_LEN - MIN_LEN];
 	unsigned int plen; /* 0: zeros */
 };
@@ -191,6 +206,10 @@ static int parse_opt(const char *a, char *v, struct gen_opts *o, int *have)
 		o->cpu = strtoul(v, NULL, 0);
 	else if (!strcmp(a, "--sport"))
 		o->sport = strtoul(v, NULL, 0);
+	else if (!strcmp(a, "--xdp-live"))
+		o->xdp_obj = v;
+	else if (!strcmp(a, "--gap-us"))
+		o->gap_us = strtoul(v, NULL, 0);
 	else if (!strcmp(a, "--dport"))
 		o->dport = strtoul(v, NULL, 0);
 	else if (!strcmp(a, "--clock") && (!strcmp(v, "cpu") || !strcmp(v, "wall")))
@@ -218,10 +237,10 @@ static int parse_args(int argc, char **argv, struct gen_opts *o)
 	}
 	if (!o->flows || o->flows > MAX_FLOWS || !o->batch || o->batch > MAX_BATCH ||
 	    o->len < MIN_LEN || o->len > MAX_LEN || !o->count || o->seconds <= 0 ||
-	    o->seconds > 60 || (o->plen && o->len != MIN_LEN + o->plen)) {
+	    o->seconds > 60 || o->gap_us > 1000000 || (o->plen && o->len != MIN_LEN + o->plen)) {
 		fprintf(stderr,
 			"pktgen: need 0<flows<=%d, 0<batch<=%d, %d<=len<=%d, count>0, "
-			"0<seconds<=60, --len agreeing with --payload\n",
+			"0<seconds<=60, gap-us<=1000000, --len agreeing with --payload\n",
 			MAX_FLOWS, MAX_BATCH, MIN_LEN, MAX_LEN);
 		return -EINVAL;
 	}
@@ -245,6 +264,7 @@ static int open_socket(struct gen_if *gi)
 	sll.sll_ifindex = if_nametoindex(gi->name);
 	if (!sll.sll_ifindex)
 		goto err;
+	gi->ifindex = sll.sll_ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		goto err;
 	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
@@ -288,7 +308,20 @@ static int send_batch(struct gen_if *gi, uint8_t (*fr)[MAX_LEN], const struct ge
 	}
 	w0 = now_s();
 	t0 = clock_s(o->clock);
-	r = sendmmsg(gi->fd, msgs, n, 0);
+	if (o->xdp_obj) {
+		struct xdp_md ctx = { .data_end = o->len, .ingress_ifindex = gi->ifindex };
+		uint32_t zero = 0, tgt = gi->ifindex;
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = fr[gi->next % o->flows],
+			    .data_size_in = o->len, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+			    .repeat = n, .batch_size = n, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+		r = bpf_map_update_elem(o->xdp_map, &zero, &tgt, 0);
+		if (!r)
+			r = bpf_prog_test_run_opts(o->xdp_prog, &t);
+		r = r ? -1 : (int)n;
+	} else {
+		r = sendmmsg(gi->fd, msgs, n, 0);
+	}
 	gi->busy += clock_s(o->clock) - t0;
 	gi->wall += now_s() - w0;
 	if (r < 0) {
@@ -321,6 +354,24 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
+	if (o.xdp_obj) {
+		struct bpf_object *bo = bpf_object__open_file(o.xdp_obj, NULL);
+		struct bpf_program *bp;
+		struct bpf_map *bm;
+
+		if (!bo || bpf_object__load(bo)) {
+			fprintf(stderr, "pktgen: cannot load %s\n", o.xdp_obj);
+			return 1;
+		}
+		bp = bpf_object__find_program_by_name(bo, "gen_redirect");
+		bm = bpf_object__find_map_by_name(bo, "gen_tgt");
+		if (!bp || !bm) {
+			fprintf(stderr, "pktgen: %s has no gen_redirect/gen_tgt\n", o.xdp_obj);
+			return 1;
+		}
+		o.xdp_prog = bpf_program__fd(bp);
+		o.xdp_map = bpf_map__fd(bm);
+	}
 	CPU_ZERO(&set);
 	CPU_SET(o.cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
@@ -344,6 +395,15 @@ int main(int argc, char **argv)
 			return 1;
 		if (gi->sent >= o.count)
 			done++;
+		if (o.gap_us && it % o.nifs == (unsigned long)o.nifs - 1) {
+			struct timespec gap = { .tv_nsec = o.gap_us * 1000L };
+
+			while (gap.tv_nsec >= 1000000000L) {
+				gap.tv_sec++;
+				gap.tv_nsec -= 1000000000L;
+			}
+			nanosleep(&gap, NULL);
+		}
 		if (now_s() - t0 >= o.seconds)
 			break;
 	}

@@ -8,7 +8,11 @@
  * median of --rounds rounds, configurations interleaved. The bare programs
  * (return pass) measured the same way give the floor (timer, dispatch).
  *
- *   vpn_bench_prog [--bare OBJ] [--runs N] [--rounds R] [--md FILE]
+ * -c NAME measures only the programs whose name contains NAME (for perf);
+ * -x OBJ runs OBJ's vpn_transit_xdp on the same maps instead of the built-in
+ * one (to compare a variant of the program, interleaved with the bare ones).
+ *
+ *   vpn_bench_prog [-b OBJ] [-n RUNS] [-r ROUNDS] [-m FILE] [-c NAME] [-x OBJ]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -133,7 +137,7 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	const char *bare = "build/bench_bare.bpf.o", *md = NULL;
+	const char *bare = "build/bench_bare.bpf.o", *md = NULL, *only = NULL, *alt = NULL;
 	unsigned int runs = 20000, rounds = 5;
 	static uint8_t in64[64], sr_b[512], sr_e[512], vx[512], inner_e[64];
 	struct vpn_path_desc p = { .first_label = 1, .n = 3, .labels = { 2, 3 } };
@@ -144,7 +148,7 @@ int main(int argc, char **argv)
 	int opt, n_b, n_e, n_vx;
 	FILE *out;
 
-	while ((opt = getopt(argc, argv, "b:n:r:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "b:n:r:m:c:x:")) != -1) {
 		if (opt == 'b')
 			bare = optarg;
 		else if (opt == 'n')
@@ -153,6 +157,10 @@ int main(int argc, char **argv)
 			rounds = atoi(optarg);
 		else if (opt == 'm')
 			md = optarg;
+		else if (opt == 'c')
+			only = optarg;
+		else if (opt == 'x')
+			alt = optarg;
 		else
 			return 2;
 	}
@@ -259,9 +267,29 @@ int main(int argc, char **argv)
 	};
 	size_t nc = sizeof(c) / sizeof(c[0]);
 
+	if (alt) {
+		/* -x OBJ: OBJ's programs instead of the built-in ones, on bx's maps */
+		struct bpf_object *xo = bpf_object__open_file(alt, NULL);
+		struct bpf_map *m;
+
+		check(!xo, "alt object", alt);
+		bpf_object__for_each_map(m, xo)
+		{
+			struct bpf_map *bm =
+				bpf_object__find_map_by_name(bx->skel->obj, bpf_map__name(m));
+
+			if (bm)
+				check(bpf_map__reuse_fd(m, bpf_map__fd(bm)), "reuse",
+				      bpf_map__name(m));
+		}
+		check(bpf_object__load(xo), "alt load", alt);
+		c[4].fd = bpf_program__fd(bpf_object__find_program_by_name(xo, "vpn_transit_xdp"));
+	}
+
 	for (unsigned int r = 0; r < rounds; r++)
 		for (size_t i = 0; i < nc; i++)
-			c[i].ns[r] = run(&c[i], runs);
+			if (!only || strstr(c[i].name, only))
+				c[i].ns[r] = run(&c[i], runs);
 	out = md ? fopen(md, "a") : NULL;
 	printf("| program (BPF_PROG_TEST_RUN, %u runs x %u rounds, 64-byte inner) | ns/run "
 	       "(median) | minus bare |\n|---|---:|---:|\n",

@@ -8,6 +8,10 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -502,4 +506,45 @@ Test(export, exporter_thread_writes_on_request)
 	cr_assert(found, "module counter not in the file");
 	unlink(path);
 	rmdir(dir);
+}
+
+/* A full disk is reported as such (ENOSPC), not as a bare I/O error. */
+Test(export, full_device_is_enospc)
+{
+	struct export_input in = { .top_k = 10, .version = "t" };
+	FILE *f = fopen("/dev/full", "w");
+
+	cr_assert_not_null(f, "/dev/full: %s", strerror(errno));
+	cr_assert_eq(export_render(f, &in), -ENOSPC);
+	fclose(f);
+}
+
+/*
+ * The whole write path on a full filesystem: a tiny tmpfs in a mount
+ * namespace of this test's own process (criterion runs each test in its own
+ * process), filled up first.
+ */
+Test(export, full_textfile_dir_is_enospc)
+{
+	char dir[] = "/tmp/ipop-export-full-XXXXXX", path[300];
+	struct export_input in = { .top_k = 10, .version = "t" };
+	char block[4096];
+	int fd, e;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		cr_skip_test("no private mount namespace here (%s): needs root", strerror(errno));
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(mount("tmpfs", dir, "tmpfs", 0, "size=64k"), 0, "%s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/fill", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+	memset(block, 'x', sizeof(block));
+	for (int i = 0; i < 64 && write(fd, block, sizeof(block)) > 0; i++)
+		;
+	close(fd);
+	e = export_write(dir, &in);
+	umount(dir);
+	rmdir(dir);
+	cr_assert_eq(e, -ENOSPC, "got %d (%s)", e, strerror(-e));
+	cr_assert_str_eq(strerror(-e), "No space left on device");
 }

@@ -337,6 +337,84 @@ Test(ipfix, encoder_decoder_roundtrip_many_messages)
 	ipfix_dec_free(dec);
 }
 
+/*
+ * An overlay flow (FLOW_KEY_OVERLAY): its own templates, 259-261, each the
+ * plain one plus the two node IDs under our PEN (16-byte octetArray); the
+ * IDs survive encoding and libfixbuf's decoding, and a plain flow's record
+ * does not carry them.
+ */
+Test(ipfix, overlay_node_ids)
+{
+	char err[256];
+	struct ipfix_enc *enc = ipfix_enc_new(5, 1400, err, sizeof(err));
+	struct ipfix_dec *dec = ipfix_dec_new(err, sizeof(err));
+	struct ipfix_rec in[3], out[3];
+	uint16_t tids[3], ie[64], len[64], tid;
+	uint32_t ent[64];
+	const uint8_t *m;
+	ssize_t n;
+	int nf, nplain, ids;
+
+	cr_assert_not_null(enc, "%s", err);
+	cr_assert_not_null(dec, "%s", err);
+	cr_assert_eq(ipfix_enc_templates(enc, err, sizeof(err)), 0, "%s", err);
+	n = ipfix_enc_emit(enc, &m, err, sizeof(err));
+	cr_assert_gt(n, 16, "%s", err);
+	for (tid = IPFIX_TID_V4_OVL; tid <= IPFIX_TID_OTHER_OVL; tid++) {
+		nplain = find_template(m, n, tid - (IPFIX_TID_V4_OVL - IPFIX_TID_V4), ie, len, ent);
+		nf = find_template(m, n, tid, ie, len, ent);
+		cr_assert_eq(nf, nplain + 2, "template %u: %d fields, plain %d", tid, nf, nplain);
+		ids = 0;
+		for (int i = 0; i < nf; i++)
+			if (ent[i] == IPFIX_PEN &&
+			    (ie[i] == IPFIX_IE_OVERLAY_SRC || ie[i] == IPFIX_IE_OVERLAY_DST)) {
+				cr_assert_eq(len[i], 16);
+				ids++;
+			}
+		cr_assert_eq(ids, 2, "template %u: both node IDs", tid);
+	}
+	cr_assert_eq(ipfix_dec_msg(dec, m, n, out, tids, 3, err, sizeof(err)), 0, "%s", err);
+
+	for (int i = 0; i < 3; i++) {
+		struct stats_ended e = ended4();
+
+		if (i < 2)
+			e.key.flags = FLOW_KEY_OVERLAY;
+		if (i == 1) {
+			e.key.l3 = FLOW_L3_IPV6;
+			e.key.ethertype = 0x86dd;
+			memset(e.key.src, 0x20, 16);
+		}
+		for (int b = 0; b < 16; b++) {
+			e.val.src_node[b] = (uint8_t)(0x10 + b + i);
+			e.val.dst_node[b] = (uint8_t)(0xe0 - b - i);
+		}
+		ipfix_rec_build(&in[i], &e, &clk);
+		cr_assert_eq(memcmp(in[i].src_node, e.val.src_node, 16) == 0, i < 2,
+			     "record %d: the IDs only for an overlay flow", i);
+		cr_assert_eq(ipfix_rec_tid(&e.key), i == 0   ? IPFIX_TID_V4_OVL
+						    : i == 1 ? IPFIX_TID_V6_OVL
+							     : IPFIX_TID_V4);
+		cr_assert_eq(ipfix_enc_add(enc, &in[i], ipfix_rec_tid(&e.key), err, sizeof(err)), 0,
+			     "%s", err);
+	}
+	n = ipfix_enc_emit(enc, &m, err, sizeof(err));
+	cr_assert_gt(n, 0, "%s", err);
+	cr_assert_eq(ipfix_dec_msg(dec, m, n, out, tids, 3, err, sizeof(err)), 3, "%s", err);
+	cr_assert_eq(tids[0], IPFIX_TID_V4_OVL);
+	cr_assert_eq(tids[1], IPFIX_TID_V6_OVL);
+	cr_assert_eq(tids[2], IPFIX_TID_V4);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(memcmp(out[i].src_node, in[i].src_node, 16), 0, "record %d src", i);
+		cr_assert_eq(memcmp(out[i].dst_node, in[i].dst_node, 16), 0, "record %d dst", i);
+		cr_assert_eq(out[i].packets, in[i].packets);
+	}
+	for (int b = 0; b < 16; b++)
+		cr_assert_eq(out[2].src_node[b] | out[2].dst_node[b], 0);
+	ipfix_enc_free(enc);
+	ipfix_dec_free(dec);
+}
+
 /* ---- targets ---- */
 
 Test(ipfix, parse_target)

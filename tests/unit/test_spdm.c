@@ -171,6 +171,79 @@ Test(spdm, reply_along_the_reverse_path_and_sub_paths_learned)
 	sim_free(s);
 }
 
+/* The simulator's made-up link label: v's position in u's adjacency list, plus one. */
+static uint8_t sim_label(struct sim *s, const struct node_id *u, const struct node_id *v)
+{
+	const struct graph *g = sim_graph(s);
+	int64_t a = sim_node_index(s, u), b = sim_node_index(s, v);
+
+	cr_assert(a >= 0 && b >= 0);
+	for (uint64_t k = g->off[a]; k < g->off[a + 1]; k++)
+		if (g->adj[k] == (uint32_t)b)
+			return (uint8_t)(k - g->off[a] + 1);
+	cr_assert_fail("not a link");
+	return 0;
+}
+
+/* e (a path from node `from`) has every label its links have in the simulator. */
+static void assert_labels(struct sim *s, uint32_t from, const struct dp_entry *e, int known)
+{
+	cr_assert_eq(e->first_label, sim_label(s, &sim_node(s, from)->id, &e->path[0]));
+	for (int i = 0; i + 1 < e->hops; i++)
+		if (i < known)
+			cr_assert_eq(e->labels[i], sim_label(s, &e->path[i], &e->path[i + 1]),
+				     "hop %d", i);
+		else
+			cr_assert_eq(e->labels[i], DP_LABEL_NONE, "hop %d", i);
+	cr_assert_eq(e->labels[e->hops - 1], DP_LABEL_NONE);
+}
+
+static int dp_calls;
+static struct dp_entry dp_seen;
+
+static int dp_record(struct node *n, const struct dp_entry *e)
+{
+	(void)n;
+	dp_calls++;
+	dp_seen = *e;
+	return 0;
+}
+
+Test(spdm, replies_collect_link_labels_end_to_end)
+{
+	struct sim *s = spdmt_sim(GRAPH_RING, 12, NULL);
+	static struct rt_ops ops0;
+	struct dp_entry e;
+
+	ops0 = *sim_node(s, 0)->rt;
+	ops0.dp_install = dp_record;
+	sim_node(s, 0)->rt = &ops0;
+	cr_assert_eq(spdm_discover(mod(s, 0, SPDM_NAME), &sim_node(s, 5)->id), 0);
+	sim_run(s);
+	cr_assert_eq(srum_best_entry(mod(s, 0, SRUM_NAME), &sim_node(s, 5)->id, &e), 5);
+	assert_labels(s, 0, &e, 5);
+	/* the datapath got the preferred path to 5 with them */
+	cr_assert_geq(dp_calls, 1);
+	cr_assert_eq(srum_best_entry(mod(s, 0, SRUM_NAME), &dp_seen.dst, &e), dp_seen.hops);
+	cr_assert_eq(memcmp(&e, &dp_seen, sizeof(e)), 0);
+	cr_assert_eq(srum_best_entry(mod(s, 0, SRUM_NAME), &sim_node(s, 5)->id, &e), 5);
+	/* a node on the way: towards the target every label, towards the initiator its own */
+	cr_assert_eq(srum_best_entry(mod(s, 2, SRUM_NAME), &sim_node(s, 5)->id, &e), 3);
+	assert_labels(s, 2, &e, 3);
+	cr_assert_eq(srum_best_entry(mod(s, 2, SRUM_NAME), &sim_node(s, 0)->id, &e), 2);
+	assert_labels(s, 2, &e, 0);
+	/* the target learned the way back from the request's record: its own label only */
+	cr_assert_eq(srum_best_entry(mod(s, 5, SRUM_NAME), &sim_node(s, 0)->id, &e), 5);
+	assert_labels(s, 5, &e, 0);
+	/* 11 asks its neighbours; 0 answers from its cache with its labels */
+	cr_assert_eq(spdm_discover(mod(s, 11, SPDM_NAME), &sim_node(s, 5)->id), 0);
+	sim_run(s);
+	cr_assert_geq(mod(s, 0, SPDM_NAME)->ctr[SPDM_C_REPLIES_CACHED], 1);
+	cr_assert_eq(srum_best_entry(mod(s, 11, SRUM_NAME), &sim_node(s, 5)->id, &e), 6);
+	assert_labels(s, 11, &e, 6);
+	sim_free(s);
+}
+
 Test(spdm, neighbour_answers_the_non_propagating_request)
 {
 	struct sim *s = spdmt_sim(GRAPH_RING, 12, NULL);
@@ -326,12 +399,24 @@ Test(spdm_wire, request_and_reply_round_trip_and_bounds)
 	q.pos = 2;
 	q.auth.signed_ = 1;
 	memset(q.auth.sig, 7, RT_SIG_LEN);
+	q.labels[0] = 9; /* rec[2]'s label (rec[3] = the target has none) left unknown */
+	q.labels[1] = 200;
 	n = spdm_msg_encode(&q, buf, sizeof(buf), &bl);
-	cr_assert_eq(n, (int)(SPDM_BODY_LEN(4) + 2 + SR_AUTH_LEN));
-	cr_assert_eq(bl, SPDM_BODY_LEN(4) + 1);
+	cr_assert_eq(n, (int)(SPDM_BODY_LEN(4) + 2 + 4 + SR_AUTH_LEN));
+	cr_assert_eq(n, (int)SPDM_RREP_LEN(4, SR_AUTH_LEN));
+	cr_assert_eq(bl, SPDM_BODY_LEN(4) + 1, "the labels are not signed");
 	cr_assert_eq(spdm_msg_decode(buf, (size_t)n, &d, &bl), 0);
 	cr_assert_eq(d.pos, 2);
 	cr_assert_eq(d.replier, 3);
+	cr_assert_eq(memcmp(d.labels, "\x09\xc8\x00\x00", 4), 0);
+	buf[SPDM_BODY_LEN(4) + 2 + 3] = 1; /* a label for the target */
+	cr_assert_eq(spdm_msg_decode(buf, (size_t)n, &d, NULL), -EBADMSG);
+	buf[SPDM_BODY_LEN(4) + 2 + 3] = 0;
+	q.labels[3] = 1;
+	cr_assert_eq(spdm_msg_encode(&q, buf, sizeof(buf), NULL), -EINVAL);
+	q.labels[3] = 0;
+	n = spdm_msg_encode(&q, buf, sizeof(buf), NULL);
+	cr_assert_eq(spdm_msg_decode(buf, (size_t)n, &d, NULL), 0);
 	cr_assert_eq(d.auth.signed_, 1);
 	cr_assert_eq(memcmp(d.auth.sig, q.auth.sig, RT_SIG_LEN), 0);
 	for (int len = 0; len < n; len++)
@@ -339,11 +424,11 @@ Test(spdm_wire, request_and_reply_round_trip_and_bounds)
 	buf[SPDM_BODY_LEN(4) + 1] = 4; /* pos past the replier */
 	cr_assert_eq(spdm_msg_decode(buf, (size_t)n, &d, NULL), -EBADMSG);
 	buf[SPDM_BODY_LEN(4) + 1] = 2;
-	buf[SPDM_BODY_LEN(4) + 2] = 2; /* signed flag not 0/1 */
+	buf[SPDM_BODY_LEN(4) + 2 + 4] = 2; /* signed flag not 0/1 */
 	cr_assert_eq(spdm_msg_decode(buf, (size_t)n, &d, NULL), -EBADMSG);
 	q.auth.signed_ = 0;
 	n = spdm_msg_encode(&q, buf, sizeof(buf), NULL);
-	cr_assert_eq(n, (int)(SPDM_BODY_LEN(4) + 3));
+	cr_assert_eq(n, (int)(SPDM_BODY_LEN(4) + 3 + 4));
 	cr_assert_eq(spdm_msg_decode(buf, (size_t)n, &d, NULL), 0);
 	set_id(&q.rec[3], 5); /* not ending at the target */
 	n = spdm_msg_encode(&q, buf, sizeof(buf), NULL);

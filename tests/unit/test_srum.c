@@ -69,20 +69,20 @@ Test(srum, cache_lru_timeout_and_preference)
 		       p3[3] = { nid(s, 1), nid(s, 2), nid(s, 3) },
 		       q2[2] = { nid(s, 11), nid(s, 2) }, hop[SR_HOPS_MAX];
 
-	srum_learn(m, p3, 3);
+	srum_learn(m, p3, NULL, 3);
 	run_to(s, 100000000);
-	srum_learn(m, p2, 2);
+	srum_learn(m, p2, NULL, 2);
 	cr_assert_eq(srum_best(m, &p2[1], hop), 2);
 	run_to(s, 200000000);
-	srum_learn(m, q2, 2); /* as short and fresher: preferred */
+	srum_learn(m, q2, NULL, 2); /* as short and fresher: preferred */
 	cr_assert_eq(srum_best(m, &p2[1], hop), 2);
 	cr_assert(node_id_eq(&hop[0], &q2[0]));
 	cr_assert_eq(srum_cache_count(m), 3);
-	srum_learn(m, p1, 1); /* full: the least recently used (p3) goes */
+	srum_learn(m, p1, NULL, 1); /* full: the least recently used (p3) goes */
 	cr_assert_eq(srum_cache_count(m), 3);
 	cr_assert_eq(m->ctr[SRUM_C_PATHS_EVICTED], 1);
 	cr_assert_eq(srum_best(m, &p3[2], NULL), 0);
-	srum_learn(m, p1, 1); /* known: refreshed, not added */
+	srum_learn(m, p1, NULL, 1); /* known: refreshed, not added */
 	cr_assert_eq(m->ctr[SRUM_C_PATHS_LEARNED], 4);
 	run_to(s, 1150000000); /* p2 (learned at 0.1 s) is past 1 s, q2 and p1 (0.2 s) not */
 	cr_assert_eq(srum_best(m, &p2[1], hop), 2);
@@ -93,6 +93,50 @@ Test(srum, cache_lru_timeout_and_preference)
 	cr_assert_eq(srum_best(m, &p2[1], NULL), 0);
 	cr_assert_eq(srum_best(m, &p1[0], NULL), 0);
 	cr_assert_eq(m->ctr[SRUM_C_PATHS_EXPIRED], 3);
+	sim_free(s);
+}
+
+/* The index by destination agrees with the whole cache through learning, eviction and removal. */
+Test(srum, cache_index_agrees_with_the_cache)
+{
+	struct sim *s = srumt_sim(GRAPH_RING, 40, NULL, json_pack("{s:i}", "cache_size", 16));
+	struct module *m = mod(s, 0, SRUM_NAME);
+	char hex[ID_HEX_LEN + 1];
+
+	for (uint32_t k = 0; k < 120; k++) {
+		uint32_t len = 1 + k % 7, dir = (k / 7) % 2;
+		struct node_id hop[SR_HOPS_MAX];
+		json_t *paths, *p;
+		size_t i;
+
+		for (uint32_t j = 0; j < len; j++)
+			hop[j] = nid(s, dir ? 39 - j : j + 1);
+		srum_learn(m, hop, NULL, (int)len);
+		if (k % 11 == 10) /* a link down: every path over it goes */
+			node_link(sim_node(s, 0), NIDP(s, dir ? 39 : 1), false);
+		cr_assert_leq(srum_cache_count(m), 16);
+		paths = srum_paths_json(m);
+		cr_assert_eq(json_array_size(paths), srum_cache_count(m));
+		json_array_foreach(paths, i, p) {
+			int want = 99;
+			struct dp_entry e;
+			size_t q;
+			json_t *o;
+
+			json_array_foreach(paths, q, o)
+				if (!strcmp(json_string_value(json_object_get(o, "dst")),
+					    json_string_value(json_object_get(p, "dst"))) &&
+				    json_integer_value(json_object_get(o, "hops")) < want)
+					want = (int)json_integer_value(json_object_get(o, "hops"));
+			for (uint32_t v = 1; v < 40; v++) {
+				id_fmt(sim_node(s, v)->id.b, hex);
+				if (!strcmp(hex, json_string_value(json_object_get(p, "dst"))))
+					cr_assert_eq(srum_best_entry(m, NIDP(s, v), &e), want,
+						     "step %u dst %u", k, v);
+			}
+		}
+		json_decref(paths);
+	}
 	sim_free(s);
 }
 
@@ -122,10 +166,10 @@ Test(srum, route_error_removes_every_path_through_the_link)
 		c[2] = { nid(s, 1), nid(s, 2) },			/* does not */
 		d[3] = { nid(s, 11), nid(s, 10), nid(s, 3) };		/* does not */
 
-	srum_learn(m, a, 3);
-	srum_learn(m, b, 4);
-	srum_learn(m, c, 2);
-	srum_learn(m, d, 3);
+	srum_learn(m, a, NULL, 3);
+	srum_learn(m, b, NULL, 4);
+	srum_learn(m, c, NULL, 2);
+	srum_learn(m, d, NULL, 3);
 	deliver_rerr(s, 0, 2, 3);
 	cr_assert_eq(m->ctr[SRUM_C_RERR_RECEIVED], 1);
 	cr_assert_eq(m->ctr[SRUM_C_PATHS_INVALIDATED], 2);
@@ -224,11 +268,11 @@ Test(srum, preferred_path_in_the_datapath)
 	ops.dp_install = count_install;
 	ops.dp_remove = count_remove;
 	sim_node(s, 0)->rt = &ops;
-	srum_learn(m, p4, 4);
+	srum_learn(m, p4, NULL, 4);
 	cr_assert_eq(dp_installs, 1);
 	cr_assert_eq(dp_last.kind, SRUM_DP_KIND);
 	cr_assert_eq(dp_last.hops, 4);
-	srum_learn(m, p3, 3); /* shorter: replaces it */
+	srum_learn(m, p3, NULL, 3); /* shorter: replaces it */
 	cr_assert_eq(dp_installs, 2);
 	cr_assert_eq(dp_last.hops, 3);
 	cr_assert(node_id_eq(&dp_last.dst, &p3[2]));
@@ -238,6 +282,144 @@ Test(srum, preferred_path_in_the_datapath)
 	node_link(sim_node(s, 0), NIDP(s, 11), false); /* none left: removed */
 	cr_assert_eq(dp_removes, 1);
 	cr_assert_eq(srum_cache_count(m), 0);
+	sim_free(s);
+}
+
+/* ---- salvage ---- */
+
+/*
+ * 0 - 1 - 2 - 3 (preferred, 3 hops) and 0 - 4 - 5 - 6 - 3 (4 hops): when
+ * node 1 cannot reach 2, the only way round goes back through the source.
+ */
+static struct sim *ladder_sim(json_t *srum_params)
+{
+	char path[] = "/tmp/srum-salv-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct sim *s;
+
+	cr_assert_not_null(f);
+	fprintf(f, "0 1\n1 2\n2 3\n0 4\n4 5\n5 6\n6 3\n");
+	fclose(f);
+	s = srumt_sim(GRAPH_FILE, 0, path, srum_params);
+	unlink(path);
+	return s;
+}
+
+/* The link cut_from -> cut_to fails (sends refused, the neighbour listed down). */
+static const struct rt_ops *cut_orig;
+static struct node_id cut_to;
+
+static int cut_send(struct node *n, const struct node_id *to, const char *module,
+		    const struct mod_msg *msg)
+{
+	if (node_id_eq(to, &cut_to))
+		return -EHOSTUNREACH;
+	return cut_orig->send(n, to, module, msg);
+}
+
+static int cut_neighbours(struct node *n, struct nbr_info *out, int max)
+{
+	int k = cut_orig->neighbours(n, out, max);
+
+	for (int i = 0; i < k && i < max; i++)
+		if (node_id_eq(&out[i].id, &cut_to))
+			out[i].up = false;
+	return k;
+}
+
+static void cut_link(struct sim *s, uint32_t from, uint32_t to)
+{
+	static struct rt_ops ops;
+
+	cut_orig = sim_node(s, from)->rt;
+	ops = *cut_orig;
+	ops.send = cut_send;
+	ops.neighbours = cut_neighbours;
+	cut_to = nid(s, to);
+	sim_node(s, from)->rt = &ops;
+}
+
+static void learn_ids(struct sim *s, uint32_t at, const uint32_t *v, int n)
+{
+	struct node_id hop[SR_HOPS_MAX];
+
+	for (int i = 0; i < n; i++)
+		hop[i] = nid(s, v[i]);
+	srum_learn(mod(s, at, SRUM_NAME), hop, NULL, n);
+}
+
+static uint64_t ctr_sum(struct sim *s, unsigned int c)
+{
+	uint64_t t = 0;
+
+	for (uint32_t i = 0; i < sim_nnodes(s); i++)
+		t += mod(s, i, SRUM_NAME)->ctr[c];
+	return t;
+}
+
+Test(srum, salvage_back_through_the_source_by_cached_path)
+{
+	struct sim *s = ladder_sim(NULL);
+	struct module *m0 = mod(s, 0, SRUM_NAME), *m1 = mod(s, 1, SRUM_NAME);
+	static const uint32_t a[] = { 1, 2, 3 }, b[] = { 4, 5, 6, 3 }, c[] = { 0, 4, 5, 6, 3 };
+
+	learn_ids(s, 0, a, 3);
+	learn_ids(s, 0, b, 4);
+	learn_ids(s, 1, c, 5); /* node 1's only way to 3 once 1 - 2 fails */
+	cut_link(s, 1, 2);
+	cr_assert_eq(srum_send(m0, NIDP(s, 3), "echo", "x", 1), 1, "sent on 0 1 2 3");
+	sim_run(s);
+	cr_assert_eq(m1->ctr[SRUM_C_SALVAGED], 1);
+	cr_assert_eq(mod(s, 3, "echo")->ctr[ECHO_C_RECEIVED], 1,
+		     "salvaged on a new route from node 1: 1 0 4 5 6 3");
+	cr_assert_eq(m0->ctr[SRUM_C_FORWARDED], 1, "the source relayed it once");
+	cr_assert_eq(m1->ctr[SRUM_C_RERR_SENT], 1);
+	cr_assert_eq(m0->ctr[SRUM_C_RERR_RECEIVED], 1);
+	cr_assert_eq(srum_best(m0, NIDP(s, 3), NULL), 4, "the source dropped 0 1 2 3");
+	/* the destination learned the way back to the route's start (node 1) */
+	cr_assert_eq(srum_best(mod(s, 3, SRUM_NAME), NIDP(s, 1), NULL), 5);
+	cr_assert_eq(ctr_sum(s, SRUM_C_DROP_BROKEN), 0);
+	cr_assert_eq(ctr_sum(s, SRUM_C_DROP_TTL) + ctr_sum(s, SRUM_C_DROP_NOT_ON_PATH) +
+			     ctr_sum(s, SRUM_C_DROP_MALFORMED),
+		     0);
+	sim_free(s);
+}
+
+Test(srum, salvage_back_through_the_source_after_discovery)
+{
+	struct sim *s = ladder_sim(NULL);
+	struct module *m0 = mod(s, 0, SRUM_NAME), *m1 = mod(s, 1, SRUM_NAME);
+	static const uint32_t a[] = { 1, 2, 3 }, b[] = { 4, 5, 6, 3 };
+
+	learn_ids(s, 0, a, 3);
+	learn_ids(s, 0, b, 4);
+	cut_link(s, 1, 2); /* node 1 has no path to 3: it buffers and discovers */
+	cr_assert_eq(srum_send(m0, NIDP(s, 3), "echo", "x", 1), 1);
+	sim_run(s);
+	cr_assert_eq(m1->ctr[SRUM_C_SALVAGED], 1);
+	cr_assert_eq(m1->ctr[SRUM_C_BUFFERED], 1);
+	cr_assert_geq(mod(s, 1, SPDM_NAME)->ctr[SPDM_C_DISCOVERED], 1);
+	cr_assert_eq(m1->ctr[SRUM_C_BUF_FLUSHED], 1);
+	cr_assert_eq(m1->ctr[SRUM_C_BUF_NO_ROUTE], 0);
+	cr_assert_eq(mod(s, 3, "echo")->ctr[ECHO_C_RECEIVED], 1);
+	cr_assert_eq(ctr_sum(s, SRUM_C_DROP_BROKEN), 0);
+	sim_free(s);
+}
+
+Test(srum, salvage_is_bounded)
+{
+	struct sim *s = ladder_sim(json_pack("{s:i}", "salvage_max", 0));
+	static const uint32_t a[] = { 1, 2, 3 }, c[] = { 0, 4, 5, 6, 3 };
+
+	learn_ids(s, 0, a, 3);
+	learn_ids(s, 1, c, 5);
+	cut_link(s, 1, 2);
+	cr_assert_eq(srum_send(mod(s, 0, SRUM_NAME), NIDP(s, 3), "echo", "x", 1), 1);
+	sim_run(s);
+	cr_assert_eq(mod(s, 1, SRUM_NAME)->ctr[SRUM_C_SALVAGED], 0);
+	cr_assert_eq(mod(s, 1, SRUM_NAME)->ctr[SRUM_C_DROP_BROKEN], 1);
+	cr_assert_eq(mod(s, 3, "echo")->ctr[ECHO_C_RECEIVED], 0);
 	sim_free(s);
 }
 
@@ -274,16 +456,19 @@ Test(srum_wire, data_round_trip_and_checks)
 	int n;
 
 	memset(h.src.b, 1, ID_LEN);
+	memset(h.start.b, 2, ID_LEN);
 	for (int i = 0; i < 3; i++)
 		memset(h.path[i].b, 10 + i, ID_LEN);
 	h.dst = h.path[2];
 	strcpy(h.dmm, "echo");
 	n = srum_data_encode(&h, buf, sizeof(buf));
-	cr_assert_eq(n, (int)SRUM_DATA_HDR(3));
+	cr_assert_eq(n, (int)SRUM_DATA_HDR(3, 1));
 	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), n);
 	cr_assert_eq(d.pos, 1);
 	cr_assert_eq(d.ttl, 20);
 	cr_assert_eq(d.salvage, 1);
+	cr_assert(node_id_eq(&d.start, &h.start), "a salvaged message carries its route's start");
+	cr_assert(node_id_eq(&d.src, &h.src));
 	cr_assert_str_eq(d.dmm, "echo");
 	for (int len = 0; len < n; len++)
 		cr_assert_lt(srum_data_decode(buf, (size_t)len, &d), 0, "len %d", len);
@@ -292,10 +477,22 @@ Test(srum_wire, data_round_trip_and_checks)
 	buf[3] = 1;
 	buf[2] = SR_HOPS_MAX + 1;
 	cr_assert_eq(srum_data_decode(buf, sizeof(buf), &d), -EBADMSG);
-	h.path[1] = h.src; /* a loop through the source */
+	h.path[1] = h.start; /* a loop through the route's start */
 	n = srum_data_encode(&h, buf, sizeof(buf));
 	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), -EBADMSG);
+	h.path[1] = h.src; /* through the source, after a salvage: a route, not a loop */
+	n = srum_data_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), n);
+	h.salvage = 0; /* unsalvaged: the route starts at src, no start field */
+	n = srum_data_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(n, (int)SRUM_DATA_HDR(3, 0));
+	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), -EBADMSG, "now a loop through src");
 	memset(h.path[1].b, 11, ID_LEN);
+	n = srum_data_encode(&h, buf, sizeof(buf));
+	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), n);
+	cr_assert(node_id_eq(&d.start, &h.src));
+	for (int len = 0; len < n; len++)
+		cr_assert_lt(srum_data_decode(buf, (size_t)len, &d), 0, "len %d", len);
 	memset(h.dst.b, 99, ID_LEN); /* path not ending at dst */
 	n = srum_data_encode(&h, buf, sizeof(buf));
 	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), -EBADMSG);
@@ -305,7 +502,7 @@ Test(srum_wire, data_round_trip_and_checks)
 	cr_assert_eq(srum_data_decode(buf, (size_t)n, &d), -EBADMSG);
 	h.npath = 0;
 	cr_assert_eq(srum_data_encode(&h, buf, sizeof(buf)), -EINVAL);
-	cr_assert_eq(srum_msg_type((const uint8_t *)"\x02\x01", 2), -EBADMSG);
+	cr_assert_eq(srum_msg_type((const uint8_t *)"\x01\x01", 2), -EBADMSG, "version 1");
 }
 
 Test(srum_wire, route_error_round_trip_and_checks)

@@ -48,26 +48,32 @@ static void print_table(json_t *flows, bool rates)
 	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
 	int wi = 5, ws = 3, wd = 3, wp = 5;
 	char pk[16], by[16], fl[12];
-	bool ended = n && json_object_get(json_array_get(flows, 0), "reason");
+	bool ended = n && json_object_get(json_array_get(flows, 0), "reason"), ovl = false;
 
 	if (!rows)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		make_row(&rows[i], json_array_get(flows, i));
+		ovl |= *flow_jstr(json_array_get(flows, i), "src_node") != 0;
 		wi = width(wi, rows[i].ifname);
 		ws = width(ws, rows[i].c.src);
 		wd = width(wd, rows[i].c.dst);
 		wp = width(wp, rows[i].c.proto);
 	}
 	printf("%-*s %-7s %-*s %-*s %-*s %8s %8s %s", wi, "IFACE", "DIR", ws, "SRC", wd, "DST", wp,
-	       "PROTO", "PACKETS", "BYTES", rates ? "TCP " : "TCP\n");
+	       "PROTO", "PACKETS", "BYTES", rates || ovl ? "TCP " : "TCP\n");
 	if (rates)
-		printf("%10s %8s%s\n", "MBPS", "IDLE_S", ended ? " REASON" : "");
+		printf("%10s %8s%s", "MBPS", "IDLE_S", ended ? " REASON" : "");
+	/* overlay flows: the node IDs they go between, shortened (--json has them whole) */
+	if (ovl)
+		printf("%sOVERLAY", rates ? " " : "");
+	if (rates || ovl)
+		printf("\n");
 	for (size_t i = 0; i < n; i++) {
 		json_t *f = json_array_get(flows, i);
 
-		printf(rates ? "%-*s %-7s %-*s %-*s %-*s %8s %8s %-4s"
-			     : "%-*s %-7s %-*s %-*s %-*s %8s %8s %s",
+		printf(rates || ovl ? "%-*s %-7s %-*s %-*s %-*s %8s %8s %-4s"
+				    : "%-*s %-7s %-*s %-*s %-*s %8s %8s %s",
 		       wi, rows[i].ifname, rows[i].dir, ws, rows[i].c.src, wd, rows[i].c.dst, wp,
 		       rows[i].c.proto, fmt_si(pk, sizeof(pk), flow_jint(f, "packets")),
 		       fmt_si(by, sizeof(by), flow_jint(f, "bytes")),
@@ -76,6 +82,10 @@ static void print_table(json_t *flows, bool rates)
 			printf("%10s %8s", rows[i].rate, rows[i].idle);
 		if (ended)
 			printf(" %s", flow_jstr(f, "reason"));
+		if (ovl && *flow_jstr(f, "src_node"))
+			printf(" %.8s>%.8s", flow_jstr(f, "src_node"), flow_jstr(f, "dst_node"));
+		else if (ovl)
+			printf(" -");
 		printf("\n");
 	}
 	free(rows);

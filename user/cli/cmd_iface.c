@@ -75,7 +75,7 @@ const struct cli_cmd cmd_load = {
 struct unload_cfg {
 	struct cli_pos pos;
 	const char *pin_path;
-	bool all, keep_pins;
+	bool all, keep_pins, force;
 };
 
 static void unload_defaults(void *cfg)
@@ -90,6 +90,26 @@ static int unload_run(void *cfg)
 
 	if (c->all == (c->pos.n == 1))
 		return cli_err("give either IFNAME or --all");
+	if (c->force) {
+		struct force_unload fu;
+		char ignored[CLI_MSG_MAX];
+		int err;
+
+		if (!c->all)
+			return cli_err("--force goes with --all");
+		if (c->keep_pins)
+			return cli_err("--force removes the pins: it does not go with --keep-pins");
+		/* what the pins still record goes the normal way (clsact too)... */
+		loader_detach(c->pin_path, NULL, true, false, ignored, sizeof(ignored));
+		/* ...then anything of ours still attached, found by name */
+		err = loader_force_unload(c->pin_path, &fu, msg, sizeof(msg));
+		if (!err)
+			printf("detached %d program%s of ours from %d interface%s%s\n", fu.programs,
+			       fu.programs == 1 ? "" : "s", fu.interfaces,
+			       fu.interfaces == 1 ? "" : "s",
+			       fu.pins_removed ? "; removed the pins" : "");
+		return cli_fail(err, msg);
+	}
 	return cli_fail(loader_detach(c->pin_path, c->pos.n ? c->pos.v[0] : NULL, c->all,
 				      c->keep_pins, msg, sizeof(msg)),
 			msg);
@@ -99,6 +119,9 @@ static const struct cli_opt unload_opts[] = {
 	CLI_OPT_FLAG("all", 'a', struct unload_cfg, all, "unload from every interface"),
 	CLI_OPT_FLAG("keep-pins", 'k', struct unload_cfg, keep_pins,
 		     "keep the pinned maps after the last interface"),
+	CLI_OPT_FLAG("force", 'f', struct unload_cfg, force,
+		     "with --all: also detach programs of ours that no pin records (found by "
+		     "name on every interface of this network namespace), and remove the pins"),
 	CLI_OPT_STR("pin-path", 'p', struct unload_cfg, pin_path, "DIR",
 		    "bpffs directory of the maps (default " IPOP_PIN_PATH_DEFAULT ")"),
 	CLI_OPT_END,

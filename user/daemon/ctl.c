@@ -658,15 +658,25 @@ void ctl_server_stop(struct ctl_server *s)
 {
 	while (s->clients)
 		client_free(s, s->clients);
-	/* work that was started is finished, its clients gone */
+	/*
+	 * Work that was started is finished, its clients gone: a step of each in
+	 * turn, as the loop would (a job may wait for another one).
+	 */
 	while (s->jobs) {
-		struct ctl_job *j = s->jobs;
-		bool done = false;
+		struct ctl_job **pp = &s->jobs;
 
-		while (!done)
+		while (*pp) {
+			struct ctl_job *j = *pp;
+			bool done;
+
 			json_decref(job_step(s->d, j, &done));
-		s->jobs = j->next;
-		job_free(j);
+			if (!done) {
+				pp = &j->next;
+				continue;
+			}
+			*pp = j->next;
+			job_free(j);
+		}
 	}
 	daemon_loop_del_fd(s->d, s->evfd);
 	close(s->evfd);

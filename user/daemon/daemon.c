@@ -496,11 +496,12 @@ static void daemon_teardown(struct daemon *d)
 /* The overlay side: ICC sockets, modules, keepalives. Only with a config file. */
 static int overlay_setup(struct daemon *d, char *err, size_t errlen)
 {
+	char why[200];
 	int ret;
 
-	ret = icc_io_open(d);
+	ret = icc_io_open(d, why, sizeof(why));
 	if (ret) {
-		snprintf(err, errlen, "setting up sockets: %s", strerror(-ret));
+		snprintf(err, errlen, "setting up sockets: %s", why);
 		return ret;
 	}
 	d->seq = realtime_ns();

@@ -69,7 +69,8 @@ int daemon_loop_run(struct daemon *d);
 void daemon_loop_free(struct daemon *d);
 
 /* icc_io.c */
-int icc_io_open(struct daemon *d);
+/* Sockets and the handshake context; -errno with the reason (naming the address) in msg. */
+int icc_io_open(struct daemon *d, char *msg, size_t msglen);
 void icc_io_close(struct daemon *d);
 int icc_io_send(struct daemon *d, struct nbr_state *nb, const struct icc_hdr *h,
 		const void *payload, size_t len);

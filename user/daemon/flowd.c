@@ -287,6 +287,24 @@ int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 		       fd_state.o.pin_path, strerror(-err));
 		goto fail;
 	}
+	if (cls_undone(fd_state.cls) && o->notice) {
+		char note[160];
+
+		snprintf(note, sizeof(note),
+			 "a table batch was unfinished when the last daemon stopped: "
+			 "its %zu tables were removed (all or nothing)",
+			 cls_undone(fd_state.cls));
+		o->notice(note);
+	}
+	if (cls_finished(fd_state.cls) && o->notice) {
+		char note[160];
+
+		snprintf(note, sizeof(note),
+			 "a table delete was committed but unfinished when the last daemon "
+			 "stopped: its last %zu tables were removed now (all or nothing)",
+			 cls_finished(fd_state.cls));
+		o->notice(note);
+	}
 	stats_cfg_defaults(&sc);
 	if (o->stats_interval_s)
 		sc.interval_ms = o->stats_interval_s * 1000;
@@ -358,24 +376,79 @@ const char *flowd_pin_path(void)
 	(snprintf(err, errlen, "flow accounting is not running (no --iface and no maps pinned)"), \
 	 (json_t *)NULL)
 
-static json_t *op_table_add(struct daemon *d, json_t *req, char *err, size_t errlen)
+/*
+ * Table changes run one at a time, in the order they came: a long one (a
+ * 50,000-table add, a 100,000-name delete) goes in slices of FLOWD_SLICE
+ * tables, one per loop turn, so that keepalives and other clients are served
+ * in between; a table op that arrives meanwhile (a list too, which then sees
+ * the batch whole or not at all) waits in the queue as deferred work.
+ */
+#define FLOWD_SLICE 1000
+
+enum tjob_kind { TJ_ADD, TJ_DEL, TJ_DEL_ONE, TJ_LIST };
+
+struct tjob {
+	enum tjob_kind kind;
+	bool started;
+	bool queued;
+	struct tjob *next; /* the queue */
+	json_t *req;	   /* the request, until started */
+	struct rule *rules;
+	__u32 *tids;
+	size_t n, off;
+};
+
+static struct tjob *tq_head, *tq_tail;
+
+static void tq_remove(struct tjob *j)
+{
+	struct tjob **pp = &tq_head, *prev = NULL;
+
+	while (*pp && *pp != j)
+		prev = *pp, pp = &(*pp)->next;
+	if (!*pp)
+		return;
+	*pp = j->next;
+	if (tq_tail == j)
+		tq_tail = prev;
+	j->queued = false;
+}
+
+static void tjob_free(void *arg)
+{
+	struct tjob *j = arg;
+	char err[64];
+
+	/* ended before its last slice (the daemon stopping): the batch goes back */
+	if (j->kind == TJ_ADD && j->started && fd_state.cls && cls_batch_open(fd_state.cls))
+		cls_add_end(fd_state.cls, true, err, sizeof(err));
+	/* (a delete goes back before its commit, and is finished after it) */
+	if (j->kind == TJ_DEL && j->started && fd_state.cls && cls_batch_open(fd_state.cls))
+		cls_del_end(fd_state.cls, true, err, sizeof(err));
+	if (j->queued)
+		tq_remove(j);
+	json_decref(j->req);
+	free(j->rules);
+	free(j->tids);
+	free(j);
+}
+
+/* The tables of a table_add, parsed and their devices resolved. */
+static int parse_tables(json_t *req, struct rule **out, size_t *count, char *err, size_t errlen)
 {
 	json_t *tables = json_object_get(req, "tables"), *t;
 	struct rule *rules;
 	size_t i, n;
 	int e = 0;
 
-	(void)d;
-	if (!fd_state.running)
-		return NOT_RUNNING(err, errlen);
 	if (!json_is_array(tables) || !(n = json_array_size(tables)))
-		return snprintf(err, errlen, "\"tables\" must be a non-empty array"), NULL;
+		return snprintf(err, errlen, "\"tables\" must be a non-empty array"), -EINVAL;
 	if (n > FLOWD_TABLES_PER_REQ)
 		return snprintf(err, errlen, "at most %d tables per request", FLOWD_TABLES_PER_REQ),
-		       NULL;
+		       -E2BIG;
 	rules = calloc(n, sizeof(*rules));
 	if (!rules)
-		return snprintf(err, errlen, "out of memory"), NULL;
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	json_array_foreach(tables, i, t) {
 		char why[200];
 
@@ -394,92 +467,179 @@ static json_t *op_table_add(struct daemon *d, json_t *req, char *err, size_t err
 			}
 		}
 	}
-	if (!e)
-		e = cls_add(fd_state.cls, rules, n, err, errlen);
-	free(rules);
-	return e ? NULL
-		 : json_pack("{s:b, s:I, s:I}", "ok", 1, "added", (json_int_t)n, "tables",
-			     (json_int_t)cls_count(fd_state.cls));
+	if (e) {
+		free(rules);
+		return e;
+	}
+	*out = rules;
+	*count = n;
+	return 0;
 }
 
-/* A long delete goes in slices of this many tables, one per loop turn. */
-#define FLOWD_DEL_SLICE 1000
+static json_t *table_list(void);
 
-struct del_job {
-	__u32 *tids;
-	size_t n, off;
-};
-
-static void del_job_free(void *arg)
+/* Start a job at the head of the queue: NULL with err on failure, or *done. */
+static json_t *tjob_start(struct tjob *j, bool *done, char *err, size_t errlen)
 {
-	struct del_job *j = arg;
+	json_t *names, *v;
+	const char **list;
+	size_t i;
+	int e;
 
-	free(j->tids);
-	free(j);
+	j->started = true;
+	switch (j->kind) {
+	case TJ_LIST:
+		*done = true;
+		return table_list();
+	case TJ_DEL_ONE:
+		*done = true;
+		e = cls_del(fd_state.cls, json_string_value(json_object_get(j->req, "name")), err,
+			    errlen);
+		return e ? NULL : json_pack("{s:b}", "ok", 1);
+	case TJ_ADD:
+		e = cls_add_begin(fd_state.cls, j->rules, j->n, err, errlen);
+		*done = e != 0;
+		return NULL;
+	case TJ_DEL:
+		names = json_object_get(j->req, "names");
+		list = calloc(j->n, sizeof(*list));
+		j->tids = calloc(j->n, sizeof(*j->tids));
+		if (!list || !j->tids) {
+			free(list);
+			*done = true;
+			return snprintf(err, errlen, "out of memory"), NULL;
+		}
+		json_array_foreach(names, i, v)
+			list[i] = json_is_string(v) ? json_string_value(v) : "?";
+		/* check first (linear), so that a bad or repeated name deletes nothing */
+		e = cls_del_check(fd_state.cls, list, j->n, j->tids, err, errlen);
+		free(list);
+		e = e ?: cls_del_begin(fd_state.cls, j->tids, j->n, err, errlen);
+		*done = e != 0;
+		return NULL;
+	}
+	*done = true;
+	return NULL;
 }
 
-static json_t *del_step(struct daemon *d, void *arg, bool *done, char *err, size_t errlen)
+/* One turn of the job at the head of the queue. */
+static json_t *tjob_step(struct daemon *d, void *arg, bool *done, char *err, size_t errlen)
 {
-	struct del_job *j = arg;
-	size_t k = j->n - j->off < FLOWD_DEL_SLICE ? j->n - j->off : FLOWD_DEL_SLICE;
-	int e = fd_state.running ? cls_del_ids(fd_state.cls, j->tids + j->off, k, err, errlen)
-				 : (NOT_RUNNING(err, errlen), -ESRCH);
+	struct tjob *j = arg;
+	json_t *rep = NULL;
+	int e;
 
 	(void)d;
-	j->off += k;
-	*done = e || j->off == j->n;
-	if (e)
+	if (tq_head != j)
+		return NULL; /* waits for the ones before it */
+	if (!fd_state.running) {
+		*done = true;
+		(void)NOT_RUNNING(err, errlen);
+	} else if (!j->started) {
+		rep = tjob_start(j, done, err, errlen);
+		json_decref(j->req);
+		j->req = NULL;
+	} else if (j->kind == TJ_ADD) {
+		e = cls_add_more(fd_state.cls, FLOWD_SLICE, err, errlen);
+		if (e <= 0) {
+			*done = true;
+			e = cls_add_end(fd_state.cls, e < 0, err, errlen);
+			if (!e)
+				rep = json_pack("{s:b, s:I, s:I}", "ok", 1, "added",
+						(json_int_t)j->n, "tables",
+						(json_int_t)cls_count(fd_state.cls));
+		}
+	} else {
+		/* marked doomed in slices, committed, deleted in slices (clsctl.h) */
+		e = cls_del_more(fd_state.cls, FLOWD_SLICE, err, errlen);
+		if (e <= 0) {
+			char why[256];
+
+			*done = true;
+			e = cls_del_end(fd_state.cls, e < 0, e < 0 ? why : err,
+					e < 0 ? sizeof(why) : errlen)
+				    ?: e;
+			if (!e)
+				rep = json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)j->n);
+		}
+	}
+	if (*done)
+		tq_remove(j);
+	return rep;
+}
+
+/*
+ * Queue a table op: run it now when nothing waits and it is small, else as
+ * deferred work (NULL with nothing in err).
+ */
+static json_t *tjob_submit(struct daemon *d, struct tjob *j, char *err, size_t errlen)
+{
+	bool done = false;
+	json_t *rep = NULL;
+
+	j->queued = true;
+	if (tq_tail)
+		tq_tail->next = j;
+	else
+		tq_head = j;
+	tq_tail = j;
+	if (tq_head != j || j->n > FLOWD_SLICE) {
+		if (!ctl_defer(tjob_step, j, tjob_free))
+			return NULL;
+		tjob_free(j);
+		return snprintf(err, errlen, "out of memory"), NULL;
+	}
+	/* small, and the queue was empty: at most a start and one slice */
+	while (!done)
+		rep = tjob_step(d, j, &done, err, errlen);
+	tjob_free(j);
+	return rep;
+}
+
+static struct tjob *tjob_new(enum tjob_kind kind, json_t *req, char *err, size_t errlen)
+{
+	struct tjob *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return snprintf(err, errlen, "out of memory"), NULL;
+	j->kind = kind;
+	j->req = json_incref(req);
+	return j;
+}
+
+static json_t *op_table_add(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	struct tjob *j;
+
+	if (!fd_state.running)
+		return NOT_RUNNING(err, errlen);
+	j = tjob_new(TJ_ADD, req, err, errlen);
+	if (!j)
 		return NULL;
-	return *done ? json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)j->n) : NULL;
+	if (parse_tables(req, &j->rules, &j->n, err, errlen)) {
+		tjob_free(j);
+		return NULL;
+	}
+	return tjob_submit(d, j, err, errlen);
 }
 
 static json_t *op_table_del(struct daemon *d, json_t *req, char *err, size_t errlen)
 {
-	json_t *names = json_object_get(req, "names"), *v;
+	json_t *names = json_object_get(req, "names");
 	const char *name = json_string_value(json_object_get(req, "name"));
-	struct del_job *j;
-	const char **list;
-	size_t i, n;
-	int e;
+	struct tjob *j;
 
 	if (!fd_state.running)
 		return NOT_RUNNING(err, errlen);
-	if (name)
-		return cls_del(fd_state.cls, name, err, errlen) ? NULL
-								: json_pack("{s:b}", "ok", 1);
-	if (!json_is_array(names) || !(n = json_array_size(names)))
+	if (!name && (!json_is_array(names) || !json_array_size(names)))
 		return snprintf(err, errlen,
 				"give \"name\" (a string) or \"names\" (a non-empty array)"),
 		       NULL;
-	list = calloc(n, sizeof(*list));
-	j = calloc(1, sizeof(*j));
-	if (j)
-		j->tids = calloc(n, sizeof(*j->tids));
-	if (!list || !j || !j->tids) {
-		free(list);
-		if (j)
-			del_job_free(j);
-		return snprintf(err, errlen, "out of memory"), NULL;
-	}
-	j->n = n;
-	json_array_foreach(names, i, v)
-		list[i] = json_is_string(v) ? json_string_value(v) : "?";
-	/* check first (linear), so that a bad or repeated name deletes nothing */
-	e = cls_del_check(fd_state.cls, list, n, j->tids, err, errlen);
-	free(list);
-	if (!e && n > FLOWD_DEL_SLICE && !ctl_defer(del_step, j, del_job_free))
-		return NULL; /* the rest over loop turns: keepalives and clients go on */
-	if (!e) {
-		bool done = false;
-		json_t *rep = NULL;
-
-		while (!done)
-			rep = del_step(d, j, &done, err, errlen);
-		del_job_free(j);
-		return rep;
-	}
-	del_job_free(j);
-	return NULL;
+	j = tjob_new(name ? TJ_DEL_ONE : TJ_DEL, req, err, errlen);
+	if (!j)
+		return NULL;
+	j->n = name ? 1 : json_array_size(names);
+	return tjob_submit(d, j, err, errlen);
 }
 
 static const struct stats_table *snap_table(const struct stats_snapshot *s, __u32 id)
@@ -499,17 +659,13 @@ static const struct stats_table *snap_table(const struct stats_snapshot *s, __u3
 	return NULL;
 }
 
-static json_t *op_table_list(struct daemon *d, json_t *req, char *err, size_t errlen)
+static json_t *table_list(void)
 {
 	struct stats_snapshot *snap;
 	const struct rule *r;
 	json_t *arr = json_array();
 	__u32 id = 0;
 
-	(void)d;
-	(void)req;
-	if (!fd_state.running)
-		return json_decref(arr), NOT_RUNNING(err, errlen);
 	snap = stats_snapshot_get(fd_state.stats);
 	while ((id = cls_next(fd_state.cls, id, &r))) {
 		const struct stats_table *t = snap_table(snap, id);
@@ -532,6 +688,18 @@ static json_t *op_table_list(struct daemon *d, json_t *req, char *err, size_t er
 	stats_snapshot_put(snap);
 	return json_pack("{s:o, s:I}", "tables", arr, "masks",
 			 (json_int_t)cls_mask_count(fd_state.cls));
+}
+
+static json_t *op_table_list(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	struct tjob *j;
+
+	if (!fd_state.running)
+		return NOT_RUNNING(err, errlen);
+	if (!tq_head) /* nothing changing: answer now */
+		return table_list();
+	j = tjob_new(TJ_LIST, req, err, errlen);
+	return j ? tjob_submit(d, j, err, errlen) : NULL;
 }
 
 static size_t req_limit(json_t *req)

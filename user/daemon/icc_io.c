@@ -357,21 +357,48 @@ static int sock_for(struct daemon *d, int family)
 	return -1;
 }
 
-int icc_io_open(struct daemon *d)
+/* "1.2.3.4:5000" or "[::1]:5000" */
+static void sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &s->sin_addr, host, sizeof(host));
+		snprintf(out, cap, "%s:%u", host, ntohs(s->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof(host));
+		snprintf(out, cap, "[%s]:%u", host, ntohs(s->sin6_port));
+	} else {
+		snprintf(out, cap, "(address family %u)", ss->ss_family);
+	}
+}
+
+int icc_io_open(struct daemon *d, char *msg, size_t msglen)
 {
 	int err = hs_ctx_init(&d->hs, &d->cfg.ident, d->cfg.cert->raw, d->cfg.cert->len,
 			      &d->cfg.trust, NULL, d->cfg.replay_sources, daemon_now_ns());
 
-	if (err)
+	if (err) {
+		snprintf(msg, msglen, "handshake context: %s", strerror(-err));
 		return err;
+	}
 	for (int i = 0; i < d->cfg.nlisten; i++) {
 		err = open_one(d, i);
-		if (err)
+		if (err) {
+			char addr[INET6_ADDRSTRLEN + 16];
+
+			sockaddr_text(&d->cfg.listen[i], addr, sizeof(addr));
+			snprintf(msg, msglen, "cannot listen on %s: %s", addr, strerror(-err));
 			return err;
+		}
 	}
 	d->nbrs = calloc(DAEMON_MAX_NBRS, sizeof(*d->nbrs));
 	if (!d->nbrs)
-		return -ENOMEM;
+		return snprintf(msg, msglen, "out of memory"), -ENOMEM;
 	d->nnbrs = d->cfg.nnbrs < DAEMON_MAX_NBRS ? d->cfg.nnbrs : DAEMON_MAX_NBRS;
 	for (int i = 0; i < d->nnbrs; i++) {
 		d->nbrs[i].cfg = &d->cfg.nbrs[i];

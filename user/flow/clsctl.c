@@ -38,8 +38,42 @@ struct mask_slot {
 	__u32 max_prio;
 };
 
+/*
+ * A batch in flight (cls_add_begin .. cls_add_end). Its tables all carry
+ * the batch's creation time, newer than every other table's; the `tables`
+ * map holds a marker under key 0 (never a table id) with that time while
+ * the batch is open. Deleting the marker commits the batch; a controller
+ * that finds the marker on opening removes the batch's tables.
+ */
+struct batch {
+	bool open;
+	int kind;	    /* BATCH_ADD, or BATCH_DEL_MARK then BATCH_DEL_GO */
+	struct rule *rules; /* the caller's, until cls_add_end */
+	__u32 *ids;
+	size_t n, off, added;
+	__u64 stamp;
+	int err;       /* the first failure: the batch can only be taken back */
+	char msg[256]; /* its message */
+};
+
+#define BATCH_KEY  0
+#define BATCH_NAME "(batch in flight)"
+/*
+ * The marker's kind, in its `match` field. A delete batch first marks each
+ * victim's definition doomed (DEL_MARK: a crash unmarks them), then turns
+ * the marker to DEL_GO with one store (the commit: a crash deletes every
+ * doomed definition), then deletes.
+ */
+enum { BATCH_ADD = 1, BATCH_DEL_MARK, BATCH_DEL_GO };
+/* A definition's doomed flag: a byte of its padding (the datapath never reads `tables`). */
+#define DOOMED(d) ((d)->pad[0])
+
 struct cls {
 	struct cls_maps fd;
+	struct batch b;
+	__u64 max_created; /* the newest creation time among the definitions */
+	size_t undone;	   /* tables of an unfinished batch removed on opening */
+	size_t finished;   /* tables of a committed delete removed on opening */
 	bool own_fds;
 	__u32 gen;
 	__u32 next_tid;
@@ -320,21 +354,22 @@ static void forget(struct cls *c, __u32 tid)
 	free(r);
 }
 
-/* Add one table without publishing. */
-static int add_one(struct cls *c, const struct rule *src, __u32 tid, bool write)
+/*
+ * Add one table without publishing. write: program the maps, the definition
+ * stamped `created` (a new table); else only the controller's state (recovery).
+ */
+static int add_one(struct cls *c, const struct rule *src, __u32 tid, bool write, __u64 created)
 {
 	struct cls_table_stats zero = {};
 	struct op op = { .tid = tid, .prio = src->def.prio, .write = write };
 	struct rule *r = malloc(sizeof(*r));
-	struct timespec ts;
 	int err;
 
 	if (!r)
 		return -ENOMEM;
 	*r = *src;
 	if (write) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		r->def.created_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+		r->def.created_ns = created;
 		if (bpf_map_update_elem(c->fd.stats, &tid, &zero, BPF_ANY) ||
 		    bpf_map_update_elem(c->fd.tables, &tid, &r->def, BPF_NOEXIST)) {
 			err = -errno;
@@ -359,17 +394,27 @@ static int add_one(struct cls *c, const struct rule *src, __u32 tid, bool write)
 	return err;
 }
 
-int cls_add(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen)
+static __u64 realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+#define BUSY(c) \
+	((c)->b.open ? (ERR("a table batch is in progress; try again when it ends"), -EBUSY) : 0)
+
+/* Every check of a batch, before anything changes: names, shapes, room. */
+static int add_check(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen)
 {
 	struct mask_count mc = { .n = 0 };
-	__u32 *ids = calloc(n ? n : 1, sizeof(*ids));
 	struct hmap batch;
-	size_t i;
 	int e = 0;
 
-	if (!ids || hmap_init(&batch, CLS_TABLE_NAME_LEN))
-		return free(ids), ERR("out of memory"), -ENOMEM;
-	for (i = 0; i < n && !e; i++) {
+	if (hmap_init(&batch, CLS_TABLE_NAME_LEN))
+		return ERR("out of memory"), -ENOMEM;
+	for (size_t i = 0; i < n && !e; i++) {
 		char key[CLS_TABLE_NAME_LEN] = { 0 };
 
 		snprintf(key, sizeof(key), "%s", rules[i].def.name);
@@ -385,42 +430,139 @@ int cls_add(struct cls *c, struct rule *rules, size_t n, char *err, size_t errle
 	}
 	if (!e && c->ntables + n >= CLS_TABLES_MAX)
 		e = (ERR("at most %d tables", CLS_TABLES_MAX - 1), -ENOSPC);
-	/* validated: from here on the maps change, so a generation bump follows either way */
-	bool touched = !e && n;
-	size_t added = 0;
+	hmap_free(&batch);
+	return e;
+}
 
-	for (i = 0; i < n && !e; i++) {
-		ids[i] = alloc_tid(c);
-		e = add_one(c, &rules[i], ids[i], true);
-		if (e)
-			ERR("cannot program table '%s': %s", rules[i].def.name, strerror(-e));
+int cls_add_begin(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen)
+{
+	struct cls_table_def mark = { .name = BATCH_NAME, .match = BATCH_ADD };
+	__u32 key = BATCH_KEY;
+	__u32 *ids;
+	int e = BUSY(c);
+
+	if (e)
+		return e;
+	if (!n)
+		return ERR("no tables"), -EINVAL;
+	e = add_check(c, rules, n, err, errlen);
+	if (e)
+		return e;
+	ids = calloc(n, sizeof(*ids));
+	if (!ids)
+		return ERR("out of memory"), -ENOMEM;
+	/* newer than every table, so that the stamp names exactly this batch's tables */
+	mark.created_ns = realtime_ns();
+	if (mark.created_ns <= c->max_created)
+		mark.created_ns = c->max_created + 1;
+	mark.prio = n > UINT32_MAX ? UINT32_MAX : (__u32)n;
+	/* the marker goes first: from here on a crash undoes the batch */
+	if (bpf_map_update_elem(c->fd.tables, &key, &mark, BPF_ANY)) {
+		e = -errno;
+		free(ids);
+		return ERR("cannot write the batch marker: %s", strerror(-e)), e;
+	}
+	c->max_created = mark.created_ns;
+	c->b = (struct batch){ .open = true,
+			       .kind = BATCH_ADD,
+			       .rules = rules,
+			       .ids = ids,
+			       .n = n,
+			       .stamp = mark.created_ns };
+	return 0;
+}
+
+int cls_add_more(struct cls *c, size_t k, char *err, size_t errlen)
+{
+	struct batch *b = &c->b;
+
+	if (!b->open || b->kind != BATCH_ADD)
+		return ERR("no table batch is open"), -EINVAL;
+	for (; !b->err && k && b->off < b->n; k--, b->off++) {
+		size_t i = b->off;
+
+		b->ids[i] = alloc_tid(c);
+		b->err = add_one(c, &b->rules[i], b->ids[i], true, b->stamp);
+		if (b->err)
+			snprintf(b->msg, sizeof(b->msg), "cannot program table '%s': %s",
+				 b->rules[i].def.name, strerror(-b->err));
 		else
-			added++;
+			b->added++;
+	}
+	if (b->err)
+		return ERR("%s", b->msg), b->err;
+	return (int)(b->n - b->off < INT32_MAX ? b->n - b->off : INT32_MAX);
+}
+
+int cls_add_end(struct cls *c, bool abort, char *err, size_t errlen)
+{
+	struct batch *b = &c->b;
+	__u32 key = BATCH_KEY;
+	int e;
+
+	if (!b->open || b->kind != BATCH_ADD)
+		return ERR("no table batch is open"), -EINVAL;
+	e = b->err ? b->err : abort ? -ECANCELED : b->off < b->n ? -EINVAL : 0;
+	if (e == -ECANCELED || (e == -EINVAL && !b->err))
+		snprintf(b->msg, sizeof(b->msg), "the table batch was %s",
+			 abort ? "cancelled" : "ended unfinished");
+	/* the commit: one delete; if even that fails, the batch goes back */
+	if (!e && bpf_map_delete_elem(c->fd.tables, &key)) {
+		e = -errno;
+		snprintf(b->msg, sizeof(b->msg), "cannot commit the table batch: %s", strerror(-e));
 	}
 	if (e) {
 		/* all or nothing: take back the tables of this batch added so far */
-		for (i = 0; i < added; i++) {
-			forget(c, ids[i]);
-			bpf_map_delete_elem(c->fd.tables, &ids[i]);
+		for (size_t i = 0; i < b->added; i++) {
+			forget(c, b->ids[i]);
+			bpf_map_delete_elem(c->fd.tables, &b->ids[i]);
 		}
+		bpf_map_delete_elem(c->fd.tables, &key);
+		ERR("%s", b->msg);
 	}
 	/*
 	 * Even a rolled-back batch publishes: a packet may have cached one of its
 	 * tables meanwhile, and only a new generation makes that answer stale.
 	 */
-	if (touched)
-		publish(c);
-	hmap_free(&batch);
-	free(ids);
+	publish(c);
+	free(b->ids);
+	c->b = (struct batch){ .open = false };
 	return e;
+}
+
+int cls_add(struct cls *c, struct rule *rules, size_t n, char *err, size_t errlen)
+{
+	int e = n ? cls_add_begin(c, rules, n, err, errlen) : 0;
+
+	if (e || !n)
+		return e;
+	e = cls_add_more(c, n, err, errlen);
+	return cls_add_end(c, e < 0, err, errlen);
+}
+
+bool cls_batch_open(const struct cls *c)
+{
+	return c->b.open;
+}
+
+size_t cls_undone(const struct cls *c)
+{
+	return c->undone;
+}
+
+size_t cls_finished(const struct cls *c)
+{
+	return c->finished;
 }
 
 int cls_del(struct cls *c, const char *name, char *err, size_t errlen)
 {
 	char key[CLS_TABLE_NAME_LEN] = { 0 };
 	__u32 tid;
-	int e;
+	int e = BUSY(c);
 
+	if (e)
+		return e;
 	snprintf(key, sizeof(key), "%s", name);
 	tid = (__u32)(uintptr_t)hmap_get(&c->names, key);
 	if (!tid)
@@ -437,8 +579,10 @@ int cls_del_check(struct cls *c, const char *const *names, size_t n, __u32 *tids
 		  size_t errlen)
 {
 	struct hmap seen;
-	int e = 0;
+	int e = BUSY(c);
 
+	if (e)
+		return e;
 	if (hmap_init(&seen, sizeof(__u32)))
 		return ERR("out of memory"), -ENOMEM;
 	for (size_t i = 0; i < n && !e; i++) {
@@ -461,8 +605,10 @@ int cls_del_check(struct cls *c, const char *const *names, size_t n, __u32 *tids
 
 int cls_del_ids(struct cls *c, const __u32 *tids, size_t n, char *err, size_t errlen)
 {
-	int e;
+	int e = BUSY(c);
 
+	if (e)
+		return e;
 	for (size_t i = 0; i < n; i++)
 		if (tids[i] < CLS_TABLES_MAX && c->tables[tids[i]])
 			forget(c, tids[i]);
@@ -471,6 +617,119 @@ int cls_del_ids(struct cls *c, const __u32 *tids, size_t n, char *err, size_t er
 		bpf_map_delete_elem(c->fd.tables, &tids[i]);
 	if (e)
 		ERR("cannot publish the mask set: %s", strerror(-e));
+	return e;
+}
+
+/* The marker of a delete batch in its phase. */
+static int del_marker(struct cls *c, int kind)
+{
+	struct cls_table_def mark = { .name = BATCH_NAME, .match = kind };
+	__u32 key = BATCH_KEY;
+
+	return bpf_map_update_elem(c->fd.tables, &key, &mark, BPF_ANY) ? -errno : 0;
+}
+
+/* Write table tid's definition with the doomed flag set or clear. */
+static int set_doomed(struct cls *c, __u32 tid, bool doomed)
+{
+	struct cls_table_def d = c->tables[tid]->def;
+
+	DOOMED(&d) = doomed;
+	return bpf_map_update_elem(c->fd.tables, &tid, &d, BPF_EXIST) ? -errno : 0;
+}
+
+int cls_del_begin(struct cls *c, const __u32 *tids, size_t n, char *err, size_t errlen)
+{
+	__u32 *ids;
+	int e = BUSY(c);
+
+	if (e)
+		return e;
+	if (!n)
+		return ERR("no tables"), -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!tids[i] || tids[i] >= CLS_TABLES_MAX || !c->tables[tids[i]])
+			return ERR("no table with id %u", tids[i]), -ENOENT;
+	ids = malloc(n * sizeof(*ids));
+	if (!ids)
+		return ERR("out of memory"), -ENOMEM;
+	memcpy(ids, tids, n * sizeof(*ids));
+	e = del_marker(c, BATCH_DEL_MARK);
+	if (e) {
+		free(ids);
+		return ERR("cannot write the batch marker: %s", strerror(-e)), e;
+	}
+	c->b = (struct batch){ .open = true, .kind = BATCH_DEL_MARK, .ids = ids, .n = n };
+	return 0;
+}
+
+int cls_del_more(struct cls *c, size_t k, char *err, size_t errlen)
+{
+	struct batch *b = &c->b;
+	size_t from = b->off;
+	int e;
+
+	if (!b->open || b->kind == BATCH_ADD)
+		return ERR("no delete batch is open"), -EINVAL;
+	if (b->kind == BATCH_DEL_MARK) {
+		for (; !b->err && k && b->off < b->n; k--, b->off++) {
+			b->err = set_doomed(c, b->ids[b->off], true);
+			if (b->err)
+				snprintf(b->msg, sizeof(b->msg), "cannot mark table '%s': %s",
+					 c->tables[b->ids[b->off]]->def.name, strerror(-b->err));
+		}
+		if (b->err)
+			return ERR("%s", b->msg), b->err;
+		if (b->off < b->n)
+			return (int)(2 * b->n - b->off < INT32_MAX ? 2 * b->n - b->off : INT32_MAX);
+		/* all marked: the commit, one store; from here on the batch goes forward */
+		e = del_marker(c, BATCH_DEL_GO);
+		if (e) {
+			b->err = e;
+			snprintf(b->msg, sizeof(b->msg), "cannot commit the delete: %s",
+				 strerror(-e));
+			return ERR("%s", b->msg), e;
+		}
+		b->kind = BATCH_DEL_GO;
+		b->off = 0;
+		return (int)(b->n < INT32_MAX ? b->n : INT32_MAX);
+	}
+	for (; k && b->off < b->n; k--, b->off++)
+		if (c->tables[b->ids[b->off]])
+			forget(c, b->ids[b->off]);
+	e = b->off > from ? publish(c) : 0;
+	for (size_t i = from; i < b->off; i++)
+		bpf_map_delete_elem(c->fd.tables, &b->ids[i]);
+	if (e)
+		return ERR("cannot publish the mask set: %s", strerror(-e)), e;
+	return (int)(b->n - b->off < INT32_MAX ? b->n - b->off : INT32_MAX);
+}
+
+int cls_del_end(struct cls *c, bool abort, char *err, size_t errlen)
+{
+	struct batch *b = &c->b;
+	__u32 key = BATCH_KEY;
+	int e = 0;
+
+	if (!b->open || b->kind == BATCH_ADD)
+		return ERR("no delete batch is open"), -EINVAL;
+	if (b->kind == BATCH_DEL_GO) {
+		/* committed: whatever is left goes now, abort or not */
+		while (b->off < b->n)
+			cls_del_more(c, b->n, err, errlen);
+	} else {
+		/* not committed: unmark what was marked */
+		e = b->err ? b->err : -ECANCELED;
+		if (!b->err)
+			snprintf(b->msg, sizeof(b->msg), "the delete was %s",
+				 abort ? "cancelled" : "ended unfinished");
+		for (size_t i = 0; i < b->off && i < b->n; i++)
+			set_doomed(c, b->ids[i], false);
+		ERR("%s", b->msg);
+	}
+	bpf_map_delete_elem(c->fd.tables, &key);
+	free(b->ids);
+	c->b = (struct batch){ .open = false };
 	return e;
 }
 
@@ -507,6 +766,50 @@ __u32 cls_find(const struct cls *c, const char *name)
 	return (__u32)(uintptr_t)hmap_get(&c->names, key);
 }
 
+/*
+ * A batch that was open when its controller died: remove every table it
+ * added (they carry the marker's stamp), then the marker.
+ */
+static int undo_batch(struct cls *c)
+{
+	struct cls_table_def mark, d;
+	__u32 key = BATCH_KEY, tid, ntid, *tp = NULL, *doomed;
+	size_t n = 0;
+
+	if (bpf_map_lookup_elem(c->fd.tables, &key, &mark))
+		return 0;
+	doomed = calloc(CLS_TABLES_MAX, sizeof(*doomed));
+	if (!doomed)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(c->fd.tables, tp, &ntid)) {
+		tid = ntid;
+		tp = &tid;
+		if (tid == BATCH_KEY || n >= CLS_TABLES_MAX ||
+		    bpf_map_lookup_elem(c->fd.tables, &tid, &d))
+			continue;
+		if (mark.match == BATCH_DEL_MARK || mark.match == BATCH_DEL_GO
+			    ? DOOMED(&d) != 0
+			    : d.created_ns == mark.created_ns)
+			doomed[n++] = tid;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (mark.match == BATCH_DEL_MARK) { /* not committed: unmark */
+			if (!bpf_map_lookup_elem(c->fd.tables, &doomed[i], &d)) {
+				DOOMED(&d) = 0;
+				bpf_map_update_elem(c->fd.tables, &doomed[i], &d, BPF_EXIST);
+			}
+		} else { /* an add taken back, or a committed delete finished */
+			bpf_map_delete_elem(c->fd.tables, &doomed[i]);
+		}
+	}
+	free(doomed);
+	if (mark.match == BATCH_DEL_GO)
+		c->finished = n;
+	else if (mark.match != BATCH_DEL_MARK)
+		c->undone = n;
+	return bpf_map_delete_elem(c->fd.tables, &key) && errno != ENOENT ? -errno : 0;
+}
+
 /* Rebuild from the `tables` map, rewrite every entry, drop strays. */
 static int recover(struct cls *c)
 {
@@ -518,6 +821,9 @@ static int recover(struct cls *c)
 
 	if (!bpf_map_lookup_elem(c->fd.state, &zero, &st))
 		c->gen = st.gen;
+	err = undo_batch(c);
+	if (err)
+		return err;
 	while (!bpf_map_get_next_key(c->fd.tables, tp, &ntid)) {
 		tid = ntid;
 		tp = &tid;
@@ -525,25 +831,48 @@ static int recover(struct cls *c)
 		if (bpf_map_lookup_elem(c->fd.tables, &tid, &r.def) || !tid ||
 		    tid >= CLS_TABLES_MAX)
 			continue;
+		DOOMED(&r.def) = 0;
 		if (r.def.match & CLS_M_IFINDEX && !if_indextoname(r.def.ifindex, r.dev))
 			snprintf(r.dev, sizeof(r.dev), "if%u", r.def.ifindex);
-		err = add_one(c, &r, tid, false);
+		err = add_one(c, &r, tid, false, 0);
 		if (err)
 			return err;
+		if (r.def.created_ns > c->max_created)
+			c->max_created = r.def.created_ns;
 		if (tid > max)
 			max = tid;
 	}
 	c->next_tid = max + 1 < CLS_TABLES_MAX ? max + 1 : 1;
-	/* entries: ours rewritten, anything else (a crash mid-change) removed */
+	/*
+	 * Entries: ours rewritten, anything else (a crash mid-change, an undone
+	 * batch) removed. The strays are collected first and deleted after: a
+	 * delete during the walk would lose its position, and restarting the
+	 * walk for each of N strays costs N^2.
+	 */
+	struct cls_rule_key *stray = NULL;
+	size_t nstray = 0, capstray = 0;
+
 	while (!bpf_map_get_next_key(c->fd.rules, prev, &next)) {
 		k = next;
-		if (!hmap_get(&c->entries, &k)) {
-			bpf_map_delete_elem(c->fd.rules, &k);
-			prev = NULL; /* restart: the iteration position is gone */
-			continue;
-		}
 		prev = &k;
+		if (hmap_get(&c->entries, &k))
+			continue;
+		if (nstray == capstray) {
+			size_t cap = capstray ? capstray * 2 : 256;
+			struct cls_rule_key *t = realloc(stray, cap * sizeof(*t));
+
+			if (!t) {
+				free(stray);
+				return -ENOMEM;
+			}
+			stray = t;
+			capstray = cap;
+		}
+		stray[nstray++] = k;
 	}
+	for (size_t i = 0; i < nstray; i++)
+		bpf_map_delete_elem(c->fd.rules, &stray[i]);
+	free(stray);
 	for (size_t i = 0; i < c->entries.cap; i++)
 		if (c->entries.state[i] == 1)
 			write_winner(c, (void *)(c->entries.keys + i * c->entries.key_size),
@@ -609,6 +938,7 @@ void cls_close(struct cls *c)
 {
 	if (!c)
 		return;
+	free(c->b.ids); /* a batch still open stays marked: the next opening undoes it */
 	for (__u32 id = 1; c->tables && id < CLS_TABLES_MAX; id++)
 		free(c->tables[id]);
 	free(c->tables);

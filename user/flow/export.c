@@ -377,7 +377,10 @@ int export_render(FILE *f, const struct export_input *in)
 	err = render_flows(f, in);
 	if (!err)
 		err = render_modules(f, in->modules);
-	if (!err && (fflush(f) || ferror(f)))
+	/* the reason of a failed write (ENOSPC on a full disk), not a bare EIO */
+	if (!err && fflush(f))
+		err = errno ? -errno : -EIO;
+	if (!err && ferror(f))
 		err = -EIO;
 	return err;
 }
@@ -405,7 +408,7 @@ int export_write(const char *dir, const struct export_input *in)
 	if (!err && (fsync(fd) || fchmod(fd, 0644)))
 		err = -errno;
 	if (fclose(f) && !err)
-		err = -EIO;
+		err = errno ? -errno : -EIO;
 	if (!err && rename(tmp, dst))
 		err = -errno;
 	if (!err)

@@ -90,7 +90,25 @@ json_t *fmt_flow_json(const struct flow_key *k, const struct flow_value *v, cons
 		"packets", (json_int_t)v->packets, "skbs", (json_int_t)(v->packets - v->seg_extra),
 		"bytes", (json_int_t)v->bytes, "first_seen_ns", (json_int_t)v->first_seen_ns,
 		"last_seen_ns", (json_int_t)v->last_seen_ns, "tcp_flags", (json_int_t)v->tcp_flags);
+	if (j && (k->flags & FLOW_KEY_OVERLAY)) {
+		char s[FMT_NODE_LEN], d[FMT_NODE_LEN];
+
+		json_object_set_new(j, "src_node", json_string(fmt_node(s, v->src_node)));
+		json_object_set_new(j, "dst_node", json_string(fmt_node(d, v->dst_node)));
+	}
 	return j;
+}
+
+const char *fmt_node(char out[FMT_NODE_LEN], const __u8 id[16])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[id[i] >> 4];
+		out[2 * i + 1] = hex[id[i] & 15];
+	}
+	out[32] = 0;
+	return out;
 }
 
 int fmt_json_print(json_t *j)

@@ -9,6 +9,7 @@
 #include "flow.h"
 
 #define FMT_ADDR_LEN 46 /* INET6_ADDRSTRLEN */
+#define FMT_NODE_LEN 33 /* a 16-byte node ID in hex */
 
 /* The address of an l3 (4 or 6) flow as text; "" for non-IP. */
 const char *fmt_addr(char *buf, size_t len, __u8 l3, const __u8 addr[16]);
@@ -20,7 +21,13 @@ const char *fmt_dir(__u8 dir);
 /* TCP flags as letters "FSRPAUEC", or "-" for none. */
 const char *fmt_tcp_flags(char *buf, size_t len, __u32 flags);
 
-/* One flow as the JSON object `ipop-bpf flows --json` prints. */
+/* An overlay node ID as 32 lowercase hex digits (as core/id.h writes them). */
+const char *fmt_node(char out[FMT_NODE_LEN], const __u8 id[16]);
+
+/*
+ * One flow as the JSON object `ipop-bpf flows --json` prints; an overlay
+ * flow (FLOW_KEY_OVERLAY) also has "src_node" and "dst_node".
+ */
 json_t *fmt_flow_json(const struct flow_key *k, const struct flow_value *v, const char *ifname);
 
 /* Print a JSON value on one line (plus newline) to stdout; 0 or -EIO. */

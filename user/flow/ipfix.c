@@ -17,7 +17,7 @@
 
 #define TID_INTERNAL 0x8000
 
-_Static_assert(sizeof(struct ipfix_rec) == 120, "struct ipfix_rec is the internal template");
+_Static_assert(sizeof(struct ipfix_rec) == 152, "struct ipfix_rec is the internal template");
 
 /* ---- record builder ---- */
 
@@ -54,9 +54,11 @@ uint8_t ipfix_end_reason(unsigned int stats_reason)
 
 uint16_t ipfix_rec_tid(const struct flow_key *k)
 {
-	return k->l3 == FLOW_L3_IPV4   ? IPFIX_TID_V4
-	       : k->l3 == FLOW_L3_IPV6 ? IPFIX_TID_V6
-				       : IPFIX_TID_OTHER;
+	uint16_t ovl = k->flags & FLOW_KEY_OVERLAY ? IPFIX_TID_V4_OVL - IPFIX_TID_V4 : 0;
+
+	return ovl + (k->l3 == FLOW_L3_IPV4   ? IPFIX_TID_V4
+		      : k->l3 == FLOW_L3_IPV6 ? IPFIX_TID_V6
+					      : IPFIX_TID_OTHER);
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -89,6 +91,10 @@ void ipfix_rec_build(struct ipfix_rec *r, const struct stats_ended *e, const str
 	else
 		r->in_if = k->ifindex;
 	r->table_id = v->table_id;
+	if (k->flags & FLOW_KEY_OVERLAY) {
+		memcpy(r->src_node, v->src_node, 16);
+		memcpy(r->dst_node, v->dst_node, 16);
+	}
 	if (k->l3 == FLOW_L3_IPV4 && k->proto == 1)
 		r->icmp4 = (uint16_t)(k->sport << 8 | (k->dport & 0xff));
 	else if (k->l3 == FLOW_L3_IPV6 && k->proto == 58)
@@ -107,7 +113,8 @@ void ipfix_rec_build(struct ipfix_rec *r, const struct stats_ended *e, const str
 
 /* ---- information model and templates ---- */
 
-enum { M_V4 = 1, M_V6 = 2, M_OTHER = 4, M_ALL = 7, M_INTERNAL = 0 };
+/* M_OVL: only in the overlay templates (a plain template's mask plus M_OVL) */
+enum { M_V4 = 1, M_V6 = 2, M_OTHER = 4, M_ALL = 7, M_OVL = 8, M_INTERNAL = 0 };
 
 static const struct field {
 	const char *name;
@@ -122,6 +129,8 @@ static const struct field {
 	{ "ipopSkbDeltaCount", 8, M_ALL },
 	{ "sourceIPv6Address", 16, M_V6 },
 	{ "destinationIPv6Address", 16, M_V6 },
+	{ "ipopOverlaySourceNodeId", 16, M_OVL },
+	{ "ipopOverlayDestinationNodeId", 16, M_OVL },
 	{ "sourceIPv4Address", 4, M_V4 },
 	{ "destinationIPv4Address", 4, M_V4 },
 	{ "ingressInterface", 4, M_ALL },
@@ -149,6 +158,12 @@ static fbInfoElement_t ipop_elements[] = {
 			FB_IE_F_ENDIAN | FB_IE_DELTACOUNTER | FB_UNITS_PACKETS, 0, 0, FB_UINT_64,
 			"skbs (frames as the hook saw them, a GSO skb as one) since the last "
 			"record"),
+	FB_IE_INIT_FULL("ipopOverlaySourceNodeId", IPFIX_PEN, IPFIX_IE_OVERLAY_SRC, 16,
+			FB_IE_IDENTIFIER, 0, 0, FB_OCTET_ARRAY,
+			"overlay node ID (16 bytes) that sent the source-routed frames"),
+	FB_IE_INIT_FULL("ipopOverlayDestinationNodeId", IPFIX_PEN, IPFIX_IE_OVERLAY_DST, 16,
+			FB_IE_IDENTIFIER, 0, 0, FB_OCTET_ARRAY,
+			"overlay node ID (16 bytes) the source-routed frames go to"),
 	FB_IE_NULL,
 };
 
@@ -166,7 +181,10 @@ static fbInfoModel_t *model_new(void)
 	return m;
 }
 
-/* The template of the fields in mask (M_INTERNAL: all of them). */
+/*
+ * The template of the fields in mask (M_INTERNAL: all of them; with M_OVL,
+ * those of the rest of mask plus the overlay ones).
+ */
 static fbTemplate_t *tmpl_new(fbInfoModel_t *m, unsigned int mask, char *err, size_t errlen)
 {
 	fbInfoElementSpec_t spec[N_FIELDS + 1];
@@ -198,7 +216,12 @@ static int session_templates(fbSession_t *s, fbInfoModel_t *m, bool external, ch
 	static const struct {
 		uint16_t tid;
 		unsigned int mask;
-	} ext[] = { { IPFIX_TID_V4, M_V4 }, { IPFIX_TID_V6, M_V6 }, { IPFIX_TID_OTHER, M_OTHER } };
+	} ext[] = { { IPFIX_TID_V4, M_V4 },
+		    { IPFIX_TID_V6, M_V6 },
+		    { IPFIX_TID_OTHER, M_OTHER },
+		    { IPFIX_TID_V4_OVL, M_V4 | M_OVL },
+		    { IPFIX_TID_V6_OVL, M_V6 | M_OVL },
+		    { IPFIX_TID_OTHER_OVL, M_OTHER | M_OVL } };
 	GError *ge = NULL;
 	fbTemplate_t *t = tmpl_new(m, M_INTERNAL, err, errlen);
 

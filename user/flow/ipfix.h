@@ -26,8 +26,11 @@
  * tcpControlBits, ingressInterface/egressInterface (the flow's interface on
  * the side of its direction, 0 on the other), flowDirection, vlanId,
  * flowEndReason; non-IP flows carry ethernetType instead of addresses. Under
- * private enterprise number IPFIX_PEN: ipopFlowTableId (1, unsigned32) and
- * ipopSkbDeltaCount (2, unsigned64, the skbs the hook saw).
+ * private enterprise number IPFIX_PEN: ipopFlowTableId (1, unsigned32),
+ * ipopSkbDeltaCount (2, unsigned64, the skbs the hook saw) and, for flows of
+ * source-routed overlay frames (FLOW_KEY_OVERLAY, templates 259-261),
+ * ipopOverlaySourceNodeId (3) and ipopOverlayDestinationNodeId (4), the
+ * 16-byte node IDs as octetArray.
  */
 #ifndef IPOP_IPFIX_H
 #define IPOP_IPFIX_H
@@ -47,11 +50,16 @@
 #define IPFIX_PEN		 32473
 #define IPFIX_IE_FLOW_TABLE_ID	 1
 #define IPFIX_IE_SKB_DELTA_COUNT 2
+#define IPFIX_IE_OVERLAY_SRC	 3
+#define IPFIX_IE_OVERLAY_DST	 4
 
-/* Template IDs of the three record shapes. */
-#define IPFIX_TID_V4	256
-#define IPFIX_TID_V6	257
-#define IPFIX_TID_OTHER 258
+/* Template IDs of the record shapes: plain, and overlay (plus the two node IDs). */
+#define IPFIX_TID_V4	    256
+#define IPFIX_TID_V6	    257
+#define IPFIX_TID_OTHER	    258
+#define IPFIX_TID_V4_OVL    259
+#define IPFIX_TID_V6_OVL    260
+#define IPFIX_TID_OTHER_OVL 261
 
 /* flowEndReason values (RFC 5102 / IANA) */
 #define IPFIX_END_IDLE	   1
@@ -74,6 +82,8 @@ struct ipfix_rec {
 	uint64_t skbs;	    /* ipopSkbDeltaCount */
 	uint8_t src6[16];
 	uint8_t dst6[16];
+	uint8_t src_node[16]; /* ipopOverlaySourceNodeId */
+	uint8_t dst_node[16]; /* ipopOverlayDestinationNodeId */
 	uint32_t src4;
 	uint32_t dst4;
 	uint32_t in_if;	   /* ingressInterface */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/ethtool.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
@@ -137,6 +138,33 @@ struct attach_state {
 	size_t msglen;
 };
 
+/* Our program names (bpf/ipop_flow.bpf.c); BPF keeps 15 characters. */
+static bool ours_by_name(__u32 id)
+{
+	char name[BPF_OBJ_NAME_LEN] = "";
+
+	return id && !prog_name_of(id, name, sizeof(name)) &&
+	       (!strcmp(name, "ipop_xdp") || !strcmp(name, "ipop_tc_in") ||
+		!strcmp(name, "ipop_tc_eg"));
+}
+
+/* Is an XDP program of ours on ifindex, alone or in a libxdp dispatcher? */
+static bool xdp_has_ours(int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	bool found = false;
+
+	if (!libxdp_get_error(mp) && mp) {
+		for (struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp); p && !found;
+		     p = xdp_multiprog__next_prog(p, mp))
+			found = ours_by_name(xdp_program__id(p));
+		xdp_multiprog__close(mp);
+	}
+	return found || (!bpf_xdp_query(ifindex, 0, &q) &&
+			 (ours_by_name(q.drv_prog_id) || ours_by_name(q.skb_prog_id)));
+}
+
 static int check_free(struct attach_state *s)
 {
 	const struct load_opts *o = s->o;
@@ -149,11 +177,12 @@ static int check_free(struct attach_state *s)
 	if (!id || o->force)
 		return 0;
 	prog_name_of(id, name, sizeof(name));
-	if (!strcmp(name, "ipop_xdp"))
+	if (xdp_has_ours(s->ifindex))
 		return errmsg(s->msg, s->msglen, -EBUSY,
-			      "%s already has an ipop-bpf XDP program (id %u) from another pin "
-			      "path; unload it first",
-			      o->ifname, id);
+			      "%s already has an ipop-bpf XDP program (id %u) that %s does not "
+			      "record: another pin path, or pins removed while it was loaded; "
+			      "unload it there, or with 'ipop-bpf unload --all --force'",
+			      o->ifname, id, o->pin_path);
 	return errmsg(s->msg, s->msglen, -EBUSY,
 		      "%s already has an XDP program that is not ours (id %u, '%s'); "
 		      "use --force to replace it",
@@ -283,8 +312,8 @@ static int attach_tc(struct attach_state *s, enum bpf_tc_attach_point where,
 	if (err == -EEXIST)
 		return errmsg(s->msg, s->msglen, err,
 			      "%s already has a TC %s filter at handle 0x%x (ours, stale, or "
-			      "another "
-			      "tool's); unload or remove it first",
+			      "another tool's); unload or remove it first ('ipop-bpf unload "
+			      "--all --force' removes ours when no pin records them)",
 			      s->o->ifname, where == BPF_TC_INGRESS ? "ingress" : "egress",
 			      IPOP_TC_HANDLE);
 	if (err)
@@ -590,5 +619,93 @@ int loader_forget_index(const char *pin_path, int ifindex, char *msg, size_t msg
 		err = detach_one(fd, ifindex, &info, msg, msglen);
 	close(fd);
 	pins_unlock(lock);
+	return err;
+}
+
+/* Our XDP program on ifindex, through a libxdp dispatcher or attached alone: 1 if detached. */
+static int force_xdp(int ifindex, const char *ifname, char *msg, size_t msglen)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int n = 0, err = 0;
+
+	if (!libxdp_get_error(mp) && mp && !xdp_multiprog__is_legacy(mp)) {
+		enum xdp_attach_mode m = xdp_multiprog__attach_mode(mp);
+		struct xdp_program *p;
+
+		for (p = xdp_multiprog__next_prog(NULL, mp); p && !err;
+		     p = xdp_multiprog__next_prog(p, mp)) {
+			if (!ours_by_name(xdp_program__id(p)))
+				continue;
+			err = xdp_program__detach(p, ifindex, m, 0);
+			n += !err;
+		}
+	}
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+	if (err)
+		return errmsg(msg, msglen, err, "cannot detach XDP from %s: %s", ifname,
+			      strerror(-err));
+	/* attached without a dispatcher (legacy mode, or replaced with --force) */
+	if (!bpf_xdp_query(ifindex, 0, &q)) {
+		if (ours_by_name(q.drv_prog_id))
+			err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL), n += !err;
+		if (!err && ours_by_name(q.skb_prog_id))
+			err = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL), n += !err;
+		if (err)
+			return errmsg(msg, msglen, err, "cannot detach XDP from %s: %s", ifname,
+				      strerror(-err));
+	}
+	return n;
+}
+
+int loader_force_unload(const char *pin_path, struct force_unload *out, char *msg, size_t msglen)
+{
+	struct if_nameindex *ifs, *i;
+	struct stat st;
+	int err = 0;
+
+	loader_quiet();
+	memset(out, 0, sizeof(*out));
+	if (geteuid() != 0)
+		return errmsg(msg, msglen, -EPERM,
+			      "unloading needs root (CAP_BPF and CAP_NET_ADMIN)");
+	ifs = if_nameindex();
+	if (!ifs)
+		return errmsg(msg, msglen, -errno, "cannot list the interfaces: %s",
+			      strerror(errno));
+	for (i = ifs; i->if_index && !err; i++) {
+		int n = force_xdp(i->if_index, i->if_name, msg, msglen);
+
+		err = n < 0 ? n : 0;
+		for (int w = 0; !err && w < 2; w++) {
+			enum bpf_tc_attach_point where = w ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->if_index,
+				    .attach_point = where);
+			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IPOP_TC_HANDLE,
+				    .priority = IPOP_TC_PRIO);
+
+			if (bpf_tc_query(&hook, &opts) || !ours_by_name(opts.prog_id))
+				continue;
+			opts.prog_id = 0; /* detach matches handle and priority only */
+			opts.prog_fd = 0;
+			opts.flags = 0;
+			err = bpf_tc_detach(&hook, &opts);
+			if (err)
+				errmsg(msg, msglen, err,
+				       "cannot detach the TC %s filter from %s: %s",
+				       w ? "egress" : "ingress", i->if_name, strerror(-err));
+			n += !err;
+		}
+		if (n > 0) {
+			out->programs += n;
+			out->interfaces++;
+		}
+	}
+	if_freenameindex(ifs);
+	if (!err && !stat(pin_path, &st)) {
+		pins_remove_all(pin_path);
+		out->pins_removed = stat(pin_path, &st) != 0;
+	}
 	return err;
 }

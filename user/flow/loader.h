@@ -48,6 +48,20 @@ int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_
  */
 int loader_forget_index(const char *pin_path, int ifindex, char *msg, size_t msglen);
 
+/*
+ * The way out when the pins are gone but programs stay attached (a daemon
+ * killed after someone removed its pins): detach every program of ours,
+ * found by name (ipop_xdp, ipop_tc_in, ipop_tc_eg), from every interface of
+ * this network namespace, XDP through a libxdp dispatcher or alone, TC at
+ * our clsact handle; then remove whatever is pinned under pin_path. A clsact
+ * qdisc is left in place (whether we created it was recorded in the pins).
+ */
+struct force_unload {
+	int programs, interfaces;
+	bool pins_removed;
+};
+int loader_force_unload(const char *pin_path, struct force_unload *out, char *msg, size_t msglen);
+
 /* The ingress hook `auto` picks for ifname. */
 int loader_default_hook(const char *ifname);
 

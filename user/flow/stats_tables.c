@@ -80,7 +80,8 @@ static int defs_batch(void *ctx, const void *keys, const void *vals, __u32 n)
 	struct defs_ctx *c = ctx;
 
 	for (__u32 i = 0; i < n; i++)
-		if (table_add(c->snap, &c->cap, id[i], &d[i]))
+		if (id[i] && /* key 0 is no table: the controller's batch marker (clsctl.c) */
+		    table_add(c->snap, &c->cap, id[i], &d[i]))
 			return -ENOMEM;
 	return 0;
 }

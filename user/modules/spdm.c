@@ -15,9 +15,14 @@
 /* The request table: the last SPDM_REQ_IDS request IDs of each initiator. */
 struct spdm_init {
 	struct node_id init;
-	uint64_t used; /* LRU stamp */
 	uint8_t n, head;
 	uint32_t ids[SPDM_REQ_IDS];
+};
+
+/* Scanned first (small, contiguous): a hash of the initiator and the LRU stamp. */
+struct spdm_tag {
+	uint64_t used;
+	uint32_t tag;
 };
 
 /* Requests this node answered as the target: distinct routes per (initiator, ID). */
@@ -37,6 +42,7 @@ struct spdm_disc {
 
 struct spdm {
 	struct spdm_init *table; /* grows to SPDM_REQ_INITIATORS */
+	struct spdm_tag *tags;	 /* one per table entry */
 	uint32_t ntable, atable;
 	struct spdm_disc *disc; /* SPDM_PENDING_MAX, allocated on first discovery */
 	struct spdm_answered answered[SPDM_ANSWERED];
@@ -116,34 +122,42 @@ static uint32_t rec_hash(const struct spdm_msg *q)
 static bool req_fresh(struct module *m, const struct node_id *init, uint32_t id)
 {
 	struct spdm *s = m->priv;
-	struct spdm_init *e = NULL;
+	uint32_t tag = (uint32_t)id_hash(init->b), k = UINT32_MAX;
+	struct spdm_init *e;
 
-	for (uint32_t i = 0; i < s->ntable && !e; i++)
-		if (node_id_eq(&s->table[i].init, init))
-			e = &s->table[i];
-	if (!e && s->ntable < SPDM_REQ_INITIATORS) {
+	for (uint32_t i = 0; i < s->ntable && k == UINT32_MAX; i++)
+		if (s->tags[i].tag == tag && node_id_eq(&s->table[i].init, init))
+			k = i;
+	if (k == UINT32_MAX && s->ntable < SPDM_REQ_INITIATORS) {
 		if (s->ntable == s->atable) {
 			uint32_t na = s->atable ? 2 * s->atable : 4;
 			struct spdm_init *nt = realloc(s->table, sizeof(*nt) * na);
+			struct spdm_tag *ng;
 
 			if (!nt)
 				return false;
 			s->table = nt;
+			ng = realloc(s->tags, sizeof(*ng) * na);
+			if (!ng)
+				return false;
+			s->tags = ng;
 			s->atable = na;
 		}
-		e = &s->table[s->ntable++];
-		memset(e, 0, sizeof(*e));
-		e->init = *init;
-	} else if (!e) {
-		e = &s->table[0];
+		k = s->ntable++;
+		memset(&s->table[k], 0, sizeof(s->table[k]));
+		s->table[k].init = *init;
+	} else if (k == UINT32_MAX) {
+		k = 0;
 		for (uint32_t i = 1; i < s->ntable; i++)
-			if (s->table[i].used < e->used)
-				e = &s->table[i];
+			if (s->tags[i].used < s->tags[k].used)
+				k = i;
 		rt_count(m, SPDM_C_TABLE_EVICTED, 1);
-		memset(e, 0, sizeof(*e));
-		e->init = *init;
+		memset(&s->table[k], 0, sizeof(s->table[k]));
+		s->table[k].init = *init;
 	}
-	e->used = ++s->tick;
+	e = &s->table[k];
+	s->tags[k].tag = tag;
+	s->tags[k].used = ++s->tick;
 	for (int k = 0; k < e->n; k++)
 		if (e->ids[k] == id)
 			return false;
@@ -321,22 +335,55 @@ static int spdm_timer(struct module *m, uint32_t timer_id)
 
 /* ---- requests and replies ---- */
 
-/* Hand SRUM every sub-path of full[0..nfull) seen from position pos. */
-static void learn_subpaths(struct module *m, const struct node_id *full, int nfull, int pos)
+uint8_t sr_nbr_label(struct module *m, const struct node_id *id)
+{
+	struct nbr_info nb[256];
+	int n = rt_neighbours(m, nb, 0);
+
+	/* zeroed: a runtime without labels may leave the field alone */
+	memset(nb, 0, sizeof(nb[0]) * (size_t)(n < 0 ? 0 : n > 256 ? 256 : n));
+	n = rt_neighbours(m, nb, n < 256 ? n : 256);
+	for (int i = 0; i < n && i < 256; i++)
+		if (node_id_eq(&nb[i].id, id))
+			return nb[i].label;
+	return DP_LABEL_NONE;
+}
+
+/*
+ * Hand SRUM every sub-path of full[0..nfull) (= [initiator, rec...]) seen
+ * from position pos. lab[k] (k >= pos) is full[k]'s link label towards
+ * full[k + 1] (a reply's labels shifted by one); paths towards the
+ * initiator have none but this node's own.
+ */
+static void learn_subpaths(struct module *m, const struct node_id *full, const uint8_t *lab,
+			   int nfull, int pos)
 {
 	struct module *srum = node_module(m->node, SRUM_NAME);
 	struct node_id hop[SR_HOPS_MAX];
+	uint8_t labels[SR_HOPS_MAX] = { 0 };
 
 	if (!srum)
 		return;
 	for (int j = pos + 1, n = 0; j < nfull && n < SR_HOPS_MAX; j++) {
+		if (n)
+			labels[n - 1] = lab[j - 1];
 		hop[n++] = full[j];
-		srum_learn(srum, hop, n);
+		srum_learn(srum, hop, labels, n);
 	}
+	memset(labels, 0, sizeof(labels));
 	for (int j = pos - 1, n = 0; j >= 0 && n < SR_HOPS_MAX; j--) {
 		hop[n++] = full[j];
-		srum_learn(srum, hop, n);
+		srum_learn(srum, hop, labels, n);
 	}
+}
+
+/* full = [initiator, rec...] and lab = [0, labels...] (lab[k]: full[k]'s label) from p. */
+static void full_path(const struct spdm_msg *p, struct node_id *full, uint8_t *lab)
+{
+	full[0] = p->initiator;
+	memcpy(full + 1, p->rec, sizeof(p->rec[0]) * p->nrec);
+	lab[0] = DP_LABEL_NONE;
+	memcpy(lab + 1, p->labels, p->nrec);
 }
 
 static int send_reply(struct module *m, struct spdm_msg *p, const struct node_id *to)
@@ -357,10 +404,11 @@ static int send_reply(struct module *m, struct spdm_msg *p, const struct node_id
 	return 0;
 }
 
-/* Sign and send a reply; p->rec holds the whole path, this node at rec[me]. */
-static int reply_from(struct module *m, struct spdm_msg *p, struct node_id *full, int me)
+/* Sign and send a reply; p->rec (and p->labels) hold the whole path, this node at rec[me]. */
+static int reply_from(struct module *m, struct spdm_msg *p, int me)
 {
-	uint8_t body[SPDM_MSG_MAX];
+	struct node_id full[SR_HOPS_MAX + 1];
+	uint8_t body[SPDM_MSG_MAX], lab[SR_HOPS_MAX + 1];
 	size_t bl;
 
 	p->type = SPDM_T_RREP;
@@ -372,9 +420,8 @@ static int reply_from(struct module *m, struct spdm_msg *p, struct node_id *full
 		return -EINVAL;
 	sr_auth_sign(m, body, bl, &p->auth);
 	p->pos = (uint8_t)me; /* index in [initiator, rec...] of the next node back */
-	full[0] = p->initiator;
-	memcpy(full + 1, p->rec, sizeof(p->rec[0]) * p->nrec);
-	learn_subpaths(m, full, p->nrec + 1, me + 1);
+	full_path(p, full, lab);
+	learn_subpaths(m, full, lab, p->nrec + 1, me + 1);
 	return send_reply(m, p, &full[p->pos]);
 }
 
@@ -382,18 +429,21 @@ static int reply_from(struct module *m, struct spdm_msg *p, struct node_id *full
 static int answer_from_cache(struct module *m, const struct spdm_msg *q)
 {
 	struct module *srum = node_module(m->node, SRUM_NAME);
-	struct node_id hop[SR_HOPS_MAX], full[SR_HOPS_MAX + 1];
 	struct spdm_msg p = *q;
-	int k = srum ? srum_best(srum, &q->target, hop) : 0;
+	struct dp_entry e;
+	int k = srum ? srum_best_entry(srum, &q->target, &e) : 0;
 
 	if (k <= 0 || q->nrec + 1 + k > SR_HOPS_MAX)
 		return -ENOENT;
+	memset(p.labels, 0, sizeof(p.labels));
+	p.labels[p.nrec] = e.first_label; /* this node's, then its cached path's */
+	memcpy(p.labels + p.nrec + 1, e.labels, (size_t)k - 1);
 	p.rec[p.nrec++] = m->node->id;
-	memcpy(p.rec + p.nrec, hop, sizeof(hop[0]) * (size_t)k);
+	memcpy(p.rec + p.nrec, e.path, sizeof(e.path[0]) * (size_t)k);
 	p.nrec = (uint8_t)(p.nrec + k);
 	if (!sr_loop_free(&p.initiator, p.rec, p.nrec))
 		return -ELOOP;
-	if (reply_from(m, &p, full, q->nrec) < 0)
+	if (reply_from(m, &p, q->nrec) < 0)
 		return -EHOSTUNREACH;
 	rt_count(m, SPDM_C_REPLIES_CACHED, 1);
 	return 0;
@@ -404,7 +454,6 @@ static void spdm_answer(struct module *m, const struct spdm_msg *q)
 	struct spdm_answered *r = answered_slot(m->priv, &q->initiator, q->req_id);
 	struct spdm_msg p = *q;
 	uint32_t h = rec_hash(q);
-	struct node_id full[SR_HOPS_MAX + 1];
 
 	if (r->replies >= SPDM_TARGET_REPLIES)
 		return;
@@ -416,8 +465,9 @@ static void spdm_answer(struct module *m, const struct spdm_msg *q)
 		return;
 	}
 	r->rec_hash[r->replies++] = h;
+	memset(p.labels, 0, sizeof(p.labels)); /* the target has none; the way back fills them */
 	p.rec[p.nrec++] = m->node->id;
-	reply_from(m, &p, full, p.nrec - 1);
+	reply_from(m, &p, p.nrec - 1);
 	rt_count(m, SPDM_C_REPLIES_SENT, 1);
 }
 
@@ -477,12 +527,11 @@ static void spdm_reply(struct module *m, const struct mod_msg *msg, struct spdm_
 		       size_t body_len)
 {
 	struct node_id full[SR_HOPS_MAX + 1];
-	uint8_t body[SPDM_MSG_MAX];
+	uint8_t body[SPDM_MSG_MAX], lab[SR_HOPS_MAX + 1];
 	int n = p->nrec + 1;
 	uint8_t pos = p->pos;
 
-	full[0] = p->initiator;
-	memcpy(full + 1, p->rec, sizeof(p->rec[0]) * p->nrec);
+	full_path(p, full, lab);
 	if (!node_id_eq(&full[pos], &m->node->id)) {
 		rt_count(m, SPDM_C_DROP_MALFORMED, 1);
 		return;
@@ -493,7 +542,10 @@ static void spdm_reply(struct module *m, const struct mod_msg *msg, struct spdm_
 		rt_count(m, SPDM_C_DROP_BAD_SIG, 1);
 		return;
 	}
-	learn_subpaths(m, full, n, pos);
+	/* this node's slot: its label towards the node the reply came from (not the initiator's) */
+	if (pos > 0)
+		lab[pos] = p->labels[pos - 1] = sr_nbr_label(m, &full[pos + 1]);
+	learn_subpaths(m, full, lab, n, pos);
 	if (pos == 0) {
 		struct spdm *s = m->priv;
 		int slot = disc_find(s, &p->target);
@@ -529,8 +581,10 @@ static int spdm_stop(struct module *m)
 	struct spdm *s = m->priv;
 
 	free(s->table);
+	free(s->tags);
 	free(s->disc);
 	s->table = NULL;
+	s->tags = NULL;
 	s->disc = NULL;
 	return 0;
 }

@@ -26,7 +26,7 @@
 #include "core/module.h"
 
 #define SPDM_NAME	  "spdm"
-#define SPDM_WIRE_VERSION 1
+#define SPDM_WIRE_VERSION 2
 #define SR_HOPS_MAX	  DP_PATH_MAX /* 16: hops of a source route */
 
 /* DSR defaults (RFC 4728 section 9) */
@@ -59,22 +59,33 @@ struct sr_auth {
  * reply (RREP: rec = the path after the initiator, ending at the target;
  * replier = index in rec of the node that made the reply, the target or a
  * node answering from its path cache; pos = index of the receiving node in
- * [initiator, rec...], so pos <= replier).
+ * [initiator, rec...], so pos <= replier; labels[j] = rec[j]'s datapath link
+ * label towards rec[j + 1], DP_LABEL_NONE until known: the replier fills
+ * its own slot and those of its cached path, each node the reply passes on
+ * its way back fills its own (its label towards the node it got the reply
+ * from); labels[nrec - 1] stays 0).
  *   u8 version | u8 type | u8 flags | u8 nrec (<= 16) | u32 req_id
  *   | initiator[16] | target[16] | rec[nrec][16]
- *   RREP only: | u8 replier | u8 pos | u8 signed | pub[32] sig[64] if signed
- * An RREP's signature is the replier's, over everything before pos.
+ *   RREP only: | u8 replier | u8 pos | u8 labels[nrec] | u8 signed
+ *   | pub[32] sig[64] if signed
+ * An RREP's signature is the replier's, over everything before pos: pos
+ * and the labels change hop by hop and are not covered (a node on the way
+ * can falsify them, as it can drop the reply; a wrong label misroutes only
+ * in the datapath, where the next node drops what is not addressed to it).
  */
 struct spdm_msg {
 	uint8_t type, flags, nrec, pos, replier;
 	uint32_t req_id;
 	struct node_id initiator, target;
 	struct node_id rec[SR_HOPS_MAX];
+	uint8_t labels[SR_HOPS_MAX];
 	struct sr_auth auth;
 };
 
 #define SPDM_BODY_LEN(nrec) (4 + 4 + 2 * ID_LEN + (size_t)(nrec)*ID_LEN)
-#define SPDM_MSG_MAX	    (SPDM_BODY_LEN(SR_HOPS_MAX) + 2 + SR_AUTH_LEN)
+/* An RREP: body, replier, pos, labels, auth (1 byte unsigned). */
+#define SPDM_RREP_LEN(nrec, auth) (SPDM_BODY_LEN(nrec) + 2 + (size_t)(nrec) + (auth))
+#define SPDM_MSG_MAX		  SPDM_RREP_LEN(SR_HOPS_MAX, SR_AUTH_LEN)
 
 /* Returns the length, or -EINVAL. *body_len: the signed part's length (may be NULL). */
 int spdm_msg_encode(const struct spdm_msg *m, uint8_t *buf, size_t cap, size_t *body_len);
@@ -85,6 +96,8 @@ int spdm_msg_decode(const uint8_t *buf, size_t len, struct spdm_msg *m, size_t *
 bool sr_loop_free(const struct node_id *first, const struct node_id *v, int n);
 int sr_auth_encode(const struct sr_auth *a, uint8_t *p, size_t cap);
 int sr_auth_decode(const uint8_t *p, size_t len, struct sr_auth *a);
+/* This node's datapath link label towards neighbour id (DP_LABEL_NONE: none or not a neighbour). */
+uint8_t sr_nbr_label(struct module *m, const struct node_id *id);
 /* Sign body with the node's key if the runtime can (else leave it unsigned). */
 void sr_auth_sign(struct module *m, const uint8_t *body, size_t len, struct sr_auth *a);
 /* 0 if acceptable (valid signature by origin, or unsigned on a runtime without identities). */

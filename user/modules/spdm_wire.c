@@ -89,15 +89,18 @@ int spdm_msg_encode(const struct spdm_msg *m, uint8_t *buf, size_t cap, size_t *
 			*body_len = bl;
 		return (int)bl;
 	}
-	if (cap < bl + 2 || m->pos >= m->nrec || m->replier >= m->nrec)
+	if (cap < bl + 2 + m->nrec || m->pos >= m->nrec || m->replier >= m->nrec ||
+	    m->labels[m->nrec - 1] != DP_LABEL_NONE)
 		return -EINVAL;
 	*p++ = m->replier;
 	bl++;
 	if (body_len)
 		*body_len = bl;
 	*p++ = m->pos;
-	al = sr_auth_encode(&m->auth, p, cap - bl - 1);
-	return al < 0 ? al : (int)(bl + 1 + (size_t)al);
+	memcpy(p, m->labels, m->nrec);
+	p += m->nrec;
+	al = sr_auth_encode(&m->auth, p, cap - bl - 1 - m->nrec);
+	return al < 0 ? al : (int)(bl + 1 + m->nrec + (size_t)al);
 }
 
 int spdm_msg_decode(const uint8_t *buf, size_t len, struct spdm_msg *m, size_t *body_len)
@@ -125,6 +128,7 @@ int spdm_msg_decode(const uint8_t *buf, size_t len, struct spdm_msg *m, size_t *
 	if (!sr_loop_free(&m->initiator, m->rec, m->nrec))
 		return -EBADMSG;
 	m->pos = m->replier = 0;
+	memset(m->labels, 0, sizeof(m->labels));
 	memset(&m->auth, 0, sizeof(m->auth));
 	if (m->type == SPDM_T_RREQ) {
 		if (body_len)
@@ -132,15 +136,17 @@ int spdm_msg_decode(const uint8_t *buf, size_t len, struct spdm_msg *m, size_t *
 		return len == bl ? 0 : -EBADMSG;
 	}
 	/* a reply: ends at the target; replier and pos inside the path */
-	if (!m->nrec || len < bl + 2 || !node_id_eq(&m->rec[m->nrec - 1], &m->target))
+	if (!m->nrec || len < bl + 2 + m->nrec || !node_id_eq(&m->rec[m->nrec - 1], &m->target))
 		return -EBADMSG;
 	m->replier = *p++;
 	m->pos = *p++;
+	memcpy(m->labels, p, m->nrec);
+	p += m->nrec;
 	bl++;
 	if (body_len)
 		*body_len = bl;
-	/* the replier never receives its own reply: pos is before it */
-	if (m->replier >= m->nrec || m->pos > m->replier)
+	/* the replier never receives its own reply: pos is before it; the target has no label */
+	if (m->replier >= m->nrec || m->pos > m->replier || m->labels[m->nrec - 1])
 		return -EBADMSG;
-	return sr_auth_decode(p, len - bl - 1, &m->auth) < 0 ? -EBADMSG : 0;
+	return sr_auth_decode(p, len - bl - 1 - m->nrec, &m->auth) < 0 ? -EBADMSG : 0;
 }

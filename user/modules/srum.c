@@ -16,8 +16,11 @@ struct srum_path {
 	struct node_id dst;
 	uint64_t learned, used;
 	uint8_t n;
-	bool installed; /* the datapath holds this one for dst */
+	bool installed;	     /* the datapath holds this one for dst */
+	uint8_t first_label; /* this node's link label towards hop[0] */
+	uint32_t next;	     /* the next path in dst's hash chain, NO_PATH at the end */
 	struct node_id hop[SR_HOPS_MAX];
+	uint8_t labels[SR_HOPS_MAX]; /* hop[i]'s towards hop[i + 1]; DP_LABEL_NONE unknown */
 };
 
 /* A buffered message: its header (source, destination, module, the path so far up to pos). */
@@ -37,9 +40,14 @@ struct srum_buf {
 	struct srum_qmsg *q;
 };
 
+#define NO_PATH UINT32_MAX
+
 struct srum {
 	struct srum_path *paths; /* unordered, grows to cache_cap */
 	uint32_t npaths, apaths, cache_cap;
+	uint32_t *heads; /* hash chains by destination: hmask + 1 heads (>= apaths) */
+	uint32_t hmask;
+	uint64_t oldest; /* <= every path's learned: expiry scans only when one may be due */
 	uint64_t timeout, buf_timeout, seq;
 	uint32_t buf_msgs, salvage_max;
 	struct srum_buf bufs[SRUM_BUF_DESTS];
@@ -114,11 +122,56 @@ static bool path_better(const struct srum_path *a, const struct srum_path *b)
 	return a->n < b->n || (a->n == b->n && a->learned > b->learned);
 }
 
+/* ---- the index: a hash chain per destination through paths[].next ---- */
+
+static uint32_t *chain(struct srum *s, const struct node_id *dst)
+{
+	return &s->heads[id_hash(dst->b) & s->hmask];
+}
+
+static void chain_link(struct srum *s, uint32_t i)
+{
+	uint32_t *h = chain(s, &s->paths[i].dst);
+
+	s->paths[i].next = *h;
+	*h = i;
+}
+
+static void chain_unlink(struct srum *s, uint32_t i)
+{
+	uint32_t *l = chain(s, &s->paths[i].dst);
+
+	while (*l != i)
+		l = &s->paths[*l].next;
+	*l = s->paths[i].next;
+}
+
+/* Heads for at least cap paths (a power of two), every path relinked. -ENOMEM keeps the old. */
+static int chain_rebuild(struct srum *s, uint32_t cap)
+{
+	uint32_t n = 8, *h;
+
+	while (n < cap)
+		n *= 2;
+	h = malloc(sizeof(*h) * n);
+	if (!h)
+		return -ENOMEM;
+	memset(h, 0xff, sizeof(*h) * n); /* NO_PATH */
+	free(s->heads);
+	s->heads = h;
+	s->hmask = n - 1;
+	for (uint32_t i = 0; i < s->npaths; i++)
+		chain_link(s, i);
+	return 0;
+}
+
 static int cache_best_idx(struct srum *s, const struct node_id *dst)
 {
 	int best = -1;
 
-	for (uint32_t i = 0; i < s->npaths; i++)
+	if (!s->heads)
+		return -1;
+	for (uint32_t i = *chain(s, dst); i != NO_PATH; i = s->paths[i].next)
 		if (node_id_eq(&s->paths[i].dst, dst) &&
 		    (best < 0 || path_better(&s->paths[i], &s->paths[best])))
 			best = (int)i;
@@ -131,7 +184,9 @@ static void dp_entry_of(const struct srum_path *p, struct dp_entry *e)
 	e->kind = SRUM_DP_KIND;
 	e->dst = p->dst;
 	e->hops = p->n;
+	e->first_label = p->first_label;
 	memcpy(e->path, p->hop, sizeof(p->hop[0]) * p->n);
+	memcpy(e->labels, p->labels, p->n);
 }
 
 /* Keep the datapath holding the preferred path to dst (call after any change for dst). */
@@ -143,7 +198,7 @@ static void dp_sync(struct module *m, const struct node_id *dst, const struct sr
 
 	if (best >= 0 && s->paths[best].installed)
 		return;
-	for (uint32_t i = 0; i < s->npaths; i++)
+	for (uint32_t i = s->heads ? *chain(s, dst) : NO_PATH; i != NO_PATH; i = s->paths[i].next)
 		if (node_id_eq(&s->paths[i].dst, dst))
 			s->paths[i].installed = false;
 	if (best >= 0) {
@@ -160,8 +215,15 @@ static void cache_remove(struct module *m, uint32_t i, unsigned int ctr)
 {
 	struct srum *s = m->priv;
 	struct srum_path gone = s->paths[i];
+	uint32_t last;
 
-	s->paths[i] = s->paths[--s->npaths];
+	chain_unlink(s, i);
+	last = --s->npaths;
+	if (i != last) {
+		chain_unlink(s, last);
+		s->paths[i] = s->paths[last];
+		chain_link(s, i);
+	}
 	rt_count(m, ctr, 1);
 	dp_sync(m, &gone.dst, &gone);
 }
@@ -169,27 +231,60 @@ static void cache_remove(struct module *m, uint32_t i, unsigned int ctr)
 static void cache_expire(struct module *m, uint64_t now)
 {
 	struct srum *s = m->priv;
+	uint64_t oldest = now;
 
+	if (now - s->oldest <= s->timeout)
+		return; /* none due */
 	for (uint32_t i = 0; i < s->npaths;)
-		if (now - s->paths[i].learned > s->timeout)
+		if (now - s->paths[i].learned > s->timeout) {
 			cache_remove(m, i, SRUM_C_PATHS_EXPIRED);
-		else
+		} else {
+			if (s->paths[i].learned < oldest)
+				oldest = s->paths[i].learned;
 			i++;
+		}
+	s->oldest = oldest;
 }
 
-void srum_learn(struct module *m, const struct node_id *hop, int n)
+/* Take the labels the new copy of a known path brings; true if any changed. */
+static bool labels_merge(struct srum_path *p, const uint8_t *labels, uint8_t first)
+{
+	bool changed = false;
+
+	if (first != DP_LABEL_NONE && first != p->first_label) {
+		p->first_label = first;
+		changed = true;
+	}
+	for (int i = 0; labels && i + 1 < p->n; i++)
+		if (labels[i] != DP_LABEL_NONE && labels[i] != p->labels[i]) {
+			p->labels[i] = labels[i];
+			changed = true;
+		}
+	return changed;
+}
+
+void srum_learn(struct module *m, const struct node_id *hop, const uint8_t *labels, int n)
 {
 	struct srum *s = m->priv;
 	uint64_t now = rt_now(m);
 	struct srum_path *p;
+	uint8_t first;
 
 	if (n < 1 || n > SR_HOPS_MAX || !sr_loop_free(&m->node->id, hop, n))
 		return;
-	for (uint32_t i = 0; i < s->npaths; i++) {
+	first = sr_nbr_label(m, &hop[0]);
+	for (uint32_t i = s->heads ? *chain(s, &hop[n - 1]) : NO_PATH; i != NO_PATH;
+	     i = s->paths[i].next) {
 		p = &s->paths[i];
 		if (p->n == n && node_id_eq(&p->dst, &hop[n - 1]) &&
 		    !memcmp(p->hop, hop, sizeof(hop[0]) * (size_t)n)) {
 			p->learned = now; /* refreshed */
+			if (labels_merge(p, labels, first) && p->installed) {
+				struct dp_entry e;
+
+				dp_entry_of(p, &e);
+				rt_dp_install(m, &e); /* the same path, now with its labels */
+			}
 			return;
 		}
 	}
@@ -213,12 +308,17 @@ void srum_learn(struct module *m, const struct node_id *hop, int n)
 		s->paths = np;
 		s->apaths = na;
 	}
-	p = &s->paths[s->npaths++];
+	/* more heads as the cache grows; on -ENOMEM the old ones still index every path */
+	if ((!s->heads || s->hmask < s->apaths - 1) && chain_rebuild(s, s->apaths) < 0 && !s->heads)
+		return;
+	p = &s->paths[s->npaths];
 	memset(p, 0, sizeof(*p));
 	p->dst = hop[n - 1];
 	p->n = (uint8_t)n;
 	p->learned = p->used = now;
 	memcpy(p->hop, hop, sizeof(hop[0]) * (size_t)n);
+	labels_merge(p, labels, first);
+	chain_link(s, s->npaths++);
 	rt_count(m, SRUM_C_PATHS_LEARNED, 1);
 	dp_sync(m, &p->dst, NULL);
 }
@@ -234,6 +334,19 @@ int srum_best(struct module *m, const struct node_id *dst, struct node_id *hop)
 		return 0;
 	if (hop)
 		memcpy(hop, s->paths[b].hop, sizeof(hop[0]) * s->paths[b].n);
+	return s->paths[b].n;
+}
+
+int srum_best_entry(struct module *m, const struct node_id *dst, struct dp_entry *e)
+{
+	struct srum *s = m->priv;
+	int b;
+
+	cache_expire(m, rt_now(m));
+	b = cache_best_idx(s, dst);
+	if (b < 0)
+		return 0;
+	dp_entry_of(&s->paths[b], e);
 	return s->paths[b].n;
 }
 
@@ -353,14 +466,14 @@ static int rerr_xmit(struct module *m, const struct srum_rerr *e, const struct n
 
 static void send_rerr(struct module *m, const struct srum_data_hdr *h, const struct node_id *broken)
 {
-	struct srum_rerr e = { .origin = m->node->id, .broken = *broken, .src = h->src };
+	struct srum_rerr e = { .origin = m->node->id, .broken = *broken, .src = h->start };
 	uint8_t buf[SRUM_RERR_MAX];
 	size_t bl;
 
-	/* back: path[pos - 2] ... path[0], src (we are path[pos - 1]) */
+	/* back: path[pos - 2] ... path[0], start (we are path[pos - 1]) */
 	for (int i = (int)h->pos - 2; i >= 0; i--)
 		e.back[e.nback++] = h->path[i];
-	e.back[e.nback++] = h->src;
+	e.back[e.nback++] = h->start;
 	srum_rerr_encode(&e, buf, sizeof(buf), &bl);
 	sr_auth_sign(m, buf, bl, &e.auth);
 	if (rerr_xmit(m, &e, &e.back[0]) == 0)
@@ -368,16 +481,15 @@ static void send_rerr(struct module *m, const struct srum_data_hdr *h, const str
 }
 
 /*
- * Send along the best cached path to h->dst from this node, which is
- * h->path[pos - 1] (or src when pos == 0): the prefix path[0..pos) is kept,
- * the rest replaced. A failed first hop is invalidated and the next path
- * tried. 0 sent, -ENOENT no usable path.
+ * Send along the best cached path to h->dst from this node, which starts
+ * the route (h->start, pos 0). A failed first hop is invalidated and the
+ * next path tried. 0 sent, -ENOENT no usable path.
  */
 static int send_cached(struct module *m, struct srum_data_hdr *h, const void *data, size_t len)
 {
 	struct srum *s = m->priv;
-	uint8_t pos = h->pos;
 
+	h->pos = 0;
 	for (int tries = 0; tries < 8; tries++) {
 		int b = cache_best_idx(s, &h->dst);
 		struct srum_path *p;
@@ -385,16 +497,12 @@ static int send_cached(struct module *m, struct srum_data_hdr *h, const void *da
 		if (b < 0)
 			return -ENOENT;
 		p = &s->paths[b];
-		if (pos + p->n > SR_HOPS_MAX)
-			return -ENOENT; /* the best is the shortest: none fits */
-		memcpy(h->path + pos, p->hop, sizeof(p->hop[0]) * p->n);
-		h->npath = (uint8_t)(pos + p->n);
-		if (!sr_loop_free(&h->src, h->path, h->npath))
-			return -ENOENT;
+		memcpy(h->path, p->hop, sizeof(p->hop[0]) * p->n);
+		h->npath = p->n;
 		p->used = rt_now(m);
 		if (srum_xmit(m, h, data, len) == 0)
 			return 0;
-		cache_invalidate(m, &m->node->id, &h->path[pos]);
+		cache_invalidate(m, &m->node->id, &h->path[0]);
 	}
 	return -ENOENT;
 }
@@ -551,7 +659,9 @@ static int srum_timer(struct module *m, uint32_t timer_id)
 int srum_send(struct module *m, const struct node_id *dst, const char *dmm, const void *data,
 	      size_t len)
 {
-	struct srum_data_hdr h = { .ttl = SRUM_TTL, .src = m->node->id, .dst = *dst };
+	struct srum_data_hdr h = {
+		.ttl = SRUM_TTL, .src = m->node->id, .dst = *dst, .start = m->node->id
+	};
 	struct mod_msg local = { .type = ICC_T_DATA, .src = m->node->id, .from_module = SRUM_NAME };
 	int ret;
 
@@ -573,13 +683,12 @@ int srum_send(struct module *m, const struct node_id *dst, const char *dmm, cons
 	}
 	cache_expire(m, rt_now(m));
 	if (cache_best_idx(m->priv, dst) < 0 && nbr_up(m, dst))
-		srum_learn(m, dst, 1); /* a neighbour is a one-hop path */
+		srum_learn(m, dst, NULL, 1); /* a neighbour is a one-hop path */
 	if (send_cached(m, &h, data, len) == 0) {
 		rt_count(m, SRUM_C_CACHE_HITS, 1);
 		return 1;
 	}
 	rt_count(m, SRUM_C_CACHE_MISSES, 1);
-	h.pos = 0;
 	ret = buf_push(m, &h, data, len);
 	if (ret < 0)
 		return ret;
@@ -597,45 +706,75 @@ int srum_send_from(struct module *caller, const struct node_id *dst, const char 
 }
 
 /*
- * Salvage around a broken link: a cached path from this node (path[pos - 1])
- * to a node further along the path, then the rest of the original path.
- * The farthest such node first. 0 sent, -ENOENT none.
+ * Salvage around a broken link path[i] -> path[i + 1] (this node is path[i]):
+ * a new route from this node, by a cached path to a node further along the
+ * old path, then the rest of it. The farthest such node first. h is the
+ * salvaged header (start = this node). 0 sent, -ENOENT none.
  */
-static int salvage_bypass(struct module *m, struct srum_data_hdr *h, const void *data, size_t len)
+static int salvage_bypass(struct module *m, struct srum_data_hdr *h,
+			  const struct srum_data_hdr *orig, uint8_t i, const void *data, size_t len)
 {
 	struct srum *s = m->priv;
-	struct srum_data_hdr orig = *h;
-	uint8_t pos = h->pos;
 
-	for (int j = orig.npath - 2; j > (int)pos; j--) {
-		int b = cache_best_idx(s, &orig.path[j]);
+	for (int j = orig->npath - 2; j > (int)i + 1; j--) {
+		int b = cache_best_idx(s, &orig->path[j]), n;
 		const struct srum_path *p;
-		int n;
 
 		if (b < 0)
 			continue;
 		p = &s->paths[b];
-		n = pos + p->n + (orig.npath - 1 - j);
+		n = p->n + (orig->npath - 1 - j);
 		if (n > SR_HOPS_MAX)
 			continue;
-		*h = orig;
-		memcpy(h->path + pos, p->hop, sizeof(p->hop[0]) * p->n);
-		memcpy(h->path + pos + p->n, orig.path + j + 1,
-		       sizeof(orig.path[0]) * (size_t)(orig.npath - 1 - j));
+		memcpy(h->path, p->hop, sizeof(p->hop[0]) * p->n);
+		memcpy(h->path + p->n, orig->path + j + 1,
+		       sizeof(orig->path[0]) * (size_t)(orig->npath - 1 - j));
 		h->npath = (uint8_t)n;
-		if (!sr_loop_free(&h->src, h->path, h->npath))
+		h->pos = 0;
+		if (!sr_loop_free(&h->start, h->path, h->npath))
 			continue;
 		if (srum_xmit(m, h, data, len) == 0)
 			return 0;
 	}
-	*h = orig;
 	return -ENOENT;
+}
+
+/*
+ * The forward from path[i] (this node) failed. As DSR salvages: a new
+ * source route from this node (start = this node, salvage count + 1, at
+ * most salvage_max), by its own cached path to the destination, by a
+ * bypass, or after a discovery (the message waits in the send buffer). The
+ * new route is loop-free from this node; it may lead back through nodes the
+ * message passed (the only way round may be behind it), and the TTL bounds
+ * the hops over all salvages. True if the message was kept.
+ */
+static bool salvage(struct module *m, const struct srum_data_hdr *orig, uint8_t i, const void *data,
+		    size_t len)
+{
+	struct srum *s = m->priv;
+	struct srum_data_hdr h = *orig;
+
+	if (orig->salvage >= s->salvage_max)
+		return false;
+	h.salvage++;
+	h.start = m->node->id;
+	if (send_cached(m, &h, data, len) == 0 || salvage_bypass(m, &h, orig, i, data, len) == 0) {
+		rt_count(m, SRUM_C_SALVAGED, 1);
+		return true;
+	}
+	/* no path here yet: keep it while this node discovers one */
+	h.pos = 0;
+	if (buf_push(m, &h, data, len) < 0)
+		return false;
+	if (spdm_discover_from(m, &h.dst) == 0)
+		rt_count(m, SRUM_C_DISCOVERIES, 1);
+	rt_count(m, SRUM_C_SALVAGED, 1);
+	return true;
 }
 
 static void srum_data(struct module *m, const struct srum_data_hdr *hin, const uint8_t *data,
 		      size_t len)
 {
-	struct srum *s = m->priv;
 	struct srum_data_hdr h = *hin;
 	uint8_t i = h.pos;
 
@@ -652,11 +791,11 @@ static void srum_data(struct module *m, const struct srum_data_hdr *hin, const u
 		struct node_id back[SR_HOPS_MAX];
 		int nb = 0;
 
-		/* the way back: path[i-1] ... path[0], src */
+		/* the way back: path[i-1] ... path[0], start */
 		for (int k = (int)i - 1; k >= 0; k--)
 			back[nb++] = h.path[k];
-		back[nb++] = h.src;
-		srum_learn(m, back, nb);
+		back[nb++] = h.start;
+		srum_learn(m, back, NULL, nb);
 		if (rt_deliver(m, h.dmm, &out) == -ENOENT)
 			rt_count(m, SRUM_C_DROP_UNKNOWN_MODULE, 1);
 		else
@@ -673,25 +812,11 @@ static void srum_data(struct module *m, const struct srum_data_hdr *hin, const u
 		rt_count(m, SRUM_C_FORWARDED, 1);
 		return;
 	}
-	/* the link to path[i + 1] failed: tell the source, forget it, salvage */
+	/* the link to path[i + 1] failed: tell the route's start, forget it, salvage */
 	cache_invalidate(m, &m->node->id, &h.path[i + 1]);
 	send_rerr(m, &h, &h.path[i + 1]);
-	if (h.salvage < s->salvage_max) {
-		h.salvage++;
-		if (send_cached(m, &h, data, len) == 0 || salvage_bypass(m, &h, data, len) == 0) {
-			rt_count(m, SRUM_C_SALVAGED, 1);
-			return;
-		}
-		/* no path here yet: keep it (the path so far) while this node discovers one */
-		h.pos = (uint8_t)(i + 1);
-		if (buf_push(m, &h, data, len) == 0) {
-			if (spdm_discover_from(m, &h.dst) == 0)
-				rt_count(m, SRUM_C_DISCOVERIES, 1);
-			rt_count(m, SRUM_C_SALVAGED, 1);
-			return;
-		}
-	}
-	rt_count(m, SRUM_C_DROP_BROKEN, 1);
+	if (!salvage(m, &h, i, data, len))
+		rt_count(m, SRUM_C_DROP_BROKEN, 1);
 }
 
 static void srum_rerr(struct module *m, const uint8_t *buf, size_t len)
@@ -754,7 +879,9 @@ static int srum_stop(struct module *m)
 	while (s->nbufs)
 		buf_remove(s, (int)s->nbufs - 1);
 	free(s->paths);
+	free(s->heads);
 	s->paths = NULL;
+	s->heads = NULL;
 	s->npaths = s->apaths = 0;
 	return 0;
 }

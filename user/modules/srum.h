@@ -12,9 +12,14 @@
  *     (since learned or refreshed), the path;
  *   invalidates: every path through a link that went down here, that failed
  *     a forward here, or that a route error names.
+ * Each path keeps the datapath link labels known for it (SPDM replies
+ * collect them; other sources leave them DP_LABEL_NONE but this node's own).
  * Preferred path to a destination: fewest hops, then the freshest. That
  * path is the one installed in the datapath (rt_dp_install, kind
  * SRUM_DP_KIND); it is removed when no path is left.
+ * A node whose forward fails sends a route error to the route's start and
+ * salvages the message (at most salvage_max times per message) on a new
+ * route from itself, as DSR does (the data header's start field).
  */
 #ifndef IPOP_MOD_SRUM_H
 #define IPOP_MOD_SRUM_H
@@ -23,7 +28,7 @@
 #include "modules/spdm.h"
 
 #define SRUM_NAME		"srum"
-#define SRUM_WIRE_VERSION	1
+#define SRUM_WIRE_VERSION	2
 #define SRUM_DP_KIND		1
 #define SRUM_DEFAULT_CACHE	1024
 #define SRUM_DEFAULT_TIMEOUT_MS 300000
@@ -32,31 +37,36 @@
 #define SRUM_DEFAULT_SALVAGE	2
 #define SRUM_BUF_DESTS		64 /* destinations with buffered messages */
 #define SRUM_SWEEP_MS		1000
-#define SRUM_TTL		(SR_HOPS_MAX + 8)
+#define SRUM_TTL		64 /* hops over all salvages: 16 x (1 + 3) */
 
 enum srum_type { SRUM_T_DATA = 1, SRUM_T_RERR = 2 };
 
 /*
  * DATA: u8 version | u8 type | u8 npath (1..16) | u8 pos | u8 ttl
  *   | u8 salvage | u16 0 | src[16] | dst[16] | dmm[16] NUL-padded
- *   | path[npath][16] | data
- *   path: the nodes after src, ending at dst; pos: the receiver's index.
+ *   | start[16] if salvage > 0 | path[npath][16] | data
+ *   src: the message's source (what the destination module sees); start:
+ *   the node the source route starts at, src until a node salvages the
+ *   message (DSR: the salvaging node replaces the route with its own, from
+ *   itself); path: the nodes after start, ending at dst, loop-free with
+ *   start; pos: the receiver's index.
  * RERR: u8 version | u8 type | u8 nback (1..16) | u8 pos | u32 0
  *   | origin[16] | broken[16] | src[16] | back[nback][16]
  *   | u8 signed | pub[32] sig[64] if signed
  *   the link origin -> broken failed; back: the nodes after origin, ending
- *   at src; pos: the receiver's index; the signature (origin's) covers all
- *   but pos and itself (pos is sent as 0 under the signature).
+ *   at src (the start of the failed route); pos: the receiver's index; the
+ *   signature (origin's) covers all but pos and itself (pos is sent as 0
+ *   under the signature).
  */
-#define SRUM_DATA_HDR(n)  (8 + 3 * ID_LEN + (size_t)(n)*ID_LEN)
-#define SRUM_MAX_DATA	  (ICC_MAX_PAYLOAD - SRUM_DATA_HDR(SR_HOPS_MAX))
-#define SRUM_RERR_BODY(n) (8 + 3 * ID_LEN + (size_t)(n)*ID_LEN)
-#define SRUM_RERR_MAX	  (SRUM_RERR_BODY(SR_HOPS_MAX) + SR_AUTH_LEN)
-#define SRUM_RERR_POS_OFF 3
+#define SRUM_DATA_HDR(n, salv) (8 + ((salv) ? 4 : 3) * ID_LEN + (size_t)(n)*ID_LEN)
+#define SRUM_MAX_DATA	       (ICC_MAX_PAYLOAD - SRUM_DATA_HDR(SR_HOPS_MAX, 1))
+#define SRUM_RERR_BODY(n)      (8 + 3 * ID_LEN + (size_t)(n)*ID_LEN)
+#define SRUM_RERR_MAX	       (SRUM_RERR_BODY(SR_HOPS_MAX) + SR_AUTH_LEN)
+#define SRUM_RERR_POS_OFF      3
 
 struct srum_data_hdr {
 	uint8_t npath, pos, ttl, salvage;
-	struct node_id src, dst;
+	struct node_id src, dst, start; /* start == src when salvage == 0 */
 	char dmm[ICC_MOD_LEN + 1];
 	struct node_id path[SR_HOPS_MAX];
 };
@@ -117,12 +127,19 @@ int srum_send(struct module *m, const struct node_id *dst, const char *dmm, cons
 int srum_send_from(struct module *caller, const struct node_id *dst, const char *dmm,
 		   const void *data, size_t len);
 
-/* SPDM's hooks: a path from this node (hop[0] a neighbour, hop[n-1] the destination). */
-void srum_learn(struct module *m, const struct node_id *hop, int n);
+/*
+ * SPDM's hooks: a path from this node (hop[0] a neighbour, hop[n-1] the
+ * destination); labels[i] (may be NULL: none known) is hop[i]'s link label
+ * towards hop[i + 1], DP_LABEL_NONE where unknown. This node's own label
+ * towards hop[0] comes from its neighbour table.
+ */
+void srum_learn(struct module *m, const struct node_id *hop, const uint8_t *labels, int n);
 void srum_discovery_done(struct module *m, const struct node_id *target, bool found);
 
 /* The preferred cached path to dst (fills hop, up to SR_HOPS_MAX); hops, or 0 if none. */
 int srum_best(struct module *m, const struct node_id *dst, struct node_id *hop);
+/* The preferred path to dst as a datapath entry (labels included); hops, or 0 if none. */
+int srum_best_entry(struct module *m, const struct node_id *dst, struct dp_entry *e);
 /* Cached paths as JSON: [{"dst": hex, "hops": n, "path": [hex...], "age_ms": t}, ...]. */
 json_t *srum_paths_json(struct module *m);
 uint32_t srum_cache_count(struct module *m);

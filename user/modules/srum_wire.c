@@ -14,7 +14,7 @@ int srum_msg_type(const uint8_t *buf, size_t len)
 
 int srum_data_encode(const struct srum_data_hdr *h, uint8_t *buf, size_t cap)
 {
-	size_t need = SRUM_DATA_HDR(h->npath);
+	size_t need = SRUM_DATA_HDR(h->npath, h->salvage);
 	uint8_t *p = buf;
 
 	if (!h->npath || h->npath > SR_HOPS_MAX || h->pos >= h->npath || cap < need || !h->dmm[0] ||
@@ -33,6 +33,10 @@ int srum_data_encode(const struct srum_data_hdr *h, uint8_t *buf, size_t cap)
 	p += 2 * ID_LEN;
 	icc_modfield_put(p, h->dmm);
 	p += ICC_MOD_LEN;
+	if (h->salvage) {
+		memcpy(p, h->start.b, ID_LEN);
+		p += ID_LEN;
+	}
 	for (int i = 0; i < h->npath; i++, p += ID_LEN)
 		memcpy(p, h->path[i].b, ID_LEN);
 	return (int)need;
@@ -43,7 +47,7 @@ int srum_data_decode(const uint8_t *buf, size_t len, struct srum_data_hdr *h)
 	const uint8_t *p = buf;
 	size_t need;
 
-	if (len < SRUM_DATA_HDR(0) || srum_msg_type(buf, len) != SRUM_T_DATA || p[6] || p[7])
+	if (len < SRUM_DATA_HDR(0, 0) || srum_msg_type(buf, len) != SRUM_T_DATA || p[6] || p[7])
 		return -EBADMSG;
 	h->npath = p[2];
 	h->pos = p[3];
@@ -51,7 +55,7 @@ int srum_data_decode(const uint8_t *buf, size_t len, struct srum_data_hdr *h)
 	h->salvage = p[5];
 	if (!h->npath || h->npath > SR_HOPS_MAX || h->pos >= h->npath)
 		return -EBADMSG;
-	need = SRUM_DATA_HDR(h->npath);
+	need = SRUM_DATA_HDR(h->npath, h->salvage);
 	if (len < need)
 		return -EBADMSG;
 	p += 8;
@@ -61,10 +65,15 @@ int srum_data_decode(const uint8_t *buf, size_t len, struct srum_data_hdr *h)
 	if (!icc_modfield_get(p, h->dmm) || !h->dmm[0])
 		return -EBADMSG;
 	p += ICC_MOD_LEN;
+	h->start = h->src;
+	if (h->salvage) {
+		memcpy(h->start.b, p, ID_LEN);
+		p += ID_LEN;
+	}
 	for (int i = 0; i < h->npath; i++, p += ID_LEN)
 		memcpy(h->path[i].b, p, ID_LEN);
 	if (!node_id_eq(&h->path[h->npath - 1], &h->dst) ||
-	    !sr_loop_free(&h->src, h->path, h->npath))
+	    !sr_loop_free(&h->start, h->path, h->npath))
 		return -EBADMSG;
 	return (int)need;
 }

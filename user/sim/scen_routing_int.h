@@ -7,6 +7,8 @@
 #include "sim/sim.h"
 
 double routing_now_s(void);
+/* Peak resident memory of this process so far (getrusage ru_maxrss), MiB. */
+double routing_peak_mib(void);
 /* cmm, echo, tlfm, spdm, srum: the routing stack (new reference); flood budgets up to 4N. */
 json_t *routing_modules(uint32_t nodes);
 struct sim *routing_sim(const struct routing_args *a, const json_t *mods, char *err, size_t errlen);

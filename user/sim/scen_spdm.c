@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "modules/spdm.h"
@@ -23,6 +24,13 @@ double routing_now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double routing_peak_mib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0;
 }
 
 json_t *routing_modules(uint32_t nodes)
@@ -173,6 +181,7 @@ json_t *sim_spdm_run(const struct routing_args *a, char *err, size_t errlen)
 	json_object_set_new(o, "stretch_p95", json_real(routing_quantile(stretch, found, 0.95)));
 	json_object_set_new(o, "events", json_integer((json_int_t)sim_counts(s)->events));
 	json_object_set_new(o, "wall_s", json_real(routing_now_s() - t0));
+	json_object_set_new(o, "peak_mib", json_real(routing_peak_mib()));
 out:
 	free(dist);
 	free(queue);

@@ -187,6 +187,11 @@ static const struct {
 } report_ctrs[] = {
 	{ "route_errors", SRUM_NAME, SRUM_C_RERR_SENT },
 	{ "discoveries", SPDM_NAME, SPDM_C_DISCOVERIES },
+	{ "floods", SPDM_NAME, SPDM_C_FLOODS },
+	{ "flood_messages", SPDM_NAME, SPDM_C_FLOOD_SENT },
+	{ "replies_cached", SPDM_NAME, SPDM_C_REPLIES_CACHED },
+	{ "discoveries_failed", SPDM_NAME, SPDM_C_FAILED },
+	{ "requests_record_full", SPDM_NAME, SPDM_C_DROP_RECORD_FULL },
 	{ "salvaged", SRUM_NAME, SRUM_C_SALVAGED },
 	{ "dropped_broken", SRUM_NAME, SRUM_C_DROP_BROKEN },
 	{ "buffer_expired", SRUM_NAME, SRUM_C_BUF_EXPIRED },
@@ -230,6 +235,7 @@ static json_t *srum_result(const struct routing_args *a, struct srum_run *r,
 					  sum_ctr(s, SRUM_NAME, SRUM_C_DROP_MALFORMED))));
 	json_object_set_new(o, "events", json_integer((json_int_t)sim_counts(s)->events));
 	json_object_set_new(o, "wall_s", json_real(wall));
+	json_object_set_new(o, "peak_mib", json_real(routing_peak_mib()));
 	return o;
 }
 

@@ -104,6 +104,7 @@ json_t *sim_tlfm_run(const struct routing_args *a, char *err, size_t errlen)
 	json_object_set_new(o, "max_depth", json_integer(max_depth));
 	json_object_set_new(o, "events", json_integer((json_int_t)sim_counts(s)->events));
 	json_object_set_new(o, "wall_s", json_real(now_s() - t0));
+	json_object_set_new(o, "peak_mib", json_real(routing_peak_mib()));
 	sim_free(s);
 	return o;
 }

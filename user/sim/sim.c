@@ -50,12 +50,49 @@ static int ev_alloc(struct sim *s, uint32_t *out)
 	return 0;
 }
 
+#define SIM_POOL_SLAB 256 /* blocks per slab */
+
+/* A payload buffer of len bytes (> SIM_INLINE): a pooled block, or malloc for big ones. */
+static uint8_t *payload_get(struct sim *s, size_t len)
+{
+	void *b;
+
+	if (len > SIM_POOL_BLK)
+		return malloc(len);
+	if (!s->pool_free) {
+		uint8_t *slab = malloc(SIM_POOL_BLK * (SIM_POOL_SLAB + 1));
+
+		if (!slab)
+			return NULL;
+		memcpy(slab, &s->pool_slabs, sizeof(void *)); /* block 0 links the slabs */
+		s->pool_slabs = slab;
+		for (int k = 1; k <= SIM_POOL_SLAB; k++) {
+			b = slab + (size_t)k * SIM_POOL_BLK;
+			memcpy(b, &s->pool_free, sizeof(void *));
+			s->pool_free = b;
+		}
+	}
+	b = s->pool_free;
+	memcpy(&s->pool_free, b, sizeof(void *));
+	return b;
+}
+
+static void payload_put(struct sim *s, uint8_t *b, size_t len)
+{
+	if (len > SIM_POOL_BLK) {
+		free(b);
+		return;
+	}
+	memcpy(b, &s->pool_free, sizeof(void *));
+	s->pool_free = b;
+}
+
 static void ev_release(struct sim *s, uint32_t i)
 {
 	struct sim_ev *ev = ev_at(s, i);
 
 	if (ev->kind == EV_MSG && ev->len > SIM_INLINE)
-		free(ev->data);
+		payload_put(s, ev->data, ev->len);
 	ev->gen = s->free_ev;
 	s->free_ev = i + 1;
 }
@@ -304,7 +341,7 @@ static int srt_send(struct node *n, const struct node_id *to, const char *module
 	ev.dst = v;
 	ev.mod = (uint8_t)mod;
 	if (msg->len > SIM_INLINE) {
-		copy = malloc(msg->len);
+		copy = payload_get(s, msg->len);
 		if (!copy)
 			return -ENOMEM;
 		memcpy(copy, msg->data, msg->len);
@@ -313,8 +350,8 @@ static int srt_send(struct node *n, const struct node_id *to, const char *module
 		memcpy(ev.inl, msg->data, msg->len);
 	}
 	q = sim_push(s, s->now + link_latency(s, u, v), &ev);
-	if (!q)
-		free(copy);
+	if (!q && copy)
+		payload_put(s, copy, msg->len);
 	return q ? 0 : -ENOMEM;
 }
 
@@ -396,6 +433,8 @@ static int srt_neighbours(struct node *n, struct nbr_info *out, int max)
 
 		out[k].id = s->nodes[v].id;
 		out[k].up = !(detected && s->failed[v]);
+		/* a made-up datapath label: the link's position in u's list, 1..255 */
+		out[k].label = k < 255 ? (uint8_t)(k + 1) : DP_LABEL_NONE;
 	}
 	return (int)deg;
 }
@@ -655,6 +694,13 @@ void sim_free(struct sim *s)
 		ev_release(s, s->heap[i].ev);
 	for (uint32_t i = 0; i < s->nchunks; i++)
 		free(s->chunks[i]);
+	while (s->pool_slabs) {
+		void *next;
+
+		memcpy(&next, s->pool_slabs, sizeof(void *));
+		free(s->pool_slabs);
+		s->pool_slabs = next;
+	}
 	for (uint32_t i = 0; s->nodes && i < s->g.n; i++)
 		if (s->nodes[i].mods)
 			node_stop(&s->nodes[i]);

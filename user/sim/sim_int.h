@@ -7,7 +7,8 @@
 
 enum sim_ev_kind { EV_MSG, EV_TIMER, EV_APP, EV_FAIL, EV_DETECT, EV_LINK };
 
-#define SIM_INLINE	56 /* payloads up to this size live in the event */
+#define SIM_INLINE	56  /* payloads up to this size live in the event */
+#define SIM_POOL_BLK	512 /* larger ones up to this size come from a free list, else malloc */
 #define SIM_CHUNK_SHIFT 16
 #define SIM_CHUNK	(1u << SIM_CHUNK_SHIFT)
 #define SIM_MAX_CHUNKS	65536
@@ -45,6 +46,8 @@ struct sim_dyn {
 };
 
 struct sim {
+	/* payload blocks for messages over SIM_INLINE, up to SIM_POOL_BLK: a free list in slabs */
+	void *pool_free, *pool_slabs;
 	struct sim_cfg cfg;
 	struct graph g;
 	struct modcfg mc;
