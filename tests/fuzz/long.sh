@@ -10,7 +10,7 @@
 #   FUZZ_RUNS=N   executions per target (default 10000000)
 #   FUZZ_CAP=S    at most S seconds per target (default 3600)
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 : "${BUILD:=build}" "${FUZZ_RUNS:=10000000}" "${FUZZ_CAP:=3600}"
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
