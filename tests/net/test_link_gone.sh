@@ -97,7 +97,7 @@ grep -q "interface $IF is back (ifindex $idx2)" "$DLOG" || fail "no log line for
 ok "the return is logged"
 
 # twice more, back to back: every loss and return counted, attached at the end
-for round in 1 2; do
+for _ in 1 2; do
 	nsx $A ip link del $IF
 	mkpair
 done
