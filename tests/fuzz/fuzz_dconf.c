@@ -1,16 +1,31 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * libFuzzer target for the daemon's config loader (user/daemon/dconf.c):
- * the JSON config, the key file it names, the addresses in it. An input is
- *   KEYFILE "\n--\n" CONFIG      or just CONFIG (then a valid key file)
- * and "@KEY@" in CONFIG stands for the key file's path. Both are written to
- * memfds (mode 0600) and loaded by path (/proc/self/fd/N), as the daemon
+ * libFuzzer target for the daemon's config loader (user/daemon/dconf.c) and
+ * its checks (dconf_check.c): the JSON config and the identity files it
+ * names (private key, certificate, CA public keys, revocation list), the
+ * addresses and neighbours in it. An input is up to five parts split at
+ * "\n--\n":
+ *   [KEY "\n--\n" [CERT "\n--\n" [CA "\n--\n" [REV "\n--\n"]]]] CONFIG
+ * A file not given holds a valid default: the key of seed 0x11.., its
+ * certificate (name "node-a", valid to 2100) issued by the CA of seed
+ * 0x22.., that CA's public key, an empty revocation list. In CONFIG,
+ * "@KEY@", "@CERT@", "@CA@" and "@REV@" stand for the files' paths. Files
+ * are memfds (mode 0600) loaded by path (/proc/self/fd/N), as the daemon
  * loads them. Properties: an error is negative with a message and leaves
  * the struct empty; an accepted config is within every documented bound,
- * its addresses print and parse back to the same socket address, and it
- * frees cleanly (LSan). Each input is also tried as one "addr:port".
+ * its identity is consistent (the node ID is the key's, the certificate
+ * is the key's), its addresses print and parse back to the same socket
+ * address, dconf_check answers 0 or -EINVAL with a message, reloading the
+ * revocation list succeeds, and it frees cleanly (LSan). Each input is also
+ * tried as one "addr:port".
+ *
+ * Seeds (tests/fuzz/corpus-dconf): *.json use the default files; files-*.bin
+ * carry their own, made with `ipop-bpf ca init`, `key gen` and `ca sign
+ * --not-after 2099-12-31` (a valid set, then a revoked, untrusted or
+ * mismatched one); check-*.json are loadable configs dconf_check refuses.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +33,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 
-#include "daemon/daemon.h"
+#include "core/cert.h"
+#include "daemon/daemon_int.h" /* dconf_check */
+#include "daemon/keyfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,43 +48,94 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 #define INPUT_MAX 65536
+#define SEP	  "\n--\n"
 
-static const char good_key[] = "00112233445566778899aabbccddeeff"
-			       "ffeeddccbbaa99887766554433221100\n";
+enum { F_KEY, F_CERT, F_CA, F_REV, F_CFG, F__N };
+static const char *const placeholder[F_CFG] = { "@KEY@", "@CERT@", "@CA@", "@REV@" };
 
-static int key_fd = -1, cfg_fd = -1;
-static char key_path[64], cfg_path[64];
+static int fds[F__N] = { -1, -1, -1, -1, -1 };
+static char paths[F__N][64];
+/* the default files: a valid identity */
+static char def_key[128], def_ca[128];
+static const char def_rev[] = "# no revocations\n";
+static struct cert def_cert;
+static struct node_id def_id;
+
+static void key_text(char *out, size_t cap, const char *tag, const uint8_t k[32])
+{
+	char hex[65];
+
+	sodium_bin2hex(hex, sizeof(hex), k, 32);
+	snprintf(out, cap, "%s\n%s\n", tag, hex);
+}
 
 static void setup(void)
 {
-	if (key_fd >= 0)
+	static const uint8_t node_seed[IDENT_SEED_LEN] = { [0 ... 31] = 0x11 };
+	static const uint8_t ca_seed[IDENT_SEED_LEN] = { [0 ... 31] = 0x22 };
+	struct ident node, ca;
+	char err[160];
+
+	if (fds[0] >= 0)
 		return;
-	key_fd = memfd_create("ipop-fuzz-key", MFD_CLOEXEC);
-	cfg_fd = memfd_create("ipop-fuzz-cfg", MFD_CLOEXEC);
-	CHECK(key_fd >= 0 && cfg_fd >= 0);
-	CHECK(fchmod(key_fd, 0600) == 0 && fchmod(cfg_fd, 0600) == 0);
-	snprintf(key_path, sizeof(key_path), "/proc/self/fd/%d", key_fd);
-	snprintf(cfg_path, sizeof(cfg_path), "/proc/self/fd/%d", cfg_fd);
+	CHECK(sodium_init() >= 0);
+	for (int i = 0; i < F__N; i++) {
+		fds[i] = memfd_create("ipop-fuzz-dconf", MFD_CLOEXEC);
+		CHECK(fds[i] >= 0 && fchmod(fds[i], 0600) == 0);
+		snprintf(paths[i], sizeof(paths[i]), "/proc/self/fd/%d", fds[i]);
+	}
+	CHECK(ident_from_seed(node_seed, &node) == 0 && ident_from_seed(ca_seed, &ca) == 0);
+	key_text(def_key, sizeof(def_key), KEYFILE_PRIV_TAG, node_seed);
+	key_text(def_ca, sizeof(def_ca), KEYFILE_PUB_TAG, ca.pub);
+	memcpy(def_cert.node_pub, node.pub, IDENT_PUB_LEN);
+	def_cert.not_before = 1;
+	def_cert.not_after = 4102444800ULL; /* 2100-01-01 */
+	snprintf(def_cert.name, sizeof(def_cert.name), "node-a");
+	def_cert.naddr = 1;
+	CHECK(cert_addr_parse("10.1.0.1/24", &def_cert.addr[0]) == 0);
+	def_cert.ngroups = 1;
+	snprintf(def_cert.groups[0], sizeof(def_cert.groups[0]), "lab");
+	CHECK(cert_issue(&def_cert, &ca, err, sizeof(err)) > 0);
+	ident_node_id(node.pub, &def_id);
+	ident_wipe(&node);
+	ident_wipe(&ca);
 }
 
-static void put(int fd, const void *p, size_t n)
+/* File i holds p[0..n) afterwards; a file that holds it already is not rewritten. */
+static void put(int i, const void *p, size_t n)
 {
-	CHECK(ftruncate(fd, 0) == 0);
-	CHECK(n == 0 || pwrite(fd, p, n, 0) == (ssize_t)n);
+	static char last[F__N][INPUT_MAX + 4096];
+	static size_t last_len[F__N] = { SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX };
+
+	CHECK(n <= sizeof(last[i]));
+	if (last_len[i] == n && !memcmp(last[i], p, n))
+		return;
+	CHECK(n == 0 || pwrite(fds[i], p, n, 0) == (ssize_t)n);
+	CHECK(ftruncate(fds[i], (off_t)n) == 0);
+	memcpy(last[i], p, n);
+	last_len[i] = n;
 }
 
-/* CONFIG with every "@KEY@" replaced by the key file's path. */
+/* CONFIG with every placeholder replaced by its file's path. */
 static size_t expand(const char *in, size_t n, char *out, size_t cap)
 {
-	size_t o = 0, kl = strlen(key_path);
+	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (i + 5 <= n && !memcmp(in + i, "@KEY@", 5)) {
-			if (o + kl > cap)
+		int f = -1;
+
+		for (int k = 0; k < F_CFG && f < 0; k++)
+			if (in[i] == '@' && i + strlen(placeholder[k]) <= n &&
+			    !memcmp(in + i, placeholder[k], strlen(placeholder[k])))
+				f = k;
+		if (f >= 0) {
+			size_t pl = strlen(paths[f]);
+
+			if (o + pl > cap)
 				break;
-			memcpy(out + o, key_path, kl);
-			o += kl;
-			i += 4;
+			memcpy(out + o, paths[f], pl);
+			o += pl;
+			i += strlen(placeholder[f]) - 1;
 		} else if (o < cap) {
 			out[o++] = in[i];
 		}
@@ -141,31 +210,49 @@ static void fuzz_addr(const uint8_t *data, size_t size)
 		check_addr(&ss, len, false);
 }
 
+/* An accepted config's identity: the key's ID, the key's certificate, its CAs. */
+static void check_identity(const struct dconf *c)
+{
+	struct node_id id;
+
+	ident_node_id(c->ident.pub, &id);
+	CHECK(node_id_eq(&id, &c->id));
+	CHECK(c->cert && !memcmp(c->cert->node_pub, c->ident.pub, IDENT_PUB_LEN));
+	CHECK(c->nca >= 1 && c->nca <= 16 && c->ca);
+	CHECK(c->trust.nca == (size_t)c->nca && c->trust.rev == c->rev);
+	CHECK(!c->revocation_file || c->rev);
+	CHECK(cert_check(c->cert, &c->trust, c->cert->not_before) == CERT_OK);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char cfg[INPUT_MAX + 4096];
-	const uint8_t *sep;
-	const char *body = (const char *)data;
-	size_t blen = size, n;
+	const char *part[F__N] = { 0 }, *p = (const char *)data, *end = p + size, *sep;
+	size_t plen[F__N] = { 0 }, n;
 	char err[512] = "";
+	int nparts = 0, ret;
 	struct dconf c;
-	int ret;
 
 	if (size > INPUT_MAX)
 		return 0;
 	setup();
 	fuzz_addr(data, size);
-	sep = memmem(data, size, "\n--\n", 4);
-	if (sep) {
-		put(key_fd, data, (size_t)(sep - data));
-		body = (const char *)sep + 4;
-		blen = size - (size_t)(sep - data) - 4;
-	} else {
-		put(key_fd, good_key, sizeof(good_key) - 1);
+	/* the files given, then the config */
+	while (nparts < F__N - 1 && (sep = memmem(p, (size_t)(end - p), SEP, 4))) {
+		part[nparts] = p;
+		plen[nparts++] = (size_t)(sep - p);
+		p = sep + 4;
 	}
-	n = expand(body, blen, cfg, sizeof(cfg));
-	put(cfg_fd, cfg, n);
-	ret = dconf_load(cfg_path, &c, err, sizeof(err));
+	put(F_KEY, nparts > F_KEY ? part[F_KEY] : def_key,
+	    nparts > F_KEY ? plen[F_KEY] : strlen(def_key));
+	put(F_CERT, nparts > F_CERT ? (const void *)part[F_CERT] : def_cert.raw,
+	    nparts > F_CERT ? plen[F_CERT] : def_cert.len);
+	put(F_CA, nparts > F_CA ? part[F_CA] : def_ca, nparts > F_CA ? plen[F_CA] : strlen(def_ca));
+	put(F_REV, nparts > F_REV ? part[F_REV] : def_rev,
+	    nparts > F_REV ? plen[F_REV] : strlen(def_rev));
+	n = expand(p, (size_t)(end - p), cfg, sizeof(cfg));
+	put(F_CFG, cfg, n);
+	ret = dconf_load(paths[F_CFG], &c, err, sizeof(err));
 	if (ret) {
 		static const struct dconf zero;
 
@@ -174,6 +261,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_config(&c);
+	check_identity(&c);
+	if (nparts <= F_KEY)
+		CHECK(node_id_eq(&c.id, &def_id));
+	err[0] = '\0';
+	ret = dconf_check(&c, err, sizeof(err));
+	CHECK(ret == 0 || (ret == -EINVAL && err[0]));
+	CHECK(dconf_reload_revocations(&c, err, sizeof(err)) == 0);
+	check_identity(&c);
 	dconf_free(&c);
 	return 0;
 }

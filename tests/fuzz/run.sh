@@ -100,11 +100,12 @@ fuzz ipfix_target tests/fuzz/fuzz_ipfix_target.c user/flow/ipfix_target.c
 # arguments)
 fuzz parse tests/fuzz/fuzz_parse.c
 fuzz rule tests/fuzz/fuzz_rule.c user/flow/rule.c user/flow/fmt.c
-fuzz dconf tests/fuzz/fuzz_dconf.c user/daemon/dconf.c user/daemon/vpnd_conf.c user/daemon/keyfile.c \
-	user/core/*.c user/modules/*.c
+fuzz dconf tests/fuzz/fuzz_dconf.c user/daemon/dconf.c user/daemon/dconf_check.c \
+	user/daemon/vpnd_conf.c user/daemon/keyfile.c user/core/*.c user/modules/*.c
 fuzz cmm tests/fuzz/fuzz_cmm.c user/core/*.c user/modules/*.c
 # the vpn module's messages from other nodes
 fuzz vpnmod tests/fuzz/fuzz_vpnmod.c user/core/*.c user/modules/*.c
+fuzz linkwatch tests/fuzz/fuzz_linkwatch.c user/daemon/linkwatch.c user/daemon/loop.c
 fuzz ctl tests/fuzz/fuzz_ctl.c user/daemon/ctl.c user/daemon/loop.c user/flow/rule.c \
 	user/flow/fmt.c user/core/node.c
 

@@ -77,6 +77,7 @@ static int flows_ext_start(struct daemon *d)
 	char err[CLI_MSG_MAX] = "";
 	int ret;
 
+	flow_opts.daemon = d; /* its loop watches the interfaces */
 	ret = flowd_opts_from_json(&flow_opts, json_object_get(daemon_config(d), "flows"), err,
 				   sizeof(err));
 	if (!ret)

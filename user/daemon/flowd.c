@@ -11,6 +11,7 @@
 
 #include "daemon/ctl.h"
 #include "daemon/flowd.h"
+#include "daemon/flowd_int.h"
 #include "flow/clsctl.h"
 #include "flow/errmsg.h"
 #include "flow/ifnames.h"
@@ -131,6 +132,22 @@ static int attach_or_adopt(const struct flowd_opts *o, const char *ifname, char 
 	return loader_attach(&lo, msg, msglen);
 }
 
+int flowd_iface_attach(int i, char *msg, size_t msglen)
+{
+	int ret = attach_or_adopt(&fd_state.o, fd_state.o.ifaces[i], msg, msglen);
+
+	fd_state.attached[i] = ret >= 0;
+	fd_state.adopted[i] = ret == 1;
+	return ret;
+}
+
+void flowd_iface_forget(int i, int old_ifindex)
+{
+	loader_forget_index(fd_state.o.pin_path, old_ifindex, NULL, 0);
+	fd_state.attached[i] = false;
+	fd_state.adopted[i] = false;
+}
+
 /* Detach what we attached (and, unless only_new, what we adopted). */
 static void detach_ours(bool only_new)
 {
@@ -210,6 +227,7 @@ static json_t *ipfix_json(void)
  */
 static void flowd_teardown(bool failed_start)
 {
+	flowd_links_stop();
 	stats_free(fd_state.stats);
 	fd_state.stats = NULL;
 	ipfix_close();
@@ -309,6 +327,9 @@ int flowd_start(const struct flowd_opts *o, char *msg, size_t msglen)
 	fd_state.ifaces_fd =
 		pins_open_map(fd_state.o.pin_path, "ifaces"); /* -1: labels by kernel */
 	stats_pass(fd_state.stats, mono_ns()); /* readers never see "no snapshot yet" */
+	err = flowd_links_start(o->daemon, &fd_state.o, msg, msglen);
+	if (err)
+		goto fail;
 	err = stats_start(fd_state.stats);
 	if (err) {
 		errmsg(msg, msglen, err, "cannot start the statistics thread: %s", strerror(-err));
@@ -763,9 +784,12 @@ static json_t *op_flow_status(struct daemon *d, json_t *req, char *err, size_t e
 	(void)req;
 	(void)err;
 	(void)errlen;
+	json_t *rep;
+
 	for (int i = 0; i < fd_state.o.n_ifaces; i++)
-		json_array_append_new(ifs, json_string(fd_state.o.ifaces[i]));
-	return json_pack(
+		if (flowd_link_present(i)) /* a deleted one is under "links", as gone */
+			json_array_append_new(ifs, json_string(fd_state.o.ifaces[i]));
+	rep = json_pack(
 		"{s:b, s:s?, s:o, s:i, s:i, s:i, s:I, s:I, s:o}", "running", fd_state.running,
 		"pin_path", fd_state.o.pin_path, "interfaces", ifs, "stats_interval_s",
 		fd_state.o.stats_interval_s ? fd_state.o.stats_interval_s : 1, "idle_timeout_s",
@@ -773,6 +797,9 @@ static json_t *op_flow_status(struct daemon *d, json_t *req, char *err, size_t e
 		"tables", (json_int_t)(fd_state.cls ? cls_count(fd_state.cls) : 0), "masks",
 		(json_int_t)(fd_state.cls ? cls_mask_count(fd_state.cls) : 0), "ipfix",
 		ipfix_json());
+	if (rep)
+		flowd_links_json(rep);
+	return rep;
 }
 
 /* The daemon side of `ipop-bpf top` and `ipop-bpf flows`: sorted and cut here. */

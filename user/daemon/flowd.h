@@ -42,6 +42,12 @@ struct flowd_opts {
 	const char *ipfix;
 	unsigned int ipfix_domain;	/* observation domain ID */
 	unsigned int ipfix_interval_ms; /* longest a record waits (default 1000) */
+	/*
+	 * The daemon whose loop watches the interfaces (rtnetlink): one deleted
+	 * is reported (log, flow_status "links") and attached again when an
+	 * interface of that name comes back. NULL: no watch.
+	 */
+	struct daemon *daemon;
 };
 
 /* Fill unset fields from a config's "flows" object (CLI options win). -EINVAL with err. */

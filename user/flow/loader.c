@@ -598,6 +598,30 @@ int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_
 	return err;
 }
 
+int loader_forget_index(const char *pin_path, int ifindex, char *msg, size_t msglen)
+{
+	struct iface_info info;
+	int fd, lock, err;
+
+	loader_quiet();
+	fd = pins_open_map(pin_path, "ifaces");
+	if (fd < 0)
+		return errmsg(msg, msglen, fd, "nothing is loaded (no maps pinned under %s)",
+			      pin_path);
+	lock = pins_lock(pin_path);
+	if (lock < 0) {
+		close(fd);
+		return errmsg(msg, msglen, lock, "cannot lock %s: %s", pin_path, strerror(-lock));
+	}
+	if (bpf_map_lookup_elem(fd, &ifindex, &info))
+		err = errmsg(msg, msglen, -ENOENT, "nothing recorded for ifindex %d", ifindex);
+	else
+		err = detach_one(fd, ifindex, &info, msg, msglen);
+	close(fd);
+	pins_unlock(lock);
+	return err;
+}
+
 /* Our XDP program on ifindex, through a libxdp dispatcher or attached alone: 1 if detached. */
 static int force_xdp(int ifindex, const char *ifname, char *msg, size_t msglen)
 {

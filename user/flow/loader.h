@@ -48,6 +48,12 @@ int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_
 		  size_t msglen);
 
 /*
+ * Forget ifindex's record (the daemon, when that interface is deleted): what
+ * is still attached there is detached, the pins stay. -ENOENT if none.
+ */
+int loader_forget_index(const char *pin_path, int ifindex, char *msg, size_t msglen);
+
+/*
  * The way out when the pins are gone but programs stay attached (a daemon
  * killed after someone removed its pins): detach every program of ours,
  * found by name (ipop_xdp, ipop_tc_in, ipop_tc_eg), from every interface of
