@@ -22,6 +22,7 @@
 source "$(dirname "$0")/lib.sh"
 ok() { echo "ok (${SECONDS} s) - $*"; }
 
+# shellcheck disable=SC2034 # read by vpn_lib.sh
 VPN_BCAST=tlfm
 VPN_PREFIX=ivx$T
 UL=$VPN_PREFIX-ul
@@ -67,6 +68,7 @@ vpn_wait
 for x in "${TRANSIT[@]}"; do
 	nsx "$(ns "$x")" ip -d link show ul0 | grep -q 'prog/xdp' ||
 		die "$x: no XDP program on ul0 after the daemon started"
+	! grep -q 'IPv4 forwarding is off' "$WORK/$x.log" || die "$x warns of forwarding, which is on"
 done
 for x in A E; do
 	nsx "$(ns "$x")" ip link set dev ipop0 gso_max_segs 1 || die "$x: gso_max_segs on ipop0"
