@@ -640,12 +640,14 @@ static __always_inline struct xdp_fib_ent *xdp_next_hop(struct xdp_md *ctx,
 	fib.tot_len = bpf_ntohs(f->ip.tot_len);
 	fib.ifindex = ctx->ingress_ifindex;
 	/*
-	 * As an output lookup first: the node need not be an IP router. But an
-	 * output lookup is bound to fib.ifindex as its output interface, so it
-	 * only finds next hops behind the interface the frame came in on; for
-	 * one behind another interface (a chain of links), an input lookup from
-	 * the ingress interface, which answers where that interface forwards
-	 * IPv4.
+	 * As an output lookup first. Either kind answers only where the
+	 * ingress interface forwards IPv4 (the kernel checks that before
+	 * looking up; else BPF_FIB_LKUP_RET_FWD_DISABLED and the frame goes to
+	 * TC: tests/net/test_vpn_xdp.sh sets it, the daemon warns without it).
+	 * An output lookup is bound to fib.ifindex as its output interface, so
+	 * it only finds next hops behind the interface the frame came in on;
+	 * for one behind another interface (a chain of links), an input lookup
+	 * from the ingress interface.
 	 */
 	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
 	    BPF_FIB_LKUP_RET_SUCCESS) {

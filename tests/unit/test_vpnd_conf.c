@@ -104,6 +104,12 @@ Test(vpnd_conf, mistakes_are_named)
 	vc_bad("{\"mtu\": 100}", "'mtu' must be an integer 576..9000");
 	vc_bad("{\"transit\": \"dpdk\"}", "'transit' must be \"tc\" or \"xdp\"");
 	vc_bad("{\"transit\": \"xdp\"}", "needs 'underlay'");
+	vc_bad("{\"transit\": \"xdp\"}",
+	       "\"transit\": \"xdp\" needs 'underlay' (the interface XDP attaches to)");
+	vc_bad("{\"transit\": 1}", "'transit' must be \"tc\" or \"xdp\"");
+	vc_bad("{\"transit\": \"XDP\"}", "'transit' must be \"tc\" or \"xdp\"");
+	vc_bad("{\"transit\": \"xdp\", \"underlay\": \"a-name-longer-than-15\"}",
+	       "'underlay' must be an interface name");
 	vc_bad("{\"vni\": 16777216}", "'vni' must be an integer 0..16777215");
 	vc_bad("{\"broadcast\": \"flood\"}", "'broadcast' must be \"smm\"");
 	vc_bad("{\"broadcast\": \"smm\"}", "needs the modules 'srum' and 'smm'");

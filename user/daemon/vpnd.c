@@ -532,6 +532,25 @@ static uint32_t underlay_ip4(const struct daemon *d)
 	return 0;
 }
 
+/*
+ * XDP transit's bpf_fib_lookup() answers only where the underlay interface
+ * forwards IPv4 (even as an output lookup): without it every frame falls
+ * back to TC transit (counted as xdp_pass). 1 on, 0 off, -1 unknown.
+ */
+static int ipv4_forwarding(const char *ifname)
+{
+	char path[96], c = 0;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = (int)read(fd, &c, 1);
+	close(fd);
+	return n == 1 ? c == '1' : -1;
+}
+
 static int attach_all(struct vpnd *v, char *err, size_t errlen)
 {
 	const struct vpnd_conf *c = v->c;
@@ -559,6 +578,12 @@ static int attach_all(struct vpnd *v, char *err, size_t errlen)
 		ret = vpn_attach_xdp(v->dp, c->underlay, true, err, errlen);
 		if (ret)
 			ret = vpn_attach_xdp(v->dp, c->underlay, false, err, errlen);
+		if (!ret && ipv4_forwarding(c->underlay) == 0)
+			daemon_log(v->d, LOG_L_WARN,
+				   "vpn: IPv4 forwarding is off on %s: XDP transit cannot look up "
+				   "the next hop there and every frame goes to TC transit "
+				   "(net.ipv4.conf.%s.forwarding=1)",
+				   c->underlay, c->underlay);
 	} else if (!ret && c->underlay[0]) {
 		/* overlay frames straight on the underlay are no link's: counted, dropped */
 		ret = vpn_attach_ingress(v->dp, c->underlay, err, errlen);

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# XDP transit under the daemon: the five daemons of vpn_lib.sh (A..E, A -> E
+# is 3 overlay hops, A B C E or A D C E), with "transit": "xdp" and
+# "underlay": "ul0" on the transit nodes B, C and D. Paths are found by SRUM
+# and ARP goes over TLFM as in test_vpn_overlay.sh; the frames of a path are
+# then forwarded at B/D and C by the XDP program on ul0 (XDP_TX back out of
+# the underlay), not by the TC program on the VXLAN device.
+# Checks: the daemons attach XDP to ul0, ping IPv4 A -> E, the XDP transit
+# counter (vpn_dp.xdp_tx) grows at C and at the middle node by at least the
+# echo requests and replies, and a TCP transfer (nc, VPN_TCP_BYTES, default
+# 1 MB) arrives intact, its segments forwarded at C by XDP.
+# What XDP transit needs around it (as in test_vpn_static.sh VPN_XDP=1):
+# - the underlay bridge's veth ports have an XDP program, else a veth drops
+#   the frames XDP_TX sends to it;
+# - transmit checksum offload off on every ul0 (XDP forwards bytes: the
+#   checksums must be complete on the wire) and GRO off on the underlay;
+# - IPv4 forwarding on the transit nodes' ul0 (bpf_fib_lookup answers only
+#   where the interface forwards);
+# - gso_max_segs 1 on the origins' ipop0: the kernel's software GSO cannot
+#   segment a VXLAN frame whose inner EtherType is the source route's, so
+#   TCP must leave ipop0 in single segments (docs/design.md).
+source "$(dirname "$0")/lib.sh"
+ok() { echo "ok (${SECONDS} s) - $*"; }
+
+# shellcheck disable=SC2034 # read by vpn_lib.sh
+VPN_BCAST=tlfm
+VPN_PREFIX=ivx$T
+UL=$VPN_PREFIX-ul
+BYTES=${VPN_TCP_BYTES:-1000000}
+source "$(dirname "$0")/vpn_lib.sh"
+command -v ethtool >/dev/null || skip "ethtool is needed to turn veth offloads off for XDP"
+command -v nc >/dev/null || fail "nc is needed (tests/deps.sh installs it)"
+[ -e "$BUILD/bench_bare.bpf.o" ] || fail "$BUILD/bench_bare.bpf.o not built (make)"
+TRANSIT=(B C D)
+NC=""
+kill_nc() { [ -n "$NC" ] && kill "$NC" 2>/dev/null; }
+EXTRA_CLEANUP=(kill_nc "${EXTRA_CLEANUP[@]}")
+
+xtx() { ctl "$1" stats --json | jq -r '.vpn_dp.xdp_tx'; }
+ttx() { ctl "$1" stats --json | jq -r '.vpn_dp.transit_tx'; }
+dump() {
+	for x in "${NAMES[@]}"; do
+		echo "--- $x"
+		tail -n 5 "$WORK/$x.log"
+		ctl "$x" stats --json 2>/dev/null | jq -c '.vpn_dp | with_entries(select(.value | type == "number" and . > 0))' 2>/dev/null
+	done
+}
+die() { dump; fail "$*"; }
+
+vpn_keys
+vpn_net
+for x in "${NAMES[@]}"; do
+	i=$(num "$x")
+	nsx "$UL" ip link set dev "ul$i" xdp obj "$BUILD/bench_bare.bpf.o" sec xdp ||
+		fail "XDP program on the bridge port ul$i"
+	nsx "$(ns "$x")" ethtool -K ul0 tx off >/dev/null 2>&1 || fail "$x: ethtool -K ul0 tx off"
+	nsx "$(ns "$x")" ethtool -K ul0 gro off >/dev/null 2>&1 || fail "$x: ethtool -K ul0 gro off"
+	nsx "$UL" ethtool -K "ul$i" gro off >/dev/null 2>&1 || fail "ethtool -K ul$i gro off"
+done
+vpn_configs
+for x in "${TRANSIT[@]}"; do
+	nsx "$(ns "$x")" sysctl -qw net.ipv4.conf.ul0.forwarding=1
+	jq '.vpn.transit = "xdp" | .vpn.underlay = "ul0"' "$WORK/$x.json" >"$WORK/$x.json.new"
+	mv "$WORK/$x.json.new" "$WORK/$x.json"
+done
+vpn_start
+vpn_wait
+for x in "${TRANSIT[@]}"; do
+	nsx "$(ns "$x")" ip -d link show ul0 | grep -q 'prog/xdp' ||
+		die "$x: no XDP program on ul0 after the daemon started"
+	! grep -q 'IPv4 forwarding is off' "$WORK/$x.log" || die "$x warns of forwarding, which is on"
+done
+for x in A E; do
+	nsx "$(ns "$x")" ip link set dev ipop0 gso_max_segs 1 || die "$x: gso_max_segs on ipop0"
+done
+ok "5 daemons up, XDP on ul0 at B, C, D ($(nsx "$(ns C)" ip -d link show ul0 | grep -o -m1 'prog/xdp[a-z]*'))"
+
+# the first pings: ARP over the overlay, the echo over SRUM while paths are found
+for try in 1 2 3; do
+	nsx "$(ns A)" ping -c 3 -i 0.3 -W 3 10.236.0.5 >"$WORK/ping0" 2>&1 && break
+	[ "$try" -lt 3 ] || { cat "$WORK/ping0"; die "first IPv4 ping A -> E (3 tries)"; }
+done
+# wait for A's and E's kernel paths to each other
+for x in A E; do
+	y=E
+	[ "$x" = E ] && y=A
+	inst=""
+	for _ in $(seq 50); do
+		inst=$(ctl "$x" vpn status | jq -r --arg d "${ID[$y]}" '.paths[] | select(.dst == $d and .state == "installed") | .path | map(.node) | join(" ")')
+		[ -n "$inst" ] && break
+		sleep 0.1
+	done
+	[ -n "$inst" ] || die "no kernel path $x -> $y"
+done
+MID=""
+for y in B D; do [[ "$inst" == *"${ID[$y]}"* ]] && MID=$y; done
+[ -n "$MID" ] || die "E's path to A goes through neither B nor D: $inst"
+declare -A X0 T0
+for x in "${TRANSIT[@]}"; do X0[$x]=$(xtx "$x") T0[$x]=$(ttx "$x"); done
+N=10
+nsx "$(ns A)" ping -c $N -i 0.1 -W 2 10.236.0.5 >"$WORK/ping4" || { cat "$WORK/ping4"; die "IPv4 ping A -> E"; }
+grep -q ' 0% packet loss' "$WORK/ping4" || { cat "$WORK/ping4"; die "IPv4 ping lost replies"; }
+ok "ping IPv4 A -> E over 3 overlay hops ($(grep -o 'rtt.*' "$WORK/ping4"))"
+sleep 0.2
+dC=$(($(xtx C) - X0[C])) dB=$(($(xtx B) - X0[B])) dD=$(($(xtx D) - X0[D]))
+tC=$(($(ttx C) - T0[C])) tM=$(($(ttx B) - T0[B] + $(ttx D) - T0[D]))
+echo "  xdp_tx during $N pings: B +$dB, C +$dC, D +$dD; TC transit_tx: C +$tC, B+D +$tM"
+# C is on every path, both directions: each request and reply once
+[ "$dC" -ge $((2 * N)) ] || die "C forwarded only $dC of the $((2 * N)) echo frames by XDP"
+[ $((dB + dD)) -ge $((2 * N)) ] || die "B and D forwarded only $((dB + dD)) of the $((2 * N)) echo frames by XDP"
+ok "XDP transit (E's path to A through $MID): C +$dC, the middle nodes +$((dB + dD)) (xdp_tx), TC transit +$((tC + tM))"
+
+# TCP, single segments from ipop0, each through C's XDP
+head -c "$BYTES" /dev/urandom >"$WORK/src"
+nsx "$(ns E)" timeout 20 nc -l -p 5001 >"$WORK/dst" &
+NC=$!
+sleep 0.3
+c0=$(xtx C)
+nsx "$(ns A)" timeout 20 nc -q 1 10.236.0.5 5001 <"$WORK/src" || die "nc client"
+wait $NC || true
+NC=""
+cmp -s "$WORK/src" "$WORK/dst" || die "TCP transfer corrupted ($(wc -c <"$WORK/dst") of $BYTES bytes)"
+c1=$(xtx C)
+# at most 1332 - 40 bytes of payload a segment
+[ $((c1 - c0)) -ge $((BYTES / 1292)) ] ||
+	die "C forwarded only $((c1 - c0)) frames of the transfer by XDP (>= $((BYTES / 1292)) segments)"
+ok "TCP A -> E: $BYTES bytes identical, C's XDP forwarded $((c1 - c0)) frames"
+for x in "${NAMES[@]}"; do
+	drops=$(ctl "$x" stats --json | jq '[.vpn_dp | to_entries[] | select(.key | startswith("drop_")) | .value] | add')
+	echo "  $x: kernel drops $drops, xdp_pass $(ctl "$x" stats --json | jq '.vpn_dp.xdp_pass')"
+done
