@@ -552,6 +552,21 @@ static bool map_empty(int fd)
 	return bpf_map_get_next_key(fd, NULL, &key) != 0;
 }
 
+/* The pinned ifaces map and the pin-path lock, both or neither: 0 or -errno with msg. */
+static int open_ifaces_locked(const char *pin_path, int *fd, int *lock, char *msg, size_t msglen)
+{
+	*fd = pins_open_map(pin_path, "ifaces");
+	if (*fd < 0)
+		return errmsg(msg, msglen, *fd, "nothing is loaded (no maps pinned under %s)",
+			      pin_path);
+	*lock = pins_lock(pin_path);
+	if (*lock < 0) {
+		close(*fd);
+		return errmsg(msg, msglen, *lock, "cannot lock %s: %s", pin_path, strerror(-*lock));
+	}
+	return 0;
+}
+
 int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_pins, char *msg,
 		  size_t msglen)
 {
@@ -566,15 +581,9 @@ int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_
 	err = pins_prepare(pin_path, 0, msg, msglen);
 	if (err)
 		return err;
-	fd = pins_open_map(pin_path, "ifaces");
-	if (fd < 0)
-		return errmsg(msg, msglen, fd, "nothing is loaded (no maps pinned under %s)",
-			      pin_path);
-	lock = pins_lock(pin_path);
-	if (lock < 0) {
-		close(fd);
-		return errmsg(msg, msglen, lock, "cannot lock %s: %s", pin_path, strerror(-lock));
-	}
+	err = open_ifaces_locked(pin_path, &fd, &lock, msg, msglen);
+	if (err)
+		return err;
 	if (all) {
 		while (!err && !bpf_map_get_next_key(fd, NULL, &next)) {
 			key = next;
@@ -604,15 +613,9 @@ int loader_forget_index(const char *pin_path, int ifindex, char *msg, size_t msg
 	int fd, lock, err;
 
 	loader_quiet();
-	fd = pins_open_map(pin_path, "ifaces");
-	if (fd < 0)
-		return errmsg(msg, msglen, fd, "nothing is loaded (no maps pinned under %s)",
-			      pin_path);
-	lock = pins_lock(pin_path);
-	if (lock < 0) {
-		close(fd);
-		return errmsg(msg, msglen, lock, "cannot lock %s: %s", pin_path, strerror(-lock));
-	}
+	err = open_ifaces_locked(pin_path, &fd, &lock, msg, msglen);
+	if (err)
+		return err;
 	if (bpf_map_lookup_elem(fd, &ifindex, &info))
 		err = errmsg(msg, msglen, -ENOENT, "nothing recorded for ifindex %d", ifindex);
 	else
