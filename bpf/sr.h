@@ -99,9 +99,12 @@ struct vpn_cfg {
 	__u8 tap_mac[6];   /* ipop0's MAC: inner frames must carry it (or a group address) */
 	__u8 ttl;	   /* initial TTL; 0 = SR_TTL_DEFAULT */
 	__u8 pad;
-	__u64 mac_age_ns;    /* learned MAC entries older than this are ignored; 0 = never */
-	__u32 underlay_ip4;  /* XDP transit: this node's underlay IPv4 (network order) */
+	__u64 mac_age_ns;   /* learned MAC entries older than this are ignored; 0 = never */
+	__u32 underlay_ip4; /* XDP transit, direct encap: this node's underlay IPv4 (network order) */
 	__u32 vxlan_ifindex; /* XDP transit: the VXLAN device whose frames it handles */
+	__u32 ul_ifindex;    /* direct encap: the underlay device (0 = through the VXLAN device) */
+	__u16 vxlan_port;    /* direct encap: the neighbours' VXLAN port, host order (0 = 4789) */
+	__u16 pad2;
 };
 
 enum vpn_link_kind {
@@ -169,7 +172,9 @@ struct vpn_mac_val {
 #define VPN_MACS_MAX	65536
 #define VPN_INLINKS_MAX 1024
 
-/* Per-CPU counters, indexed by enum vpn_stat. */
+/* Per-CPU counters, indexed by enum vpn_stat. Every frame a program sees
+ * is counted once in VPN_ST_ORIGIN_TX..VPN_ST_NO_CFG (its outcome);
+ * VPN_ST_LEARNED and VPN_ST_DETAIL_FIRST.. count side effects and details. */
 enum vpn_stat {
 	VPN_ST_ORIGIN_TX = 0,	  /* frames encapsulated and sent on a link */
 	VPN_ST_PUNT_GROUP,	  /* broadcast/multicast: left to the daemon */
@@ -198,8 +203,15 @@ enum vpn_stat {
 	VPN_ST_DROP_INNER_DST,	  /* inner destination MAC neither ipop0's nor a group */
 	VPN_ST_DROP_TOO_BIG,	  /* frame longer than local delivery can move */
 	VPN_ST_DROP_ERR,	  /* a helper failed (redirect, tunnel key, resize) */
-	VPN_ST_NO_CFG, /* the node is not configured yet (origin: passed, links: dropped) */
+	VPN_ST_NO_CFG,	/* the node is not configured yet (origin: passed, links: dropped) */
+	VPN_ST_UL_PASS, /* TC on the underlay left an overlay frame to the stack (last hop...) */
+	/* details of outcomes counted above (how, not what): */
+	VPN_ST_ORIGIN_UL,	   /* origin_tx sent straight on the underlay (direct encap) */
+	VPN_ST_ORIGIN_UL_NEIGH,	   /* of those, next hop left to the kernel (bpf_redirect_neigh) */
+	VPN_ST_ORIGIN_UL_FALLBACK, /* direct encap refused by the kernel: via the VXLAN device */
+	VPN_ST_TRANSIT_UL,	   /* transit_tx done on the underlay (vpn_transit_tc) */
 	VPN_ST_MAX,
 };
+#define VPN_ST_DETAIL_FIRST VPN_ST_ORIGIN_UL
 
 #endif /* IPOP_SR_H */

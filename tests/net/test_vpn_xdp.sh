@@ -37,6 +37,7 @@ kill_nc() { [ -n "$NC" ] && kill "$NC" 2>/dev/null; }
 EXTRA_CLEANUP=(kill_nc "${EXTRA_CLEANUP[@]}")
 
 xtx() { ctl "$1" stats --json | jq -r '.vpn_dp.xdp_tx'; }
+dst() { ctl "$1" stats --json | jq -r ".vpn_dp.$2"; }
 ttx() { ctl "$1" stats --json | jq -r '.vpn_dp.transit_tx'; }
 dump() {
 	for x in "${NAMES[@]}"; do
@@ -53,7 +54,9 @@ for x in "${NAMES[@]}"; do
 	i=$(num "$x")
 	nsx "$UL" ip link set dev "ul$i" xdp obj "$BUILD/bench_bare.bpf.o" sec xdp ||
 		fail "XDP program on the bridge port ul$i"
-	nsx "$(ns "$x")" ethtool -K ul0 tx off >/dev/null 2>&1 || fail "$x: ethtool -K ul0 tx off"
+	if [ "${VPN_XDP_TX_CSUM:-off}" = off ]; then
+		nsx "$(ns "$x")" ethtool -K ul0 tx off >/dev/null 2>&1 || fail "$x: ethtool -K ul0 tx off"
+	fi
 	nsx "$(ns "$x")" ethtool -K ul0 gro off >/dev/null 2>&1 || fail "$x: ethtool -K ul0 gro off"
 	nsx "$UL" ethtool -K "ul$i" gro off >/dev/null 2>&1 || fail "ethtool -K ul$i gro off"
 done
@@ -63,15 +66,17 @@ for x in "${TRANSIT[@]}"; do
 	jq '.vpn.transit = "xdp" | .vpn.underlay = "ul0"' "$WORK/$x.json" >"$WORK/$x.json.new"
 	mv "$WORK/$x.json.new" "$WORK/$x.json"
 done
+# the origins: TC, with the underlay named (direct encapsulation by default)
+for x in A E; do
+	jq '.vpn.transit = "tc" | .vpn.underlay = "ul0"' "$WORK/$x.json" >"$WORK/$x.json.new"
+	mv "$WORK/$x.json.new" "$WORK/$x.json"
+done
 vpn_start
 vpn_wait
 for x in "${TRANSIT[@]}"; do
 	nsx "$(ns "$x")" ip -d link show ul0 | grep -q 'prog/xdp' ||
 		die "$x: no XDP program on ul0 after the daemon started"
 	! grep -q 'IPv4 forwarding is off' "$WORK/$x.log" || die "$x warns of forwarding, which is on"
-done
-for x in A E; do
-	nsx "$(ns "$x")" ip link set dev ipop0 gso_max_segs 1 || die "$x: gso_max_segs on ipop0"
 done
 ok "5 daemons up, XDP on ul0 at B, C, D ($(nsx "$(ns C)" ip -d link show ul0 | grep -o -m1 'prog/xdp[a-z]*'))"
 
@@ -115,7 +120,7 @@ head -c "$BYTES" /dev/urandom >"$WORK/src"
 nsx "$(ns E)" timeout 20 nc -l -p 5001 >"$WORK/dst" &
 NC=$!
 sleep 0.3
-c0=$(xtx C)
+c0=$(xtx C) u0=$(dst A origin_ul)
 nsx "$(ns A)" timeout 20 nc -q 1 10.236.0.5 5001 <"$WORK/src" || die "nc client"
 wait $NC || true
 NC=""
@@ -124,7 +129,15 @@ c1=$(xtx C)
 # at most 1332 - 40 bytes of payload a segment
 [ $((c1 - c0)) -ge $((BYTES / 1292)) ] ||
 	die "C forwarded only $((c1 - c0)) frames of the transfer by XDP (>= $((BYTES / 1292)) segments)"
+u1=$(dst A origin_ul)
+echo "  A: origin_ul +$((u1 - u0)) (frames from ipop0 encapsulated directly), fallback $(dst A origin_ul_fallback), neigh $(dst A origin_ul_neigh)"
 ok "TCP A -> E: $BYTES bytes identical, C's XDP forwarded $((c1 - c0)) frames"
+if command -v iperf3 >/dev/null; then
+	nsx "$(ns E)" timeout 10 iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
+	sleep 0.3
+	nsx "$(ns A)" timeout 10 iperf3 -c 10.236.0.5 -p 5202 -t 2 -J >"$WORK/iperf" 2>&1 || true
+	echo "  iperf3 A -> E: $(jq -r '.end.sum_received.bits_per_second / 1e6 | floor' "$WORK/iperf" 2>/dev/null) Mbit/s, retransmits $(jq -r '.end.sum_sent.retransmits' "$WORK/iperf" 2>/dev/null)"
+fi
 for x in "${NAMES[@]}"; do
 	drops=$(ctl "$x" stats --json | jq '[.vpn_dp | to_entries[] | select(.key | startswith("drop_")) | .value] | add')
 	echo "  $x: kernel drops $drops, xdp_pass $(ctl "$x" stats --json | jq '.vpn_dp.xdp_pass')"

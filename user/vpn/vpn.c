@@ -50,6 +50,11 @@ static const char *const stat_names[VPN_ST_MAX] = {
 	[VPN_ST_DROP_TOO_BIG] = "drop_too_big",
 	[VPN_ST_DROP_ERR] = "drop_err",
 	[VPN_ST_NO_CFG] = "no_cfg",
+	[VPN_ST_UL_PASS] = "ul_pass",
+	[VPN_ST_ORIGIN_UL] = "origin_ul",
+	[VPN_ST_ORIGIN_UL_NEIGH] = "origin_ul_neigh",
+	[VPN_ST_ORIGIN_UL_FALLBACK] = "origin_ul_fallback",
+	[VPN_ST_TRANSIT_UL] = "transit_ul",
 };
 
 const char *vpn_stat_name(unsigned int i)
@@ -217,6 +222,40 @@ int vpn_attach_ingress(struct vpn_dp *dp, const char *ifname, char *err, size_t 
 		return ifindex;
 	return vpn_tc_attach(dp, ifindex, false, bpf_program__fd(dp->skel->progs.vpn_link_in), err,
 			     errlen);
+}
+
+int vpn_attach_tc_transit(struct vpn_dp *dp, const char *ifname, char *err, size_t errlen)
+{
+	int ifindex = ifindex_of(ifname, err, errlen);
+
+	if (ifindex < 0)
+		return ifindex;
+	return vpn_tc_attach(dp, ifindex, false, bpf_program__fd(dp->skel->progs.vpn_transit_tc),
+			     err, errlen);
+}
+
+int vpn_set_direct(struct vpn_dp *dp, const char *ifname, uint16_t port, char *err, size_t errlen)
+{
+	struct vpn_cfg c;
+	uint32_t zero = 0;
+	int e, ifindex = 0;
+
+	if (ifname && ifname[0]) {
+		ifindex = ifindex_of(ifname, err, errlen);
+		if (ifindex < 0)
+			return ifindex;
+	}
+	e = bpf_map__lookup_elem(dp->skel->maps.vpn_cfg, &zero, sizeof(zero), &c, sizeof(c), 0);
+	if (e)
+		return VPN_FAIL(e, "cannot read vpn_cfg: %s", strerror(-e));
+	if (ifindex && !c.underlay_ip4)
+		return VPN_FAIL(-EINVAL,
+				"direct encapsulation on %s needs the underlay IPv4 address",
+				ifname);
+	c.ul_ifindex = (uint32_t)ifindex;
+	c.vxlan_port = port;
+	e = bpf_map__update_elem(dp->skel->maps.vpn_cfg, &zero, sizeof(zero), &c, sizeof(c), 0);
+	return e ? VPN_FAIL(e, "cannot write vpn_cfg: %s", strerror(-e)) : 0;
 }
 
 int vpn_attach_xdp(struct vpn_dp *dp, const char *ifname, bool native, char *err, size_t errlen)
