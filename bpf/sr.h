@@ -37,6 +37,13 @@
  * SR_ETH_P and are moved by copy at the destination. Only a link program
  * ever sees either form.
  *
+ * Over VXLAN, the overlay frame above is the VXLAN payload. An origin with
+ * direct encapsulation (vpn_cfg.ul_ifindex) writes the VXLAN/UDP/IPv4
+ * headers itself and adds nothing else to the wire; inside the skb, its GSO
+ * metadata points at the inner frame's own Ethernet header, so software
+ * GSO treats VXLAN, overlay Ethernet and SR header as one tunnel header
+ * (ipop_vpn.bpf.c, origin_direct).
+ *
  * Header size: 40 + 4 * hop_count, i.e. 44 (one link) to 104 bytes (16
  * links); 52 for the 3-hop path of the tests. The VXLAN device's MTU (1450
  * on a 1500-byte IPv4 underlay, 1430 on IPv6) must hold the SR header, the

@@ -369,6 +369,12 @@ origin()
 	nsx "$G" ip neigh replace 10.232.0.4 lladdr "$D_MAC" dev ipop0 nud permanent
 }
 
+# the origin's counters, from one reading of its stats file
+ul_counts()
+{
+	sleep 0.2
+	awk '{ v[$1] = $2 } END { printf "origin_tx %d (of which direct, origin_ul: %d)", v["origin_tx"], v["origin_ul"] }' "$WORK/g.stats"
+}
 stop_origin()
 {
 	kill "$GNODE"
@@ -504,7 +510,7 @@ main()
 		stop_origin
 		origin --direct o2
 		tcp "ipop-bpf TC transit (VXLAN device), origin's direct encapsulation" "$G" "$(ns 2 d)" 10.232.0.4
-		UL_TC="origin_ul $(stat_of g origin_ul), via the device $(($(stat_of g origin_tx) - $(stat_of g origin_ul)))"
+		UL_TC=$(ul_counts)
 		stop_origin
 		nsx "$G" ip addr del 10.214.1.1/24 dev o2
 		nsx "$G" ip addr add 10.214.1.1/24 dev o5
@@ -513,7 +519,7 @@ main()
 		stop_origin
 		origin --direct o5
 		tcp "ipop-bpf TC transit on the underlay, origin's direct encapsulation" "$G" "$(ns 5 d)" 10.232.0.4
-		UL_TCUL="origin_ul $(stat_of g origin_ul); transit_ul at T1 $(stat_of "$(ns 5 t1)" transit_ul)"
+		UL_TCUL="$(ul_counts), transit_ul at T1 $(stat_of "$(ns 5 t1)" transit_ul)"
 		stop_origin
 		nsx "$G" ip addr del 10.214.1.1/24 dev o5
 		nsx "$G" ip addr add 10.214.1.1/24 dev o2
@@ -530,7 +536,7 @@ main()
 		origin --direct o3
 		tcp "ipop-bpf XDP transit, origin's direct encapsulation (GSO segments at G)" \
 			"$G" "$(ns 3 d)" 10.232.0.4
-		UL_XDP="origin_ul $(stat_of g origin_ul), via the device $(($(stat_of g origin_tx) - $(stat_of g origin_ul)))"
+		UL_XDP=$(ul_counts)
 		stop_origin
 		echo
 		echo "Origin frames (GSO super-frames count once): TC chain $UL_TC; TC-on-the-underlay chain $UL_TCUL; XDP chain $UL_XDP. XDP forwarded $(stat_of "$(ns 3 t1)" xdp_tx) frames at T1 in all."
