@@ -76,9 +76,10 @@ for x in "${TRANSIT[@]}"; do
 	jq --arg m "$MODE" '.vpn.transit = $m | .vpn.underlay = "ul0"' "$WORK/$x.json" >"$WORK/$x.json.new"
 	mv "$WORK/$x.json.new" "$WORK/$x.json"
 done
-# the origins: TC, with the underlay named (direct encapsulation by default)
+# the origins: the underlay named, transit and encapsulation left to "auto"
+# (direct encapsulation; TC transit on the underlay, since ul0 is a veth)
 for x in A E; do
-	jq '.vpn.transit = "tc" | .vpn.underlay = "ul0"' "$WORK/$x.json" >"$WORK/$x.json.new"
+	jq '.vpn.underlay = "ul0"' "$WORK/$x.json" >"$WORK/$x.json.new"
 	mv "$WORK/$x.json.new" "$WORK/$x.json"
 done
 vpn_start
@@ -92,6 +93,11 @@ for x in "${TRANSIT[@]}"; do
 			die "$x: no vpn_transit_tc on ul0's ingress"
 	fi
 	! grep -q 'IPv4 forwarding is off' "$WORK/$x.log" || die "$x warns of forwarding, which is on"
+done
+for x in A E; do
+	nsx "$(ns "$x")" tc filter show dev ul0 ingress | grep -q vpn_transit_tc ||
+		die "$x: \"auto\" did not choose TC transit on the veth ul0"
+	! nsx "$(ns "$x")" ip -d link show ul0 | grep -q 'prog/xdp' || die "$x: XDP on a veth by \"auto\""
 done
 for x in "${NAMES[@]}"; do
 	if [ "${VPN_XDP_TX_CSUM:-off}" = off ]; then
