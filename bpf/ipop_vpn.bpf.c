@@ -976,10 +976,14 @@ int vpn_transit_xdp(struct xdp_md *ctx)
  * overlay frame straight on the underlay is no link's) or to the stack
  * (VXLAN, the last hop, links it does not rewrite).
  */
+#define CSUM_OFF (SR_ETH_HLEN + 20) /* the UDP header */
+#define CSUM_LEN 36		    /* to the SR header's TTL, rounded to 4 */
+
 SEC("tc")
 int vpn_transit_tc(struct __sk_buff *skb)
 {
 	__u32 need = sizeof(struct vx_frame) + SR_HOPS_MAX * SR_HOP_LEN, out = 0;
+	__u32 before[CSUM_LEN / 4], after[CSUM_LEN / 4];
 	void *data, *end;
 	__u8 v = 0;
 	int r;
@@ -994,12 +998,31 @@ int vpn_transit_tc(struct __sk_buff *skb)
 	}
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
+	if (data + CSUM_OFF + CSUM_LEN > end) {
+		st(VPN_ST_NON_SR);
+		return TC_ACT_OK;
+	}
+	__builtin_memcpy(before, data + CSUM_OFF, CSUM_LEN);
 	r = ul_transit(skb, data, end, skb->ingress_ifindex, 0, VPN_ST_UL_PASS, VPN_ST_TRANSIT_TX,
 		       &out);
 	if (r == UL_DROP)
 		return TC_ACT_SHOT;
 	if (r == UL_PASS)
 		return TC_ACT_OK;
+	/*
+	 * A CHECKSUM_COMPLETE skb (from a NIC) keeps a sum over everything after
+	 * the outer Ethernet header, which a veth would carry on to the next
+	 * node's decapsulation: add what changed. The IPv4 header, checksum
+	 * included, sums to the same before and after; the rest is UDP's
+	 * checksum, VXLAN, overlay Ethernet and the SR index/TTL (36 bytes).
+	 * bpf_csum_update() does nothing to other skbs.
+	 */
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	if (data + CSUM_OFF + CSUM_LEN <= end) {
+		__builtin_memcpy(after, data + CSUM_OFF, CSUM_LEN);
+		bpf_csum_update(skb, bpf_csum_diff(before, CSUM_LEN, after, CSUM_LEN, 0));
+	}
 	st(VPN_ST_TRANSIT_UL);
 	return bpf_redirect(out, 0);
 }
