@@ -50,8 +50,10 @@
 # Then TCP throughput (iperf3 if installed, else nc, 3 s each), with the
 # veths' defaults again (TSO on, no GRO, no threads): over one veth (direct
 # link), the same with single segments, over the kernel chain, over the
-# ipop-tc and ipop-xdp chains (G runs an origin node; ipop0's MTU is the
-# VPN's).
+# ipop-tc, ipop-tc-ul and ipop-xdp chains (G runs an origin node; ipop0's
+# MTU is the VPN's), each with G sending through its VXLAN device and with
+# its direct encapsulation (vpnnode --direct), the XDP chain's device row
+# in single segments (GSO cannot segment those frames).
 #
 # Every namespace and process is removed on exit. Environment: BUILD (build),
 # VPN_CHAIN_ROUNDS (5), VPN_CHAIN_COUNT (100000 frames per chain and round),
