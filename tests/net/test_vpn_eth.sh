@@ -9,7 +9,8 @@
 #     \   /
 #       D
 #
-# Checks: ping IPv4 and IPv6 A -> E (ARP/ND over the overlay), a 1 MB TCP
+# Checks: a start with an Ethernet link on a TUN device fails, names it and
+# leaves nothing; ping IPv4 and IPv6 A -> E (ARP/ND over the overlay), a 1 MB TCP
 # transfer (nc, byte-identical) none of whose frames reaches a daemon (the
 # daemons' TAP counters) while E's kernel delivers it, then frames injected
 # by hand (tests/tools/srsend) at B: on the link from A with a stranger's
@@ -71,6 +72,21 @@ for x in "${NAMES[@]}"; do
 	jq --argjson l "$links" '.vpn += {"vxlan_links": false, "underlay": "ul0", "ethernet_links": $l}' \
 		"$WORK/$x.json" >"$WORK/$x.tmp" && mv "$WORK/$x.tmp" "$WORK/$x.json"
 done
+# a failed start names its cause and leaves nothing: an Ethernet link on a TUN (no MAC)
+nsx "$(ns A)" ip tuntap add dev tun0 mode tun
+nsx "$(ns A)" ip link set tun0 up
+jq --arg n "${ID[B]}" '.vpn.ethernet_links[0] = {"neighbour": $n, "device": "tun0", "mac": "02:00:00:00:00:99"}' \
+	"$WORK/A.json" >"$WORK/A-bad.json"
+if nsx "$(ns A)" "$IPOP" daemon --config "$WORK/A-bad.json" --ctl-socket "$WORK/A-bad.sock" \
+	>"$WORK/A-bad.log" 2>&1; then
+	fail "a daemon started with an Ethernet link on a TUN device"
+fi
+grep -q "vpn: link to $(ul_ip B):7400: link 1: cannot read the MAC of tun0" "$WORK/A-bad.log" && ! grep -q "vpn: vpn:" "$WORK/A-bad.log" || { cat "$WORK/A-bad.log"; fail "no clear error"; }
+left=$(nsx "$(ns A)" ip -o link show | grep -c ipop0 || true)
+left=$((left + $(nsx "$(ns A)" tc qdisc show | grep -c clsact || true)))
+expect_eq "$left" 0 "devices and clsact qdiscs left by the failed start"
+nsx "$(ns A)" ip link del tun0
+ok "failed start: $(grep -o 'vpn: .*' "$WORK/A-bad.log" | head -1)"
 vpn_start
 vpn_wait
 for x in "${NAMES[@]}"; do
