@@ -200,7 +200,7 @@ static int links_sync(struct vpnd *v, bool strict, char *err, size_t errlen)
 		ret = vpn_link_set(v->dp, &ld, e2, sizeof(e2));
 		if (ret) {
 			if (strict) {
-				snprintf(err, errlen, "vpn: link to %s: %s", nb->text, e2);
+				snprintf(err, errlen, "link to %s: %s", nb->text, e2);
 				return ret;
 			}
 			daemon_log(d, LOG_L_WARN, "vpn: link to %s: %s", nb->text, e2);

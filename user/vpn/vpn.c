@@ -295,7 +295,8 @@ void vpn_dp_close(struct vpn_dp *dp)
 			    .attach_point = a->kind ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VPN_TC_HANDLE, .priority = VPN_TC_PRIO);
 		bpf_tc_detach(&hook, &opts);
-		if (a->created_clsact) {
+		/* only our filter: flow accounting may share this clsact (and the qdisc) */
+		if (a->created_clsact && vpn_dev_tc_filters(a->ifindex) == 0) {
 			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 			bpf_tc_hook_destroy(&hook);
 		}
@@ -320,6 +321,7 @@ int vpn_link_set(struct vpn_dp *dp, const struct vpn_link_desc *d, char *err, si
 	if (node_id_eq(&d->nbr, &dp->id))
 		return VPN_FAIL(-EINVAL, "link %u: the neighbour is this node", d->label);
 	l.kind = d->kind;
+	memcpy(l.smac, d->our_mac, 6);
 	if (d->kind == VPN_LINK_VXLAN) {
 		if (d->af != 4 && d->af != 6)
 			return VPN_FAIL(-EINVAL, "link %u: address family %d", d->label, d->af);
@@ -337,18 +339,25 @@ int vpn_link_set(struct vpn_dp *dp, const struct vpn_link_desc *d, char *err, si
 		if (d->af == 4)
 			memset(l.remote + 4, 0, 12);
 	} else if (d->kind == VPN_LINK_ETH) {
+		static const uint8_t none[6];
 		int i = ifindex_of(d->ifname, err, errlen);
 
 		if (i < 0)
 			return i;
 		l.ifindex = i;
+		/* the neighbour checks the outer source MAC: the device's own unless given */
+		if (!memcmp(l.smac, none, 6)) {
+			e = vpn_dev_mac(d->ifname, l.smac);
+			if (e)
+				return VPN_FAIL(e, "link %u: cannot read the MAC of %s: %s",
+						d->label, d->ifname, strerror(-e));
+		}
 	} else {
 		return VPN_FAIL(-EINVAL, "link %u: unknown kind %u", d->label, d->kind);
 	}
 	l.nbr_tag = sr_node_tag(&d->nbr);
 	memcpy(l.nbr_id, d->nbr.b, SR_ID_LEN);
 	memcpy(l.dmac, d->nbr_mac, 6);
-	memcpy(l.smac, d->our_mac, 6);
 	l.ul_ifindex = d->ul_ifindex;
 	memcpy(l.ul_dmac, d->ul_dmac, 6);
 	memcpy(l.ul_smac, d->ul_smac, 6);

@@ -69,7 +69,7 @@ struct vpn_link_desc {
 	int af;		     /* VXLAN: 4 or 6 */
 	uint8_t remote[16];  /* VXLAN: the neighbour's underlay address (IPv4: first 4 bytes) */
 	uint8_t nbr_mac[6];  /* ETH: the neighbour's MAC on the link */
-	uint8_t our_mac[6];  /* outer source MAC (ETH: the device's) */
+	uint8_t our_mac[6];  /* outer source MAC (ETH: zero = the device's) */
 	uint32_t ul_ifindex; /* XDP transit: underlay egress and next-hop MACs; 0 = FIB */
 	uint8_t ul_dmac[6], ul_smac[6];
 };
