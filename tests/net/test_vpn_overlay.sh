@@ -13,8 +13,13 @@
 # Checks: ping IPv4 and IPv6 A -> E, the discovered path (srum paths --json)
 # and the installed one (vpn status), a TCP transfer (nc, checksummed) none
 # of whose frames reaches a daemon (the daemons' TAP counters), then the
-# middle node of the path is cut off the underlay during a ping run and the
-# longest gap between replies is measured (target: dead interval + 1 s).
+# middle node of the path is cut off the underlay during a ping run and a
+# TCP transfer, and once it is back, the other middle node: each time the
+# longest gap between replies is measured (target: dead interval + 1 s) and
+# the frames that went through a daemon (the slow path) from the cut on are
+# at most VPN_SLOW_MAX (60): the link notice makes SRUM drop its paths over
+# the link and rediscover at once, and the recovered links carry the new
+# path at once.
 # Env: VPN_BROADCAST (tlfm|smm: with SMM the topology module links the
 # ring, A and E become neighbours, and the run ends after the pings and the
 # installed path; test_vpn_smm.sh), VPN_TCP_BYTES (default 2000000).

@@ -582,15 +582,13 @@ static void tap_frame(struct vpnd *v, const uint8_t *f, size_t len)
 		v->ctr[ret < 0 ? VC_TAP_DROPPED : VC_TAP_FLOOD]++;
 		return;
 	}
-	v->ctr[VC_TAP_UNICAST]++;
 	if (len > vpnmod_frame_max(v->mod, false) || missq_count(&v->mq, &dst)) {
+		v->ctr[VC_TAP_UNICAST]++;
 		miss_hold(v, &dst, f, len);
 		return;
 	}
-	if (vpnmod_send(v->mod, &dst, f, len) < 0) {
-		v->ctr[VC_TAP_UNICAST]--;
-		v->ctr[VC_TAP_DROPPED]++;
-	}
+	ret = vpnmod_send(v->mod, &dst, f, len);
+	v->ctr[ret < 0 ? VC_TAP_DROPPED : VC_TAP_UNICAST]++;
 }
 
 static void tap_ready(struct daemon *d, int fd, uint32_t events, void *arg)
