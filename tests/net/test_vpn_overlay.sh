@@ -194,7 +194,15 @@ check_cut() {
 	ok "$SLOW frames through a daemon after the cut (at most $SLOW_MAX)"
 }
 
-# cut the middle node off the underlay during a ping run and a TCP transfer
+# cut the middle node of E's path back to A off the underlay during a ping
+# run and a TCP transfer: E is not next to it, so only the notice tells E
+# (A's own link may go down too, which A sees itself)
+st=$(ctl E vpn status)
+back=$(jq -r --arg a "${ID[A]}" '.paths[] | select(.dst == $a and .state == "installed") | .path | map(.node) | join(" ")' <<<"$st")
+CUT=$MID
+for y in B D; do [[ "$back" == *"${ID[$y]}"* ]] && CUT=$y; done
+echo "  E's kernel path to A: $(for n in $back; do for y in "${NAMES[@]}"; do [ "$n" = "${ID[$y]}" ] && printf '%s ' "$y"; done; done)(cutting $CUT)"
+MID=$CUT
 cut_phase "$MID" 1
 check_cut
 # it comes back; then the other middle node goes: the path must use the
@@ -209,6 +217,9 @@ for _ in $(seq 50); do
 done
 [ "$up" -ge 2 ] || die "$MID's links did not come back ($up up)"
 sleep 0.5
+# its ends said the links are back (the notices that end the 30 s guard)
+n=$(ctl A stats --json | jq '.vpn_dp.daemon.link_up_notices')
+[ "$n" -ge 1 ] || die "A heard no link-up notice after $MID came back"
 cut_phase "$OTHER" 2
 check_cut
 for x in "${NAMES[@]}"; do
