@@ -216,10 +216,18 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 [ "$up" -ge 2 ] || die "$MID's links did not come back ($up up)"
-sleep 0.5
 # its ends said the links are back (the notices that end the 30 s guard)
-n=$(ctl A stats --json | jq '.vpn_dp.daemon.link_up_notices')
-[ "$n" -ge 1 ] || die "A heard no link-up notice after $MID came back"
+for _ in $(seq 50); do
+	n=$(ctl A stats --json | jq '.vpn_dp.daemon.link_up_notices')
+	[ "$n" -ge 1 ] && break
+	sleep 0.1
+done
+if [ "$n" -lt 1 ]; then
+	for x in "${NAMES[@]}"; do echo "  $x: link_up $(ctl "$x" stats --json | jq -c '.vpn.link_up')"; done
+	die "A heard no link-up notice after $MID came back"
+fi
+ok "A heard $n link-up notice(s) after $MID came back"
+sleep 0.5
 cut_phase "$OTHER" 2
 check_cut
 for x in "${NAMES[@]}"; do

@@ -372,6 +372,8 @@ static bool crosses(const struct node_id *self, const struct dp_entry *e, const 
 	return false;
 }
 
+static void path_retry(struct vpnd *v, struct vpnd_path *p, uint64_t now);
+
 /* Some node's link a - b went down: kernel paths over it go, SRUM takes their frames. */
 static void sink_link_down(void *ctx, const struct node_id *a, const struct node_id *b)
 {
@@ -390,6 +392,13 @@ static void sink_link_down(void *ctx, const struct node_id *a, const struct node
 		p->state = P_SUSPENDED;
 		p->since = daemon_now_ns();
 		v->ctr[VC_PATHS_SUSPENDED]++;
+		/*
+		 * SRUM heard the notice first (rt_link_notice): its preferred path
+		 * avoids the link, but may differ from the one the kernel had (its
+		 * labels were still being resolved). It goes in now, not after two
+		 * dead intervals of frames through the daemons.
+		 */
+		path_retry(v, p, p->since);
 	}
 }
 
@@ -407,10 +416,6 @@ static void sink_link_up(void *ctx, const struct node_id *a, const struct node_i
 			v->down[i].at = 0;
 }
 
-/*
- * Suspended paths (after two dead intervals) and resolutions that expired:
- * whatever SRUM prefers now goes (back) in.
- */
 /* Does SRUM's path e cross a link said to be down within VPND_DOWN_NS? */
 static bool crosses_down(struct vpnd *v, const struct dp_entry *e, uint64_t now)
 {
@@ -421,37 +426,48 @@ static bool crosses_down(struct vpnd *v, const struct dp_entry *e, uint64_t now)
 	return false;
 }
 
+/*
+ * p (pending or suspended) gets whatever SRUM prefers for its destination
+ * now, with the labels SRUM has (resolved if some are missing); a
+ * suspended one stays so if that path crosses a link reported down.
+ */
+static void path_retry(struct vpnd *v, struct vpnd_path *p, uint64_t now)
+{
+	struct dp_entry e;
+	enum path_state was = p->state;
+	struct node_id dst = p->e.dst;
+	int n = vpnmod_best_entry(v->mod, &dst, &e);
+
+	p->state = P_FREE;
+	if (n <= 0 || n > DP_PATH_MAX)
+		return;
+	if (was == P_SUSPENDED && crosses_down(v, &e, now)) {
+		/* SRUM learnt it since the notice, from a node that had not heard of it: wait */
+		p->state = P_SUSPENDED;
+		return;
+	}
+	v->ctr[was == P_SUSPENDED ? VC_PATHS_RESTORED : VC_PATHS_RETRIED]++;
+	vpnd_install(v, &e);
+}
+
+/*
+ * Suspended paths (after two dead intervals) and resolutions that expired:
+ * whatever SRUM prefers now goes (back) in.
+ */
 static void paths_tick(struct vpnd *v)
 {
 	uint64_t now = daemon_now_ns();
 
 	for (int i = 0; i < VPND_PATHS_MAX; i++) {
 		struct vpnd_path *p = &v->paths[i];
-		struct dp_entry e = { .kind = VPNMOD_DP_KIND };
-		enum path_state was;
-		int n;
 
 		/* a resolution that expired (a node on the path did not answer): again */
 		if (p->state == P_PENDING && now - p->since < VPND_RETRY_NS)
 			continue;
 		if (p->state == P_SUSPENDED && now - p->since < 2 * v->d->cfg.dead_ns)
 			continue;
-		if (p->state != P_PENDING && p->state != P_SUSPENDED)
-			continue;
-		e.dst = p->e.dst;
-		n = vpnmod_best_path(v->mod, &e.dst, e.path);
-		was = p->state;
-		p->state = P_FREE;
-		if (n <= 0 || n > DP_PATH_MAX)
-			continue;
-		e.hops = (uint8_t)n;
-		if (was == P_SUSPENDED && crosses_down(v, &e, now)) {
-			/* SRUM has not heard of the break yet (no frame used it): wait */
-			p->state = P_SUSPENDED;
-			continue;
-		}
-		v->ctr[was == P_SUSPENDED ? VC_PATHS_RESTORED : VC_PATHS_RETRIED]++;
-		vpnd_install(v, &e);
+		if (p->state == P_PENDING || p->state == P_SUSPENDED)
+			path_retry(v, p, now);
 	}
 }
 

@@ -216,6 +216,13 @@ int vpnmod_best_path(struct module *m, const struct node_id *dst, struct node_id
 	return srum ? srum_best(srum, dst, path) : 0;
 }
 
+int vpnmod_best_entry(struct module *m, const struct node_id *dst, struct dp_entry *e)
+{
+	struct module *srum = is_vpnmod(m) ? node_module(m->node, SRUM_NAME) : NULL;
+
+	return srum ? srum_best_entry(srum, dst, e) : 0;
+}
+
 int vpnmod_want_path(struct module *m, const struct node_id *dst)
 {
 	struct module *srum = is_vpnmod(m) ? node_module(m->node, SRUM_NAME) : NULL;

@@ -128,6 +128,8 @@ int vpnmod_best_path(struct module *m, const struct node_id *dst, struct node_id
 int vpnmod_want_path(struct module *m, const struct node_id *dst);
 /* Is a discovery of a path to dst running? */
 bool vpnmod_discovering(struct module *m, const struct node_id *dst);
+/* The same as a datapath entry, with the labels SRUM has: hops, or 0. */
+int vpnmod_best_entry(struct module *m, const struct node_id *dst, struct dp_entry *e);
 /* Forget a resolution in progress for dst (the path went away). */
 void vpnmod_cancel(struct module *m, const struct node_id *dst);
 
