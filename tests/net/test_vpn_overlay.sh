@@ -209,13 +209,17 @@ check_cut
 # recovered links at once (not 30 s later)
 OTHER=B
 [ "$MID" = B ] && OTHER=D
-nsx "$UL" ip link set "ul$(num "$MID")" up
-for _ in $(seq 50); do
-	up=$(ctl "$MID" stats --json | jq -r '.icc.link_up - .icc.link_down')
-	[ "$up" -ge 2 ] && break
-	sleep 0.1
-done
-[ "$up" -ge 2 ] || die "$MID's links did not come back ($up up)"
+links_back() { # X: X is back on the underlay with both its links
+	local up
+	nsx "$UL" ip link set "ul$(num "$1")" up
+	for _ in $(seq 50); do
+		up=$(ctl "$1" stats --json | jq -r '.icc.link_up - .icc.link_down')
+		[ "$up" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$up" -ge 2 ] || die "$1's links did not come back ($up up)"
+}
+links_back "$MID"
 # its ends said the links are back (the notices that end the 30 s guard)
 for _ in $(seq 50); do
 	n=$(ctl A stats --json | jq '.vpn_dp.daemon.link_up_notices')
@@ -230,6 +234,25 @@ ok "A heard $n link-up notice(s) after $MID came back"
 sleep 0.5
 cut_phase "$OTHER" 2
 check_cut
+
+# a quiet cut: no traffic, so no frame can show SRUM the break, only the
+# notices. E's SRUM holds a path through the middle node its traffic now
+# uses; once both notices about it have come, it holds none.
+links_back "$OTHER"
+sleep 0.5
+thru() { ctl E srum paths --json | jq --arg m "${ID[$1]}" '[.paths[] | select(any(.path[]; . == $m))] | length'; }
+Q=""
+for y in B D; do [ "$(thru "$y")" -ge 1 ] && Q=$y; done
+[ -n "$Q" ] || die "E's SRUM has no path through B or D"
+n0=$(thru "$Q") r0=$(ctl E stats --json | jq '.vpn.link_down.received')
+nsx "$UL" ip link set "ul$(num "$Q")" down
+for _ in $(seq 50); do
+	r=$(ctl E stats --json | jq '.vpn.link_down.received')
+	[ $((r - r0)) -ge 2 ] && break
+	sleep 0.1
+done
+[ $((r - r0)) -ge 2 ] || die "E got $((r - r0)) of the 2 notices about $Q's links"
+expect_eq "$(thru "$Q")" 0 "E's SRUM paths through $Q after the notices (there were $n0)"
 for x in "${NAMES[@]}"; do
 	drops=$(ctl "$x" stats --json | jq '[.vpn_dp | to_entries[] | select(.key | startswith("drop_")) | .value] | add')
 	echo "  $x: kernel drops $drops; $(ctl "$x" stats --json | jq -c '.vpn_dp.daemon | with_entries(select(.value > 0))')"
