@@ -13,13 +13,15 @@
 # Checks: ping IPv4 and IPv6 A -> E, the discovered path (srum paths --json)
 # and the installed one (vpn status), a TCP transfer (nc, checksummed) none
 # of whose frames reaches a daemon (the daemons' TAP counters), then the
-# middle node of the path is cut off the underlay during a ping run and a
-# TCP transfer, and once it is back, the other middle node: each time the
-# longest gap between replies is measured (target: dead interval + 1 s) and
-# the frames that went through a daemon (the slow path) from the cut on are
-# at most VPN_SLOW_MAX (60): the link notice makes SRUM drop its paths over
-# the link and rediscover at once, and the recovered links carry the new
-# path at once.
+# middle node of E's path back to A is cut off the underlay during a ping
+# run and a TCP transfer, and once it is back (A hears a link-up notice),
+# the other middle node: each time the longest gap between replies is
+# measured (target: dead interval + 1 s) and the frames that went through a
+# daemon (the slow path) from the cut on are at most VPN_SLOW_MAX (60): the
+# link notice makes SRUM drop its paths over the link and rediscover at
+# once, and the recovered links carry the new path at once. Last, a quiet
+# cut (no traffic): once E has the two notices, its SRUM holds no path
+# through the node.
 # Env: VPN_BROADCAST (tlfm|smm: with SMM the topology module links the
 # ring, A and E become neighbours, and the run ends after the pings and the
 # installed path; test_vpn_smm.sh), VPN_TCP_BYTES (default 2000000).
