@@ -232,6 +232,72 @@ Test(srum, preferred_path_in_the_datapath)
 	sim_free(s);
 }
 
+/*
+ * A link notice (another node's link 2 - 3 is down), through the module
+ * API's link_notice hook: every path over it goes at once, the paths not in
+ * the datapath first (a destination's next path is installed once, and does
+ * not cross the link), and a destination left without a path is
+ * rediscovered now.
+ */
+Test(srum, link_notice_invalidates_and_rediscovers)
+{
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
+	struct module *m = mod(s, 0, SRUM_NAME), *spdm = mod(s, 0, SPDM_NAME);
+	struct node_id p3[3] = { nid(s, 1), nid(s, 2), nid(s, 3) },	  /* crosses 2-3 */
+		q4[4] = { nid(s, 11), nid(s, 10), nid(s, 2), nid(s, 3) }, /* crosses 3-2 */
+		p5[5] = { nid(s, 11), nid(s, 10), nid(s, 9), nid(s, 8), nid(s, 3) }, /* not */
+		to5[5] = { nid(s, 1), nid(s, 2), nid(s, 3), nid(s, 4), nid(s, 5) },  /* crosses */
+		to2[2] = { nid(s, 1), nid(s, 2) };				     /* not */
+	int ins, rem;
+
+	rtsim_watch_dp(s, 0);
+	srum_learn(m, p5, NULL, 5);
+	srum_learn(m, q4, NULL, 4);
+	srum_learn(m, p3, NULL, 3);
+	srum_learn(m, to5, NULL, 5);
+	srum_learn(m, to2, NULL, 2);
+	ins = rtsim_dp.installs;
+	rem = rtsim_dp.removes;
+	/* an "up" notice changes nothing; a notice about an unrelated link neither */
+	rt_link_notice(mod(s, 0, "echo"), NIDP(s, 2), NIDP(s, 3), true);
+	rt_link_notice(mod(s, 0, "echo"), NIDP(s, 6), NIDP(s, 7), false);
+	cr_assert_eq(srum_cache_count(m), 5);
+	cr_assert_eq(m->ctr[SRUM_C_LINK_NOTICES], 1);
+	cr_assert_eq(rtsim_dp.installs, ins);
+	/* node 3 says 3 - 2 is down (either direction counts) */
+	rt_link_notice(mod(s, 0, "echo"), NIDP(s, 3), NIDP(s, 2), false);
+	cr_assert_eq(m->ctr[SRUM_C_PATHS_INVALIDATED], 3);
+	cr_assert_eq(srum_cache_count(m), 2);
+	cr_assert_eq(rtsim_dp.installs, ins + 1,
+		     "one install: the 5-hop path, never the 4-hop one");
+	cr_assert_eq(rtsim_dp.last.hops, 5);
+	cr_assert(node_id_eq(&rtsim_dp.last.dst, NIDP(s, 3)));
+	cr_assert_eq(rtsim_dp.removes, rem + 1, "node 5 lost its only path");
+	cr_assert_eq(srum_best(m, NIDP(s, 2), NULL), 2, "a path not over the link stays");
+	cr_assert_eq(m->ctr[SRUM_C_REDISCOVERED], 1, "node 5 is rediscovered at once");
+	cr_assert(spdm_pending(spdm, NIDP(s, 5)));
+	sim_run(s);
+	cr_assert_gt(srum_best(m, NIDP(s, 5), NULL), 0, "and found again");
+	sim_free(s);
+}
+
+Test(srum, want_path_discovers_without_sending)
+{
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
+	struct module *m = mod(s, 0, SRUM_NAME);
+
+	cr_assert_eq(srum_want_path(m, NIDP(s, 0)), -EINVAL);
+	cr_assert_eq(srum_want_path(m, NIDP(s, 1)), 1, "a neighbour is a path");
+	cr_assert_eq(srum_want_path(m, NIDP(s, 6)), 0);
+	cr_assert_eq(srum_want_path(m, NIDP(s, 6)), 0, "already discovering");
+	cr_assert_eq(m->ctr[SRUM_C_DISCOVERIES], 1);
+	cr_assert_eq(m->ctr[SRUM_C_SENT], 0, "nothing sent");
+	sim_run(s);
+	cr_assert_eq(srum_want_path(m, NIDP(s, 6)), 1);
+	cr_assert_eq(srum_best(m, NIDP(s, 6), NULL), 6);
+	sim_free(s);
+}
+
 /* ---- salvage ---- */
 
 /*

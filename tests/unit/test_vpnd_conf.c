@@ -197,6 +197,7 @@ Test(vpnmod_wire, every_type_at_its_length_only)
 				want = len == lq + 1;
 				break;
 			case VPNMOD_T_DOWN:
+			case VPNMOD_T_UP:
 				want = len == VPNMOD_HDR + 2 * ID_LEN;
 				break;
 			}
