@@ -77,7 +77,7 @@ nsx "$(ns A)" ip tuntap add dev tun0 mode tun
 nsx "$(ns A)" ip link set tun0 up
 jq --arg n "${ID[B]}" '.vpn.ethernet_links[0] = {"neighbour": $n, "device": "tun0", "mac": "02:00:00:00:00:99"}' \
 	"$WORK/A.json" >"$WORK/A-bad.json"
-if nsx "$(ns A)" "$IPOP" daemon --config "$WORK/A-bad.json" --ctl-socket "$WORK/A-bad.sock" \
+if nsx "$(ns A)" timeout 30 "$IPOP" daemon --config "$WORK/A-bad.json" --ctl-socket "$WORK/A-bad.sock" \
 	>"$WORK/A-bad.log" 2>&1; then
 	fail "a daemon started with an Ethernet link on a TUN device"
 fi

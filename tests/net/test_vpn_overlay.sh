@@ -60,7 +60,7 @@ vpn_configs
 # a failed start names its cause and leaves nothing: an Ethernet link on a missing device
 jq '.vpn.ethernet_links = [{"neighbour": "'"${ID[B]}"'", "device": "nodev'"$T"'", "mac": "02:00:00:00:00:99"}]' \
 	"$WORK/A.json" >"$WORK/A-bad.json"
-if nsx "$(ns A)" "$IPOP" daemon --config "$WORK/A-bad.json" --ctl-socket "$WORK/A-bad.sock" \
+if nsx "$(ns A)" timeout 30 "$IPOP" daemon --config "$WORK/A-bad.json" --ctl-socket "$WORK/A-bad.sock" \
 	>"$WORK/A-bad.log" 2>&1; then
 	fail "a daemon started with an Ethernet link on a missing device"
 fi
