@@ -119,4 +119,44 @@ nsx $A ip link del lc$T
 nsx $A "$IPOP" unload --all --pin-path "$PIN"
 [ ! -e "$PIN" ] || fail "pins left after unload --all of a vanished device: $(ls "$PIN")"
 ok "unload --all forgets a deleted interface"
+# in front of the tcx programs already there; theirs stay after our unload
+nsx $A "$TOOLS"/tcx_attach "$BUILD"/bench_bare.bpf.o bench_tc_ok la$T ingress
+nsx $A "$IPOP" load la$T --pin-path "$PIN"
+expect_eq "$(tc_progs $A la$T | awk '$2 == "ingress" { printf "%s ", $3 }')" "ipop_tc_in bench_tc_ok " "tcx ingress order"
+nsx $A "$IPOP" unload la$T --pin-path "$PIN"
+expect_eq "$(tc_progs $A la$T | awk '{ printf "%s ", $3 }')" "bench_tc_ok " "the other tcx program after our unload"
+nsx $A "$TOOLS"/tcx_attach --detach la$T ingress
+
+# the daemon's --keep-attached leaves the tcx links pinned and attached; the next
+# daemon adopts them, and without --keep-attached detaches them on exit
+SOCK=/tmp/ipop-lc$T.sock
+EXTRA_CLEANUP+=("rm -f $SOCK")
+run_daemon() { # LOG ARGS...: a daemon on la$T until it answers (DPID)
+	local log=$1
+	shift
+	nsenter --net=/run/netns/$A "$IPOP" daemon --iface la$T --pin-path "$PIN" --ctl-socket "$SOCK" "$@" >"$log" 2>&1 &
+	DPID=$!
+	EXTRA_CLEANUP+=("kill -9 $DPID")
+	for _ in $(seq 50); do
+		"$IPOP" table list --ctl-socket "$SOCK" >/dev/null 2>&1 && return 0
+		kill -0 $DPID 2>/dev/null || fail "daemon died: $(cat "$log")"
+		sleep 0.1
+	done
+	fail "daemon did not answer: $(cat "$log")"
+}
+LOGD=$(mktemp /tmp/ipop-lc$T.XXXXXX)
+EXTRA_CLEANUP+=("rm -f $LOGD")
+run_daemon "$LOGD" --keep-attached
+ids1=$(tc_progs $A la$T | awk '{ print $4 }' | tr '\n' ' ')
+kill -TERM $DPID
+wait $DPID || fail "daemon exit status $?"
+expect_eq "$(tc_progs $A la$T | awk '{ print $4 }' | tr '\n' ' ')" "$ids1" "--keep-attached: the same tcx programs after the daemon"
+run_daemon "$LOGD"
+grep -q "adopting" "$LOGD" || fail "the second daemon did not adopt: $(cat "$LOGD")"
+expect_eq "$(tc_progs $A la$T | awk '{ print $4 }' | tr '\n' ' ')" "$ids1" "adopted, not re-attached"
+kill -TERM $DPID
+wait $DPID || fail "daemon exit status $?"
+[ -z "$(tc_progs $A la$T)" ] || fail "the daemon left: $(tc_progs $A la$T)"
+ok "daemon: --keep-attached keeps the tcx links, the next daemon adopts and detaches them"
+nsx $A "$IPOP" unload --all --pin-path "$PIN" 2>/dev/null || true
 echo PASS
