@@ -74,7 +74,7 @@ $(BUILD)/ipop-bpf: $(BUILD)/obj/user/cli/main.o $(BUILD)/libipop.a
 $(BUILD)/ipop-sim: $(BUILD)/obj/user/cli/sim_main.o $(BUILD)/libipop.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit-tests: $(UNIT_SRCS) $(BUILD)/libipop.a
+$(BUILD)/unit-tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(BUILD)/libipop.a
 	$(CC) $(CFLAGS) -Itests -o $@ $(UNIT_SRCS) $(BUILD)/libipop.a $(LDLIBS) -lcriterion
 
 # In-process daemons with their sockets: not unit tests.

@@ -168,6 +168,11 @@ static __always_inline struct vpn_link *link_get(__u32 label)
 	return l;
 }
 
+static __always_inline int link_is_vx4(const struct vpn_link *l)
+{
+	return l->kind == VPN_LINK_VXLAN && l->af == 4;
+}
+
 static __always_inline int set_tunnel(struct __sk_buff *skb, const struct vpn_link *l)
 {
 	struct bpf_tunnel_key k = {};
@@ -209,10 +214,159 @@ struct sr_frame_hdr {
 	struct sr_hop hops[SR_HOPS_MAX];
 } __attribute__((packed));
 
+/*
+ * Direct encapsulation (the origin, VXLAN/IPv4 links, cfg->ul_ifindex set):
+ * what the VXLAN device would put in front of the overlay frame, written by
+ * the program, so that the frame goes straight to the underlay device. The
+ * layout on the wire is the VXLAN device's, byte for byte, so neighbours
+ * (TC or XDP transit, the last hop) cannot tell the difference.
+ */
+struct ul_frame_hdr {
+	__u8 eth[SR_ETH_HLEN]; /* underlay Ethernet */
+	struct iphdr ip;
+	struct udphdr udp;
+	__u8 vx[8];
+	struct sr_frame_hdr sr; /* the overlay frame's Ethernet, SR header, path */
+} __attribute__((packed));
+
+#define UL_HLEN (SR_ETH_HLEN + 20 + 8 + 8) /* 50 */
+/* what adjust_room inserts after the front Ethernet header: IPv4, UDP, VXLAN
+ * (36), overlay Ethernet, SR header, then the path, then the inner Ethernet copy */
+#define UL_GROW (UL_HLEN - SR_ETH_HLEN + SR_ETH_HLEN + SR_HDR_FIXED + SR_ETH_HLEN) /* 104 + path */
+
+static __always_inline __u16 ip_csum(const void *ip)
+{
+	const __u16 *w = ip;
+	__u32 s = 0;
+
+	for (int i = 0; i < 10; i++)
+		if (i != 5)
+			s += w[i];
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return ~s;
+}
+
+/*
+ * The underlay next hop for the origin's direct encapsulation: the link's
+ * static one, or the per-CPU cache vpn_xdp_fib shares with XDP transit (the
+ * same label, the same remote), filled by bpf_fib_lookup(). NULL: the FIB
+ * has no answer a program can use (IPv4 forwarding off on the underlay
+ * device, neighbour not resolved): the kernel finds the next hop
+ * (bpf_redirect_neigh), resolving the neighbour if it must.
+ */
+static __always_inline struct xdp_fib_ent *origin_next_hop(struct __sk_buff *skb,
+							   const struct vpn_cfg *cfg,
+							   const struct vpn_link *l, __u32 label)
+{
+	struct bpf_fib_lookup fib = {};
+	struct xdp_fib_ent *fe;
+	__u32 remote = *(__u32 *)l->remote;
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	fe = bpf_map_lookup_elem(&vpn_xdp_fib, &label);
+	if (!fe)
+		return 0;
+	if (fe->remote == remote && fe->ifindex == cfg->ul_ifindex && now < fe->expires_ns)
+		return fe;
+	fib.family = AF_INET_NUM;
+	fib.ipv4_src = cfg->underlay_ip4;
+	fib.ipv4_dst = remote;
+	fib.ifindex = cfg->ul_ifindex;
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
+		    BPF_FIB_LKUP_RET_SUCCESS ||
+	    fib.ifindex != cfg->ul_ifindex)
+		return 0;
+	fe->remote = remote;
+	fe->ifindex = fib.ifindex;
+	__builtin_memcpy(fe->dmac, fib.dmac, 6);
+	__builtin_memcpy(fe->smac, fib.smac, 6);
+	fe->expires_ns = now + FIB_TTL_NS;
+	return fe;
+}
+
+/*
+ * Push underlay Ethernet, IPv4, UDP, VXLAN, the overlay Ethernet, SR header
+ * and path in one bpf_skb_adjust_room() marked as an Ethernet-in-UDP
+ * encapsulation whose inner MAC header is a copy of the inner frame's own
+ * Ethernet header, placed right before its IP header. A GSO skb then carries
+ * SKB_GSO_UDP_TUNNEL with inner_mac_header at that copy: software GSO copies
+ * everything before it (VXLAN, overlay Ethernet, SR header) into every
+ * segment as tunnel header and segments a plain Ethernet/IP/TCP frame
+ * (skb_udp_tunnel_segment). Through the VXLAN device the inner MAC header
+ * would be the overlay Ethernet (0x88B5), which GSO cannot segment past.
+ * FIXED_GSO: ipop0's MTU already leaves room for all of it.
+ * Returns a TC verdict, or -1: the kernel refused (nothing changed), the
+ * caller sends the frame through the VXLAN device.
+ */
+static __always_inline int origin_direct(struct __sk_buff *skb, const struct vpn_cfg *cfg,
+					 const struct vpn_link *l, __u32 label,
+					 struct ul_frame_hdr *u, __u32 n, const __u8 *ieth)
+{
+	__u32 grow = UL_GROW + n * SR_HOP_LEN, hash, len, plen;
+	struct xdp_fib_ent *fe;
+	__u16 port = cfg->vxlan_port ? cfg->vxlan_port : VXLAN_PORT;
+
+	if (n == 0 || n > SR_HOPS_MAX)
+		return -1;
+	hash = bpf_get_hash_recalc(skb);
+	if (bpf_skb_adjust_room(skb, grow, BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_FIXED_GSO | BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 |
+					BPF_F_ADJ_ROOM_ENCAP_L4_UDP | BPF_F_ADJ_ROOM_ENCAP_L2_ETH |
+					((__u64)SR_ETH_HLEN << BPF_ADJ_ROOM_ENCAP_L2_SHIFT)))
+		return -1;
+	/* from here on the frame is ours: a failure drops it, counted */
+	len = skb->len - SR_ETH_HLEN;
+	fe = l->ul_ifindex ? 0 : origin_next_hop(skb, cfg, l, label);
+	if (l->ul_ifindex) {
+		__builtin_memcpy(u->eth, l->ul_dmac, 6);
+		__builtin_memcpy(u->eth + 6, l->ul_smac, 6);
+	} else if (fe) {
+		__builtin_memcpy(u->eth, fe->dmac, 6);
+		__builtin_memcpy(u->eth + 6, fe->smac, 6);
+	} /* else zeros: bpf_redirect_neigh() writes them */
+	u->eth[12] = 0x08;
+	u->eth[13] = 0x00;
+	u->ip.version = 4;
+	u->ip.ihl = 5;
+	/* a GSO skb's length: inet_gso_segment() rewrites it per segment */
+	u->ip.tot_len = bpf_htons(len > 0xffff ? 0xffff : len);
+	u->ip.frag_off = bpf_htons(0x4000); /* DF: ipop0's MTU makes every segment fit */
+	u->ip.ttl = 64;
+	u->ip.protocol = 17;
+	u->ip.saddr = cfg->underlay_ip4;
+	u->ip.daddr = *(__u32 *)l->remote;
+	u->ip.check = ip_csum(&u->ip);
+	/* the source port spreads flows over the underlay's paths, as VXLAN does */
+	u->udp.source = bpf_htons(0xc000 | ((hash ^ (hash >> 16)) & 0x3fff));
+	u->udp.dest = bpf_htons(port);
+	u->udp.len = bpf_htons((len - 20) > 0xffff ? 0xffff : (len - 20));
+	u->udp.check = 0;
+	u->vx[0] = 0x08;
+	u->vx[4] = l->vni >> 16;
+	u->vx[5] = l->vni >> 8;
+	u->vx[6] = l->vni;
+	plen = UL_HLEN + SR_ETH_HLEN + SR_HDR_FIXED + n * SR_HOP_LEN;
+	if (plen > sizeof(*u) || bpf_skb_store_bytes(skb, 0, u, plen, 0) ||
+	    bpf_skb_store_bytes(skb, plen, ieth, SR_ETH_HLEN, 0)) {
+		st(VPN_ST_DROP_ERR);
+		return TC_ACT_SHOT;
+	}
+	st(VPN_ST_ORIGIN_TX);
+	st(VPN_ST_ORIGIN_UL);
+	if (l->ul_ifindex)
+		return bpf_redirect(l->ul_ifindex, 0);
+	if (fe)
+		return bpf_redirect(fe->ifindex, 0);
+	st(VPN_ST_ORIGIN_UL_NEIGH);
+	return bpf_redirect_neigh(cfg->ul_ifindex, 0, 0, 0);
+}
+
 SEC("tc")
 int vpn_origin(struct __sk_buff *skb)
 {
-	struct sr_frame_hdr b = {};
+	struct ul_frame_hdr u = {};
+	struct sr_frame_hdr *b = &u.sr;
 	struct vpn_mac_key mk = {};
 	struct vpn_path_key pk;
 	struct vpn_mac_val *mv;
@@ -221,6 +375,7 @@ int vpn_origin(struct __sk_buff *skb)
 	struct vpn_cfg *cfg;
 	__u32 zero = 0, n, hlen;
 	__u8 dst[SR_ETH_HLEN];
+	int ret;
 
 	if (bpf_skb_load_bytes(skb, 0, dst, SR_ETH_HLEN)) {
 		st(VPN_ST_PUNT_ERR);
@@ -254,22 +409,30 @@ int vpn_origin(struct __sk_buff *skb)
 		st(VPN_ST_PUNT_BAD_PATH);
 		return TC_ACT_OK;
 	}
-	__builtin_memcpy(b.eth, l->dmac, 6);
-	__builtin_memcpy(b.eth + 6, l->smac, 6);
-	outer_type(b.eth, dst + 12, 0, n);
-	b.h.version = SR_VERSION;
-	b.h.hop_count = n;
-	b.h.ttl = cfg->ttl ? cfg->ttl : SR_TTL_DEFAULT;
-	__builtin_memcpy(b.h.src, cfg->id, SR_ID_LEN);
-	__builtin_memcpy(b.h.dst, pk.id, SR_ID_LEN);
-	__builtin_memcpy(b.hops, p->hops, sizeof(b.hops));
+	__builtin_memcpy(b->eth, l->dmac, 6);
+	__builtin_memcpy(b->eth + 6, l->smac, 6);
+	outer_type(b->eth, dst + 12, 0, n);
+	b->h.version = SR_VERSION;
+	b->h.hop_count = n;
+	b->h.ttl = cfg->ttl ? cfg->ttl : SR_TTL_DEFAULT;
+	__builtin_memcpy(b->h.src, cfg->id, SR_ID_LEN);
+	__builtin_memcpy(b->h.dst, pk.id, SR_ID_LEN);
+	__builtin_memcpy(b->hops, p->hops, sizeof(b->hops));
+	/* only bpf_skb_adjust_room() sets up a tunnel GSO can segment, and it takes IP skbs */
+	if (cfg->ul_ifindex && cfg->underlay_ip4 && link_is_vx4(l) &&
+	    (skb->protocol == ETH_P_IP_BE || skb->protocol == bpf_htons(0x86dd))) {
+		ret = origin_direct(skb, cfg, l, p->first_label, &u, n, dst);
+		if (ret >= 0)
+			return ret;
+		st(VPN_ST_ORIGIN_UL_FALLBACK);
+	}
 	hlen = SR_ETH_HLEN + SR_HDR_FIXED + n * SR_HOP_LEN;
 	if (bpf_skb_change_head(skb, hlen, 0)) {
 		st(VPN_ST_PUNT_ERR);
 		return TC_ACT_OK;
 	}
 	/* from here on the frame is ours: a failure drops it, counted */
-	if (hlen > sizeof(b) || bpf_skb_store_bytes(skb, 0, &b, hlen, 0) ||
+	if (hlen > sizeof(*b) || bpf_skb_store_bytes(skb, 0, b, hlen, 0) ||
 	    (l->kind == VPN_LINK_VXLAN && set_tunnel(skb, l))) {
 		st(VPN_ST_DROP_ERR);
 		return TC_ACT_SHOT;
@@ -482,8 +645,7 @@ struct link_in_buf {
 	__u8 eth[SR_ETH_HLEN];
 } __attribute__((aligned(8)));
 
-SEC("tc")
-int vpn_link_in(struct __sk_buff *skb)
+static __always_inline int link_in(struct __sk_buff *skb)
 {
 	struct link_in_buf b;
 	struct vpn_link *in, *next = 0;
@@ -560,6 +722,12 @@ int vpn_link_in(struct __sk_buff *skb)
 	return bpf_redirect(next->ifindex, 0);
 }
 
+SEC("tc")
+int vpn_link_in(struct __sk_buff *skb)
+{
+	return link_in(skb);
+}
+
 /* ---- XDP transit on the underlay (VXLAN over IPv4) ---- */
 
 struct vx_frame {
@@ -570,19 +738,6 @@ struct vx_frame {
 	__u8 ieth[SR_ETH_HLEN];
 	struct sr_hdr h;
 } __attribute__((packed));
-
-static __always_inline __u16 ip_csum(const void *ip)
-{
-	const __u16 *w = ip;
-	__u32 s = 0;
-
-	for (int i = 0; i < 10; i++)
-		if (i != 5)
-			s += w[i];
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return ~s;
-}
 
 /* The VXLAN/IPv4 link a frame from saddr with this VNI came in on, or NULL. */
 static __always_inline struct vpn_link *xdp_in_link(const struct vpn_cfg *cfg, __u32 saddr,
@@ -619,7 +774,7 @@ static __always_inline struct vpn_link *xdp_in_link(const struct vpn_cfg *cfg, _
  * per-CPU cache, else bpf_fib_lookup() (then cached). NULL: the FIB has no
  * answer XDP can use (no route, neighbour not resolved): the stack's job.
  */
-static __always_inline struct xdp_fib_ent *xdp_next_hop(struct xdp_md *ctx,
+static __always_inline struct xdp_fib_ent *xdp_next_hop(void *ctx, __u32 in_ifindex,
 							const struct vpn_cfg *cfg,
 							const struct vx_frame *f,
 							const struct vpn_link *next, __u32 label)
@@ -638,7 +793,7 @@ static __always_inline struct xdp_fib_ent *xdp_next_hop(struct xdp_md *ctx,
 	fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
 	fib.ipv4_dst = remote;
 	fib.tot_len = bpf_ntohs(f->ip.tot_len);
-	fib.ifindex = ctx->ingress_ifindex;
+	fib.ifindex = in_ifindex;
 	/*
 	 * As an output lookup first. Either kind answers only where the
 	 * ingress interface forwards IPv4 (the kernel checks that before
@@ -656,7 +811,7 @@ static __always_inline struct xdp_fib_ent *xdp_next_hop(struct xdp_md *ctx,
 		fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
 		fib.ipv4_dst = remote;
 		fib.tot_len = bpf_ntohs(f->ip.tot_len);
-		fib.ifindex = ctx->ingress_ifindex;
+		fib.ifindex = in_ifindex;
 		if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
 			return 0;
 	}
@@ -668,16 +823,18 @@ static __always_inline struct xdp_fib_ent *xdp_next_hop(struct xdp_md *ctx,
 	return fe;
 }
 
+enum { UL_PASS = 0, UL_DROP, UL_FWD };
+
 /*
- * xdp.frags: a veth with native XDP drops frames larger than a page unless
- * the program accepts multi-buffer frames. Those (GSO super-frames of a
- * local sender) go on to the stack and TC: rewritten and sent as one XDP
- * frame they would exceed the link MTU.
+ * Transit of a VXLAN/IPv4 overlay frame in place, on the underlay: what
+ * vpn_transit_xdp and vpn_transit_tc share. data..end holds at least the
+ * headers (the caller makes them linear). Counts the outcome; UL_FWD with
+ * *out_if the underlay egress. pass_stat: what a frame left to the stack
+ * (and so to the VXLAN device and vpn_link_in) is counted as.
  */
-SEC("xdp.frags")
-int vpn_transit_xdp(struct xdp_md *ctx)
+static __always_inline int ul_transit(void *ctx, void *data, void *end, __u32 in_ifindex, int frags,
+				      __u32 pass_stat, __u32 tx_stat, __u32 *out_if)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct vx_frame *f = data;
 	struct vpn_link *in, *next = 0;
 	struct sr_hop *hops, hc[SR_HOPS_MAX];
@@ -692,60 +849,60 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 	    (!(f->ieth[12] == (SR_ETH_P >> 8) && f->ieth[13] == (SR_ETH_P & 0xff)) &&
 	     !(is_ip_type(f->ieth + 12) && f->h.version == SR_VERSION))) {
 		st(VPN_ST_NON_SR); /* not (or not wholly) an overlay frame: the stack's */
-		return XDP_PASS;
+		return UL_PASS;
 	}
 	if (f->ieth[12] != (SR_ETH_P >> 8)) {
-		st(VPN_ST_XDP_PASS); /* the last-link form: for this node, delivered by TC */
-		return XDP_PASS;
+		st(pass_stat); /* the last-link form: for this node, delivered by TC */
+		return UL_PASS;
 	}
 	cfg = bpf_map_lookup_elem(&vpn_cfg, &zero);
 	if (!cfg || !cfg->tag || !cfg->vxlan_ifindex) {
 		st(VPN_ST_NO_CFG);
-		return XDP_PASS;
+		return UL_PASS;
 	}
-	if (bpf_xdp_get_buff_len(ctx) > (__u64)(end - data)) {
-		st(VPN_ST_XDP_PASS);
-		return XDP_PASS;
+	if (frags) {
+		st(pass_stat); /* multi-buffer: see vpn_transit_xdp */
+		return UL_PASS;
 	}
 	vni = ((__u32)f->vx[4] << 16) | ((__u32)f->vx[5] << 8) | f->vx[6];
 	in = xdp_in_link(cfg, f->ip.saddr, vni);
 	if (!in) {
 		/* the VXLAN device would accept it from anyone: this is where it is not */
 		st(VPN_ST_DROP_NOT_LINK);
-		return XDP_DROP;
+		return UL_DROP;
 	}
 	n = f->h.hop_count;
 	if (n == 0 || n > SR_HOPS_MAX) {
 		st(VPN_ST_DROP_HOP_COUNT);
-		return XDP_DROP;
+		return UL_DROP;
 	}
 	hops = (struct sr_hop *)(f + 1);
 	if ((void *)hops + n * SR_HOP_LEN > end) {
 		st(VPN_ST_DROP_TRUNCATED);
-		return XDP_DROP;
+		return UL_DROP;
 	}
 	if ((void *)(hops + SR_HOPS_MAX) > end) {
 		/* a short frame: the checks need 64 bytes after the header; TC copes */
-		st(VPN_ST_XDP_PASS);
-		return XDP_PASS;
+		st(pass_stat);
+		return UL_PASS;
 	}
 	/* variable indexes: on a stack copy (packet pointers lose their range) */
 	__builtin_memcpy(hc, hops, sizeof(hc));
 	why = check_hops(&f->h, hc, in, cfg, &next);
 	if (why) {
 		st(why);
-		return XDP_DROP;
+		return UL_DROP;
 	}
 	if (!next || next->kind != VPN_LINK_VXLAN || next->af != 4) {
-		st(VPN_ST_XDP_PASS); /* last hop, or a link XDP does not rewrite */
-		return XDP_PASS;
+		st(pass_stat); /* last hop, or a link this does not rewrite */
+		return UL_PASS;
 	}
 	if (f->h.hop_index + 2 == n) {
 		__u8 *t = (__u8 *)hops + (n & (SR_HOPS_MAX * 2 - 1)) * SR_HOP_LEN + 12;
 
 		if ((void *)(t + 2) > end) {
 			st(VPN_ST_DROP_TRUNCATED);
-			return XDP_DROP;
+			return UL_DROP;
 		}
 		itype[0] = t[0];
 		itype[1] = t[1];
@@ -756,10 +913,11 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 		__builtin_memcpy(f->eth + 6, next->ul_smac, 6);
 		fe = 0;
 	} else {
-		fe = xdp_next_hop(ctx, cfg, f, next, hc[f->h.hop_index & (SR_HOPS_MAX - 1)].label);
+		fe = xdp_next_hop(ctx, in_ifindex, cfg, f, next,
+				  hc[f->h.hop_index & (SR_HOPS_MAX - 1)].label);
 		if (!fe) {
-			st(VPN_ST_XDP_PASS);
-			return XDP_PASS;
+			st(pass_stat);
+			return UL_PASS;
 		}
 		__builtin_memcpy(f->eth, fe->dmac, 6);
 		__builtin_memcpy(f->eth + 6, fe->smac, 6);
@@ -777,11 +935,96 @@ int vpn_transit_xdp(struct xdp_md *ctx)
 	outer_type(f->ieth, itype, f->h.hop_index + 1, n);
 	f->h.hop_index++;
 	f->h.ttl--;
-	st(VPN_ST_XDP_TX);
-	n = fe ? fe->ifindex : next->ul_ifindex;
-	if (n == ctx->ingress_ifindex)
+	st(tx_stat);
+	*out_if = fe ? fe->ifindex : next->ul_ifindex;
+	return UL_FWD;
+}
+
+/*
+ * xdp.frags: a veth with native XDP drops frames larger than a page unless
+ * the program accepts multi-buffer frames. Those (GSO super-frames of a
+ * local sender) go on to the stack and TC: rewritten and sent as one XDP
+ * frame they would exceed the link MTU.
+ */
+SEC("xdp.frags")
+int vpn_transit_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 out = 0;
+	int r;
+
+	r = ul_transit(ctx, data, end, ctx->ingress_ifindex,
+		       bpf_xdp_get_buff_len(ctx) > (__u64)(end - data), VPN_ST_XDP_PASS,
+		       VPN_ST_XDP_TX, &out);
+	if (r == UL_DROP)
+		return XDP_DROP;
+	if (r == UL_PASS)
+		return XDP_PASS;
+	if (out == ctx->ingress_ifindex)
 		return XDP_TX;
-	return bpf_redirect(n, 0);
+	return bpf_redirect(out, 0);
+}
+
+/*
+ * TC transit on the underlay (TC ingress of the underlay device): the same
+ * rewrite in place on an skb, then out of the underlay device again,
+ * without the VXLAN device's decapsulation and encapsulation. A GSO
+ * super-frame (a veth carries them whole) stays one: its tunnel offsets
+ * (outer UDP, inner MAC at the inner frame's Ethernet header, set by the
+ * origin's direct encapsulation) stay right, since nothing moves. What it
+ * does not forward goes on as vpn_link_in would take it (the guard: an
+ * overlay frame straight on the underlay is no link's) or to the stack
+ * (VXLAN, the last hop, links it does not rewrite).
+ */
+#define CSUM_OFF (SR_ETH_HLEN + 20) /* the UDP header */
+#define CSUM_LEN 36		    /* to the SR header's TTL, rounded to 4 */
+
+SEC("tc")
+int vpn_transit_tc(struct __sk_buff *skb)
+{
+	__u32 need = sizeof(struct vx_frame) + SR_HOPS_MAX * SR_HOP_LEN, out = 0;
+	__u32 before[CSUM_LEN / 4], after[CSUM_LEN / 4];
+	void *data, *end;
+	__u8 v = 0;
+	int r;
+
+	/* not IPv4, or an overlay frame in the last-link form straight on the underlay */
+	if (skb->protocol != ETH_P_IP_BE || bpf_skb_load_bytes(skb, SR_ETH_HLEN, &v, 1) ||
+	    v == SR_VERSION)
+		return link_in(skb);
+	if (skb->len < need || bpf_skb_pull_data(skb, need)) {
+		st(VPN_ST_NON_SR); /* too short for a transit frame here: the stack's */
+		return TC_ACT_OK;
+	}
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	if (data + CSUM_OFF + CSUM_LEN > end) {
+		st(VPN_ST_NON_SR);
+		return TC_ACT_OK;
+	}
+	__builtin_memcpy(before, data + CSUM_OFF, CSUM_LEN);
+	r = ul_transit(skb, data, end, skb->ingress_ifindex, 0, VPN_ST_UL_PASS, VPN_ST_TRANSIT_TX,
+		       &out);
+	if (r == UL_DROP)
+		return TC_ACT_SHOT;
+	if (r == UL_PASS)
+		return TC_ACT_OK;
+	/*
+	 * A CHECKSUM_COMPLETE skb (from a NIC) keeps a sum over everything after
+	 * the outer Ethernet header, which a veth would carry on to the next
+	 * node's decapsulation: add what changed. The IPv4 header, checksum
+	 * included, sums to the same before and after; the rest is UDP's
+	 * checksum, VXLAN, overlay Ethernet and the SR index/TTL (36 bytes).
+	 * bpf_csum_update() does nothing to other skbs.
+	 */
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	if (data + CSUM_OFF + CSUM_LEN <= end) {
+		__builtin_memcpy(after, data + CSUM_OFF, CSUM_LEN);
+		bpf_csum_update(skb, bpf_csum_diff(before, CSUM_LEN, after, CSUM_LEN, 0));
+	}
+	st(VPN_ST_TRANSIT_UL);
+	return bpf_redirect(out, 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

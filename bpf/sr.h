@@ -37,6 +37,13 @@
  * SR_ETH_P and are moved by copy at the destination. Only a link program
  * ever sees either form.
  *
+ * Over VXLAN, the overlay frame above is the VXLAN payload. An origin with
+ * direct encapsulation (vpn_cfg.ul_ifindex) writes the VXLAN/UDP/IPv4
+ * headers itself and adds nothing else to the wire; inside the skb, its GSO
+ * metadata points at the inner frame's own Ethernet header, so software
+ * GSO treats VXLAN, overlay Ethernet and SR header as one tunnel header
+ * (ipop_vpn.bpf.c, origin_direct).
+ *
  * Header size: 40 + 4 * hop_count, i.e. 44 (one link) to 104 bytes (16
  * links); 52 for the 3-hop path of the tests. The VXLAN device's MTU (1450
  * on a 1500-byte IPv4 underlay, 1430 on IPv6) must hold the SR header, the
@@ -99,9 +106,12 @@ struct vpn_cfg {
 	__u8 tap_mac[6];   /* ipop0's MAC: inner frames must carry it (or a group address) */
 	__u8 ttl;	   /* initial TTL; 0 = SR_TTL_DEFAULT */
 	__u8 pad;
-	__u64 mac_age_ns;    /* learned MAC entries older than this are ignored; 0 = never */
-	__u32 underlay_ip4;  /* XDP transit: this node's underlay IPv4 (network order) */
+	__u64 mac_age_ns;   /* learned MAC entries older than this are ignored; 0 = never */
+	__u32 underlay_ip4; /* XDP transit, direct encap: this node's underlay IPv4 (network order) */
 	__u32 vxlan_ifindex; /* XDP transit: the VXLAN device whose frames it handles */
+	__u32 ul_ifindex;    /* direct encap: the underlay device (0 = through the VXLAN device) */
+	__u16 vxlan_port;    /* direct encap: the neighbours' VXLAN port, host order (0 = 4789) */
+	__u16 pad2;
 };
 
 enum vpn_link_kind {
@@ -169,7 +179,9 @@ struct vpn_mac_val {
 #define VPN_MACS_MAX	65536
 #define VPN_INLINKS_MAX 1024
 
-/* Per-CPU counters, indexed by enum vpn_stat. */
+/* Per-CPU counters, indexed by enum vpn_stat. Every frame a program sees
+ * is counted once in VPN_ST_ORIGIN_TX..VPN_ST_NO_CFG (its outcome);
+ * VPN_ST_LEARNED and VPN_ST_DETAIL_FIRST.. count side effects and details. */
 enum vpn_stat {
 	VPN_ST_ORIGIN_TX = 0,	  /* frames encapsulated and sent on a link */
 	VPN_ST_PUNT_GROUP,	  /* broadcast/multicast: left to the daemon */
@@ -198,8 +210,15 @@ enum vpn_stat {
 	VPN_ST_DROP_INNER_DST,	  /* inner destination MAC neither ipop0's nor a group */
 	VPN_ST_DROP_TOO_BIG,	  /* frame longer than local delivery can move */
 	VPN_ST_DROP_ERR,	  /* a helper failed (redirect, tunnel key, resize) */
-	VPN_ST_NO_CFG, /* the node is not configured yet (origin: passed, links: dropped) */
+	VPN_ST_NO_CFG,	/* the node is not configured yet (origin: passed, links: dropped) */
+	VPN_ST_UL_PASS, /* TC on the underlay left an overlay frame to the stack (last hop...) */
+	/* details of outcomes counted above (how, not what): */
+	VPN_ST_ORIGIN_UL,	   /* origin_tx sent straight on the underlay (direct encap) */
+	VPN_ST_ORIGIN_UL_NEIGH,	   /* of those, next hop left to the kernel (bpf_redirect_neigh) */
+	VPN_ST_ORIGIN_UL_FALLBACK, /* direct encap refused by the kernel: via the VXLAN device */
+	VPN_ST_TRANSIT_UL,	   /* transit_tx done on the underlay (vpn_transit_tc) */
 	VPN_ST_MAX,
 };
+#define VPN_ST_DETAIL_FIRST VPN_ST_ORIGIN_UL
 
 #endif /* IPOP_SR_H */

@@ -17,6 +17,9 @@
 #             a pass-only XDP program: veth accepts redirected frames only so);
 #   ipop-xdp-skb  the same program in generic (skb) XDP mode, for devices
 #             without native XDP.
+#   ipop-tc-ul  TC transit on the underlay: vpn_transit_tc at the TC ingress
+#             of T1's and T2's first veth rewrites the frame in place as XDP
+#             does and redirects it, without the VXLAN device.
 # Traffic: tests/tools/pktgen.c in G sends the same frames into every chain:
 # UDP to T1's tunnel address 10.214.9.9 port 4789 (on T1's lo; on D's lo for
 # kernel forwarding), whose payload is what an origin's VXLAN device sends
@@ -47,8 +50,10 @@
 # Then TCP throughput (iperf3 if installed, else nc, 3 s each), with the
 # veths' defaults again (TSO on, no GRO, no threads): over one veth (direct
 # link), the same with single segments, over the kernel chain, over the
-# ipop-tc and ipop-xdp chains (G runs an origin node; ipop0's MTU is the
-# VPN's).
+# ipop-tc, ipop-tc-ul and ipop-xdp chains (G runs an origin node; ipop0's
+# MTU is the VPN's), each with G sending through its VXLAN device and with
+# its direct encapsulation (vpnnode --direct), the XDP chain's device row
+# in single segments (GSO cannot segment those frames).
 #
 # Every namespace and process is removed on exit. Environment: BUILD (build),
 # VPN_CHAIN_ROUNDS (5), VPN_CHAIN_COUNT (100000 frames per chain and round),
@@ -74,8 +79,8 @@ GEN=${VPN_CHAIN_GEN:-socket} # socket: frames reach T1 as skbs; xdp: as XDP fram
 TCP_SECS=${VPN_CHAIN_TCP_SECS:-3}
 OUT=$BUILD/bench.md
 T=$BUILD/tools
-CONFIGS=(kernel relay ipop-tc ipop-xdp ipop-xdp-skb)
-SHORT=([0]=k [1]=r [2]=t [3]=x [4]=s)
+CONFIGS=(kernel relay ipop-tc ipop-xdp ipop-xdp-skb ipop-tc-ul)
+SHORT=([0]=k [1]=r [2]=t [3]=x [4]=s [5]=u)
 G=ivc$$-g
 SVC=10.214.9.9
 PORT=4789
@@ -186,7 +191,7 @@ setup_chain()
 	ipop-*)
 		local x1=() x2=()
 		nsx "$t1" ip addr add "$SVC/32" dev lo
-		if [ "${CONFIGS[c]}" = ipop-xdp ] || [ "${CONFIGS[c]}" = ipop-xdp-skb ]; then
+		if [ "${CONFIGS[c]}" != ipop-tc ]; then
 			# bpf_fib_lookup() answers only where the interface forwards IPv4
 			nsx "$t1" sysctl -qw "net.ipv4.conf.t1i$c.forwarding=1"
 			nsx "$t2" sysctl -qw "net.ipv4.conf.t2i$c.forwarding=1"
@@ -199,6 +204,9 @@ setup_chain()
 			# generic (skb) XDP: no XDP needed on the target's peer
 			x1=(--xdp-skb "t1i$c")
 			x2=(--xdp-skb "t2i$c")
+		elif [ "${CONFIGS[c]}" = ipop-tc-ul ]; then
+			x1=(--tc-transit "t1i$c")
+			x2=(--tc-transit "t2i$c")
 		fi
 		# labels: 1 = the link back, 2 = the link on
 		node "$c" t1 "$T1_ID" 10.214.2.1 --link "1,vxlan,$O_ID,10.214.1.1,$VNI" \
@@ -349,17 +357,31 @@ round()
 	done
 }
 
-# origin: G as an origin node (ipop0 10.232.0.1) whose one link goes to T1
+# origin [ARGS...]: G as an origin node (ipop0 10.232.0.1) whose one link
+# goes to T1; ARGS go to vpnnode (--direct IF: direct encapsulation on IF)
 origin()
 {
 	nsenter --net="/run/netns/$G" "$T/vpnnode" --id "$O_ID" --tap ipop0 --tap-mac "$O_MAC" \
 		--addr4 10.232.0.1/24 --vxlan vx0 --underlay-ip4 10.214.1.1 \
 		--link "1,vxlan,$T1_ID,10.214.1.2,$VNI" --path "$D_ID,1,$T1_ID:2,$T2_ID:2,$D_ID" \
-		--mac "$D_MAC,$D_ID" --stats "$WORK/g.stats" --ready "$WORK/g.ready" --time 60 \
+		--mac "$D_MAC,$D_ID" --stats "$WORK/g.stats" --ready "$WORK/g.ready" --time 60 "$@" \
 		>"$WORK/g.log" 2>&1 &
 	GNODE=$!
 	wait_ready g
 	nsx "$G" ip neigh replace 10.232.0.4 lladdr "$D_MAC" dev ipop0 nud permanent
+}
+
+# the origin's counters, from one reading of its stats file
+ul_counts()
+{
+	sleep 0.2
+	awk '{ v[$1] = $2 } END { printf "origin_tx %d (of which direct, origin_ul: %d)", v["origin_tx"], v["origin_ul"] }' "$WORK/g.stats"
+}
+stop_origin()
+{
+	kill "$GNODE"
+	timeout 5 tail --pid="$GNODE" -f /dev/null || true
+	rm -f "$WORK/g.ready"
 }
 
 # tcp LABEL CLIENT_NS SERVER_NS SERVER_ADDR: Mbit/s over TCP_SECS seconds
@@ -435,7 +457,7 @@ main()
 		fi
 	done
 	x1=$(stat_of "$(ns 3 t1)" xdp_tx) x2=$(stat_of "$(ns 3 t2)" xdp_tx)
-	for c in 2 3 4; do
+	for c in 2 3 4 5; do
 		for n in t1 t2 d; do
 			echo "  ${CONFIGS[c]} $n: $(tr '\n' ' ' <"$WORK/$(ns $c $n).stats" | sed 's/[a-z_0-9]* 0 //g')" >&2
 		done
@@ -483,22 +505,43 @@ main()
 		nsx "$G" ip addr del 10.214.1.1/24 dev o0
 		nsx "$G" ip addr add 10.214.1.1/24 dev o2
 		origin
-		tcp "ipop-bpf TC transit, 3 overlay hops (ipop0 G -> D, MTU $(nsx "$G" ip -o link show ipop0 | grep -o 'mtu [0-9]*' | cut -d' ' -f2))" \
+		tcp "ipop-bpf TC transit, 3 overlay hops, origin through the VXLAN device (ipop0 G -> D, MTU $(nsx "$G" ip -o link show ipop0 | grep -o 'mtu [0-9]*' | cut -d' ' -f2))" \
 			"$G" "$(ns 2 d)" 10.232.0.4
 		nsx "$G" ip link set dev ipop0 gso_max_segs 1
-		tcp "ipop-bpf TC transit, 3 overlay hops (ipop0 single segments)" "$G" "$(ns 2 d)" 10.232.0.4
-		kill "$GNODE"
-		timeout 5 tail --pid="$GNODE" -f /dev/null || true
-		rm -f "$WORK/g.ready"
+		tcp "ipop-bpf TC transit, the same, ipop0 single segments" "$G" "$(ns 2 d)" 10.232.0.4
+		stop_origin
+		origin --direct o2
+		tcp "ipop-bpf TC transit (VXLAN device), origin's direct encapsulation" "$G" "$(ns 2 d)" 10.232.0.4
+		UL_TC=$(ul_counts)
+		stop_origin
+		nsx "$G" ip addr del 10.214.1.1/24 dev o2
+		nsx "$G" ip addr add 10.214.1.1/24 dev o5
+		origin
+		tcp "ipop-bpf TC transit on the underlay, origin through the VXLAN device" "$G" "$(ns 5 d)" 10.232.0.4
+		stop_origin
+		origin --direct o5
+		tcp "ipop-bpf TC transit on the underlay, origin's direct encapsulation" "$G" "$(ns 5 d)" 10.232.0.4
+		UL_TCUL="$(ul_counts), transit_ul at T1 $(stat_of "$(ns 5 t1)" transit_ul)"
+		stop_origin
+		nsx "$G" ip addr del 10.214.1.1/24 dev o5
+		nsx "$G" ip addr add 10.214.1.1/24 dev o2
 		nsx "$G" ip addr del 10.214.1.1/24 dev o2
 		nsx "$G" ip addr add 10.214.1.1/24 dev o3
-		# XDP carries bytes: checksums complete on the wire, hence no
-		# segmentation offload on o3, hence single-segment frames from ipop0
-		# (GSO cannot segment past the source-route EtherType; issue 12)
+		# XDP carries bytes: checksums must be complete on the wire (a veth
+		# passes open ones, and XDP at T1 would forward them as they are)
 		nsx "$G" ethtool -K o3 tx off >/dev/null
 		origin
 		nsx "$G" ip link set dev ipop0 gso_max_segs 1
-		tcp "ipop-bpf XDP transit, 3 overlay hops (ipop0 single segments)" "$G" "$(ns 3 d)" 10.232.0.4
+		tcp "ipop-bpf XDP transit, origin through the VXLAN device, ipop0 single segments (GSO cannot segment it)" \
+			"$G" "$(ns 3 d)" 10.232.0.4
+		stop_origin
+		origin --direct o3
+		tcp "ipop-bpf XDP transit, origin's direct encapsulation (GSO segments at G)" \
+			"$G" "$(ns 3 d)" 10.232.0.4
+		UL_XDP=$(ul_counts)
+		stop_origin
+		echo
+		echo "Origin frames (GSO super-frames count once): TC chain $UL_TC; TC-on-the-underlay chain $UL_TCUL; XDP chain $UL_XDP. XDP forwarded $(stat_of "$(ns 3 t1)" xdp_tx) frames at T1 in all."
 		echo
 		echo "Runtime $((SECONDS - t0)) s. Reproduce: \`make bench\` or \`sudo tests/bench/vpn_chain.sh\` (after \`make all\` and the tools)."
 	} >>"$WORK/table"

@@ -82,8 +82,9 @@ uint64_t fx_counted(const struct srun *r)
 {
 	uint64_t s = 0;
 
-	for (int i = 0; i < VPN_ST_MAX; i++)
-		if (i != VPN_ST_LEARNED) /* a side effect, not an outcome */
+	/* LEARNED and the detail counters: side effects, not outcomes */
+	for (int i = 0; i < VPN_ST_DETAIL_FIRST; i++)
+		if (i != VPN_ST_LEARNED)
 			s += r->d[i];
 	return s;
 }

@@ -546,3 +546,271 @@ Test(sr, truncated_xdp)
 	cr_assert_gt(tx, 0);
 	vpn_dp_close(dp);
 }
+
+/* ---- the origin's direct encapsulation (vpn_set_direct) ---- */
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t ip_sum(const uint8_t *ip)
+{
+	uint32_t s = 0;
+
+	for (int i = 0; i < 20; i += 2)
+		s += be16(ip + i);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+static struct vpn_dp *direct_node(void)
+{
+	struct vpn_dp *dp = origin_node();
+	char err[256] = "";
+
+	cr_assert_eq(vpn_set_direct(dp, "lo", 0, err, sizeof(err)), 0, "%s", err);
+	return dp;
+}
+
+/* Exactly what the VXLAN device would send, with the inner Ethernet header
+ * copied before the inner IP header (where GSO's inner MAC header points). */
+Test(sr, origin_direct_encap)
+{
+	struct vpn_dp *dp = direct_node();
+	size_t n = fx_inner(inner, tap_mac[N_E], N_A, 98), grow = 20 + 8 + 8 + 14 + 52 + 14;
+	const uint8_t *ip = r.out + 14, *udp = ip + 20, *vxh = udp + 8, *ov = vxh + 8;
+	struct sr_view v;
+	char err[256];
+	uint32_t a;
+	int off;
+
+	fx_run(dp, P_ORIGIN, inner, n, 0, &r);
+	expect_only(&r, VPN_ST_ORIGIN_TX, "direct origin");
+	cr_assert_eq(r.d[VPN_ST_ORIGIN_UL], 1, "not sent directly");
+	cr_assert_eq(r.d[VPN_ST_ORIGIN_UL_NEIGH] + r.d[VPN_ST_ORIGIN_UL_FALLBACK], 0);
+	cr_assert_eq(r.ret, TC_ACT_REDIRECT_V);
+	cr_assert_eq(r.len, n + grow, "length %u, want %zu", r.len, n + grow);
+	/* underlay Ethernet: the link's static next hop */
+	cr_assert_arr_eq(r.out, link_mac[N_B], 6);
+	cr_assert_arr_eq(r.out + 6, link_mac[N_A], 6);
+	cr_assert(r.out[12] == 0x08 && r.out[13] == 0x00);
+	/* IPv4: 20 bytes, DF, TTL 64, UDP, A -> B, checksum right */
+	cr_assert(ip[0] == 0x45 && ip[1] == 0, "version/ihl %02x", ip[0]);
+	cr_assert_eq(be16(ip + 2), r.len - 14, "IP total length");
+	cr_assert(be16(ip + 6) == 0x4000 && ip[8] == 64 && ip[9] == 17);
+	memcpy(&a, ip + 12, 4);
+	cr_assert_eq(a, ul_ip[N_A], "outer source");
+	memcpy(&a, ip + 16, 4);
+	cr_assert_eq(a, ul_ip[N_B], "outer destination");
+	cr_assert_eq(ip_sum(ip), 0xffff, "IPv4 header checksum wrong");
+	/* UDP: a flow-hashed source port in 49152..65535, port 4789, no checksum */
+	cr_assert_geq(be16(udp), 0xc000);
+	cr_assert_eq(be16(udp + 2), 4789);
+	cr_assert_eq(be16(udp + 4), r.len - 14 - 20, "UDP length");
+	cr_assert_eq(be16(udp + 6), 0);
+	/* VXLAN: I flag, VNI 42 */
+	cr_assert(vxh[0] == 0x08 && !vxh[1] && !vxh[2] && !vxh[3] && vxh[7] == 0);
+	cr_assert(vxh[4] == 0 && vxh[5] == 0 && vxh[6] == 42, "VNI");
+	/* the overlay frame as the VXLAN device would carry it */
+	cr_assert_arr_eq(ov, link_mac[N_B], 6);
+	cr_assert_arr_eq(ov + 6, link_mac[N_A], 6);
+	off = sr_parse_frame(ov, r.len - 50, &v, err, sizeof(err));
+	cr_assert_eq(off, 14 + 52, "parse: %d %s", off, err);
+	cr_assert(node_id_eq(&v.src, &nid[N_A]) && node_id_eq(&v.dst, &nid[N_E]));
+	cr_assert(v.hop_count == 3 && v.hop_index == 0 && v.ttl == SR_TTL_DEFAULT);
+	for (int i = 0; i < 3; i++)
+		cr_assert(v.hops[i].tag == sr_node_tag(&nid[p3.node[i]]) &&
+			  v.hops[i].label == p3.label[i]);
+	cr_assert_arr_eq(ov + off, inner, n, "inner frame changed");
+	/* the same frame from the VXLAN device path, for comparison: equal after 50 bytes */
+	{
+		struct srun d;
+		char e2[256];
+
+		cr_assert_eq(vpn_set_direct(dp, NULL, 0, e2, sizeof(e2)), 0, "%s", e2);
+		fx_run(dp, P_ORIGIN, inner, n, 0, &d);
+		expect_only(&d, VPN_ST_ORIGIN_TX, "device origin");
+		cr_assert_eq(d.d[VPN_ST_ORIGIN_UL], 0);
+		cr_assert_eq(d.len + 50, r.len);
+		cr_assert_arr_eq(d.out, r.out + 50, d.len, "direct and device frames differ");
+	}
+	vpn_dp_close(dp);
+}
+
+/* Without a static next hop and with no FIB answer (lo does not forward), the
+ * kernel finds it: bpf_redirect_neigh, outer MACs left zero. */
+Test(sr, origin_direct_neigh)
+{
+	struct vpn_link_desc l = { .label = 1, .kind = VPN_LINK_VXLAN, .ifname = "lo", .af = 4 };
+	struct vpn_dp *dp = direct_node();
+	size_t n = fx_inner(inner, tap_mac[N_E], N_A, 98);
+	char err[256] = "";
+
+	l.nbr = nid[N_B];
+	l.vni = 42;
+	memcpy(l.remote, &ul_ip[N_B], 4);
+	memcpy(l.nbr_mac, link_mac[N_B], 6);
+	memcpy(l.our_mac, link_mac[N_A], 6);
+	cr_assert_eq(vpn_link_set(dp, &l, err, sizeof(err)), 0, "%s", err);
+	fx_run(dp, P_ORIGIN, inner, n, 0, &r);
+	expect_only(&r, VPN_ST_ORIGIN_TX, "direct origin, no next hop");
+	cr_assert(r.d[VPN_ST_ORIGIN_UL] == 1 && r.d[VPN_ST_ORIGIN_UL_NEIGH] == 1);
+	cr_assert_eq(r.ret, TC_ACT_REDIRECT_V);
+	cr_assert_arr_eq(r.out, (uint8_t[6]){ 0 }, 6);
+	vpn_dp_close(dp);
+}
+
+/* Only IP frames can be encapsulated whole (adjust_room takes IP skbs): ARP
+ * keeps the VXLAN device path, uncounted as direct. */
+Test(sr, origin_direct_not_ip)
+{
+	struct vpn_dp *dp = direct_node();
+	size_t n = fx_inner(inner, tap_mac[N_E], N_A, 60);
+
+	inner[12] = 0x08;
+	inner[13] = 0x06;
+	fx_run(dp, P_ORIGIN, inner, n, 0, &r);
+	expect_only(&r, VPN_ST_ORIGIN_TX, "ARP origin");
+	cr_assert_eq(r.d[VPN_ST_ORIGIN_UL] + r.d[VPN_ST_ORIGIN_UL_FALLBACK], 0);
+	cr_assert_eq(r.len, n + 14 + 52, "not the device path's frame");
+	vpn_dp_close(dp);
+}
+
+/*
+ * A GSO skb: test_run sets gso_size but no gso_type, which adjust_room
+ * refuses (neither TCP nor UDP GSO): the frame falls back to the VXLAN
+ * device path, counted, gso_size untouched. (Real GSO skbs are segmented
+ * in tests/net/test_vpn_xdp.sh.)
+ */
+Test(sr, origin_direct_gso_fallback)
+{
+	struct vpn_dp *dp = direct_node();
+	size_t n = fx_inner(inner, tap_mac[N_E], N_A, 1200);
+	struct __sk_buff ctx = { .gso_size = 500, .gso_segs = 3 };
+	uint64_t before[VPN_ST_MAX], after[VPN_ST_MAX];
+	char err[256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = inner, .data_size_in = n, .data_out = r.out,
+		    .data_size_out = sizeof(r.out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .ctx_out = &ctx, .ctx_size_out = sizeof(ctx), .repeat = 1);
+
+	cr_assert_eq(vpn_stats_read(dp, before, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(bpf_prog_test_run_opts(fx_prog(dp, P_ORIGIN), &o), 0, "test_run: %s",
+		     strerror(errno));
+	cr_assert_eq(vpn_stats_read(dp, after, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(after[VPN_ST_ORIGIN_UL_FALLBACK] - before[VPN_ST_ORIGIN_UL_FALLBACK], 1);
+	cr_assert_eq(after[VPN_ST_ORIGIN_TX] - before[VPN_ST_ORIGIN_TX], 1);
+	cr_assert_eq(after[VPN_ST_ORIGIN_UL] - before[VPN_ST_ORIGIN_UL], 0);
+	cr_assert_eq(o.retval, TC_ACT_REDIRECT_V);
+	cr_assert_eq(o.data_size_out, n + 14 + 52, "not the device path's frame");
+	cr_assert_eq(ctx.gso_size, 500, "gso_size changed to %u", ctx.gso_size);
+	vpn_dp_close(dp);
+}
+
+/* Every length of a frame: one outcome, never a crash, redirect only whole. */
+Test(sr, truncated_origin_direct)
+{
+	struct vpn_dp *dp = direct_node();
+	size_t n = fx_inner(inner, tap_mac[N_E], N_A, 98), len;
+
+	for (len = 0; len <= n; len++) {
+		fx_run(dp, P_ORIGIN, inner, len, 0, &r);
+		/* test_run pulls an IPv4 frame's network header (tests/bpf/harness.h) */
+		if (len < 34) {
+			cr_assert_eq(r.err, -EINVAL, "len %zu: err %d", len, r.err);
+			continue;
+		}
+		cr_assert_eq(r.err, 0, "len %zu: %s", len, strerror(-r.err));
+		cr_assert_eq(fx_counted(&r), 1, "len %zu: %llu outcomes", len,
+			     (unsigned long long)fx_counted(&r));
+		cr_assert(r.ret == TC_ACT_REDIRECT_V || r.ret == TC_ACT_OK_V ||
+				  r.ret == TC_ACT_SHOT_V,
+			  "len %zu: verdict %u", len, r.ret);
+		if (r.ret == TC_ACT_REDIRECT_V)
+			cr_assert_eq(r.d[VPN_ST_ORIGIN_TX], 1);
+	}
+	vpn_dp_close(dp);
+}
+
+/* ---- TC transit on the underlay (vpn_transit_tc) ---- */
+
+static int tc_transit_prog(struct vpn_dp *dp)
+{
+	return bpf_program__fd(dp->skel->progs.vpn_transit_tc);
+}
+
+static void run_tct(struct vpn_dp *dp, const void *f, size_t len, struct srun *x)
+{
+	uint64_t before[VPN_ST_MAX], after[VPN_ST_MAX];
+	char err[256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len, .data_out = x->out,
+		    .data_size_out = sizeof(x->out), .repeat = 1);
+
+	cr_assert_eq(vpn_stats_read(dp, before, err, sizeof(err)), 0, "%s", err);
+	x->err = bpf_prog_test_run_opts(tc_transit_prog(dp), &o) ? -errno : 0;
+	x->ret = o.retval;
+	x->len = o.data_size_out;
+	cr_assert_eq(vpn_stats_read(dp, after, err, sizeof(err)), 0, "%s", err);
+	for (int i = 0; i < VPN_ST_MAX; i++)
+		x->d[i] = after[i] - before[i];
+}
+
+/* The same rewrite as XDP's, byte for byte, as a TC redirect. */
+Test(sr, tc_transit_on_underlay)
+{
+	struct vpn_dp *dp = xdp_node();
+	size_t n = vx_at_b(&p3, 0, N_A);
+	struct srun x;
+
+	fx_run(dp, P_XDP, vx, n, 1, &x);
+	expect_only(&x, VPN_ST_XDP_TX, "xdp transit");
+	run_tct(dp, vx, n, &r);
+	expect_only(&r, VPN_ST_TRANSIT_TX, "tc transit on the underlay");
+	cr_assert_eq(r.d[VPN_ST_TRANSIT_UL], 1);
+	cr_assert_eq(r.ret, TC_ACT_REDIRECT_V);
+	cr_assert_eq(r.len, x.len);
+	cr_assert_arr_eq(r.out, x.out, x.len, "TC and XDP rewrote differently");
+	/* from a stranger: dropped */
+	n = vx_at_b(&p3, 0, N_D);
+	run_tct(dp, vx, n, &r);
+	expect_only(&r, VPN_ST_DROP_NOT_LINK, "tc transit from a stranger");
+	cr_assert_eq(r.ret, TC_ACT_SHOT_V);
+	/* plain IPv4 and ARP: the stack's */
+	n = fx_inner(inner, link_mac[N_B], N_A, 200);
+	run_tct(dp, inner, n, &r);
+	expect_only(&r, VPN_ST_NON_SR, "plain IPv4");
+	cr_assert_eq(r.ret, TC_ACT_OK_V);
+	inner[13] = 0x06;
+	run_tct(dp, inner, 60, &r);
+	expect_only(&r, VPN_ST_NON_SR, "ARP");
+	cr_assert_eq(r.ret, TC_ACT_OK_V);
+	/* an overlay frame straight on the underlay is no link's (the guard) */
+	n = at_b(&p3, 0, 9, N_A);
+	run_tct(dp, frame, n, &r);
+	expect_only(&r, VPN_ST_DROP_NOT_LINK, "raw overlay frame on the underlay");
+	vpn_dp_close(dp);
+}
+
+Test(sr, truncated_tc_transit)
+{
+	struct vpn_dp *dp = xdp_node();
+	size_t n = vx_at_b(&p3, 0, N_A), len, tx = 0;
+
+	for (len = 0; len <= n; len++) {
+		run_tct(dp, vx, len, &r);
+		if (len < 34) {
+			cr_assert_eq(r.err, -EINVAL, "len %zu: err %d", len, r.err);
+			continue;
+		}
+		cr_assert_eq(r.err, 0, "len %zu", len);
+		cr_assert_eq(fx_counted(&r), 1, "len %zu: %llu outcomes", len,
+			     (unsigned long long)fx_counted(&r));
+		if (r.ret == TC_ACT_REDIRECT_V) {
+			cr_assert_geq(len, 14 + 36 + 14 + SR_HDR_MAX, "len %zu forwarded", len);
+			tx++;
+		}
+	}
+	cr_assert_gt(tx, 0);
+	vpn_dp_close(dp);
+}

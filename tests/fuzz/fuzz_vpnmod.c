@@ -41,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			break;
 		case VPNMOD_T_DOWN:
+		case VPNMOD_T_UP:
 			if (size != VPNMOD_HDR + 2 * ID_LEN)
 				abort();
 			break;

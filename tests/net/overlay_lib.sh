@@ -9,6 +9,11 @@
 #                      valid for 2 days unless options say otherwise);
 #                      prints the node ID (derived from the key).
 #   overlay_ident N    the config keys naming N's key, certificate and the CA.
+#   overlay_start N    starts daemons 1..N from $T/nI.json (control socket
+#                      $T/nI.sock, log $T/dI.log) into PIDS; 0.3 s later each
+#                      must still run (else the test's `fail`).
+#   overlay_wait SECS INTERVAL CMD...  runs CMD every INTERVAL seconds until
+#                      it succeeds (0), for at most SECS seconds (then 1).
 # Needs $IPOP (the ipop-bpf binary).
 overlay_cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -46,4 +51,24 @@ overlay_node() {
 overlay_ident() {
 	printf '"key_file": "%s", "cert_file": "%s", "ca_files": ["%s"]' \
 		"$T/$1.key" "$T/$1.crt" "$T/ca.key.pub"
+}
+
+overlay_start() {
+	local i
+	for i in $(seq "$1"); do
+		"${IPOP:-build/ipop-bpf}" daemon --config "$T/n$i.json" --ctl-socket "$T/n$i.sock" \
+			>"$T/d$i.log" 2>&1 &
+		PIDS+=($!)
+	done
+	sleep 0.3
+	for i in $(seq "$1"); do kill -0 "${PIDS[$((i - 1))]}" 2>/dev/null || fail "daemon $i did not start"; done
+}
+
+overlay_wait() {
+	local end=$((SECONDS + $1)) every=$2
+	shift 2
+	until "$@"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep "$every"
+	done
 }

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || fail "python3 is needed"
+export PYTHONPATH=$(cd "$(dirname "$0")/lib" && pwd) # ctlsock.py
 A=cla$T B=clb$T
 SOCK=/tmp/ipop-cl$T.sock
 W=$BUILD/net-logs/ctl-limits-$T
@@ -81,46 +82,19 @@ ok "table list: $(wc -c <"$W/list.json") bytes of JSON"
 
 # a 100,000-name delete on one connection while another client pings and lists
 python3 - "$SOCK" >"$W/del.out" <<'PY'
-import json, socket, sys, threading, time
+import json, sys, time
+import ctlsock
 path = sys.argv[1]
 names = ["t%06d" % i for i in range(100000)]
 res = {}
 
-def connect():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    s.settimeout(30)
-    return s
-
-def ask(s, req):
-    s.sendall((json.dumps(req) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            raise RuntimeError("closed")
-        buf += chunk
-    return json.loads(buf)
-
 def deleter():
-    s = connect()
+    s = ctlsock.connect(path, 30)
     t = time.monotonic()
-    res["del"] = ask(s, {"op": "table_del", "names": names})
+    res["del"] = ctlsock.ask(s, {"op": "table_del", "names": names})
     res["del_s"] = time.monotonic() - t
 
-th = threading.Thread(target=deleter)
-th.start()
-worst, n = 0.0, 0
-while th.is_alive() and n < 100000:
-    s = connect()
-    t = time.monotonic()
-    r = ask(s, {"op": "ping"})
-    worst = max(worst, time.monotonic() - t)
-    assert r.get("ok") is True, r
-    s.close()
-    n += 1
-    time.sleep(0.005)
-th.join(60)
+n, worst = ctlsock.ping_while(path, deleter, 60, timeout=30)
 print(json.dumps({"pings": n, "worst_ms": round(worst * 1000, 1), "del": res.get("del"),
                   "del_s": round(res.get("del_s", -1), 2)}))
 PY

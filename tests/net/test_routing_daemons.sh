@@ -88,10 +88,8 @@ JSON
 }
 
 for i in $(seq $N); do config "$i"; done
-for i in $(seq $N); do
-	"$IPOP" daemon --config "$T/n$i.json" --ctl-socket "$T/n$i.sock" >"$T/d$i.log" 2>&1 &
-	PIDS+=($!)
-done
+overlay_start $N
+say "daemons started"
 
 ctl() { # ctl I ARGS...: an ipop-bpf command against daemon I
 	local i=$1
@@ -185,16 +183,10 @@ names() { # names ID...: the test's node numbers for IDs
 
 ALL=($(seq $N))
 # 1. every link up (bounded)
-sleep 0.3
-say "daemons started"
-for i in "${ALL[@]}"; do kill -0 "${PIDS[$((i - 1))]}" 2>/dev/null || fail "daemon $i did not start"; done
-end=$((SECONDS + 20))
-for i in "${ALL[@]}"; do
-	until links_up "$i"; do
-		[ $SECONDS -ge $end ] && fail "daemon $i: not every link up within 20 s"
-		sleep 0.2
-	done
-done
+all_links_up() { # every daemon's links up; LAGGING: the first that is not
+	for LAGGING in "${ALL[@]}"; do links_up "$LAGGING" || return 1; done
+}
+overlay_wait 20 0.2 all_links_up || fail "daemon $LAGGING: not every link up within 20 s"
 say "$N daemons up, all ${EDGES// /, } links up"
 
 # 2. discovery: S finds a path of 3+ hops to T

@@ -51,10 +51,7 @@ JSON
 
 config 1 2
 for i in $(seq 2 $N); do config "$i" 1; done
-for i in $(seq $N); do
-	"$IPOP" daemon --config "$T/n$i.json" --ctl-socket "$T/n$i.sock" >"$T/d$i.log" 2>&1 &
-	PIDS+=($!)
-done
+overlay_start $N
 
 # stat I PATH: one counter from `ipop-bpf stats --json` of daemon I
 stat() {
@@ -83,13 +80,7 @@ ring_ok() {
 	done
 }
 
-wait_ring() {
-	for _ in $(seq 150); do
-		ring_ok "$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
+wait_ring() { overlay_wait 30 0.2 ring_ok "$@"; }
 
 # expect_all WANT I...: echo.received and smm.delivered are WANT on each daemon, no duplicates
 expect_all() {
@@ -106,8 +97,6 @@ expect_all() {
 	done
 }
 
-sleep 0.3
-for i in $(seq $N); do kill -0 "${PIDS[$((i - 1))]}" 2>/dev/null || fail "daemon $i did not start"; done
 ALL=($(seq $N))
 wait_ring "${ALL[@]}" || fail "the ring did not form within 30 s"
 echo "ok: $N daemons formed the ring from the bootstrap list"

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || fail "python3 is needed"
+export PYTHONPATH=$(cd "$(dirname "$0")/lib" && pwd) # ctlsock.py
 A=tba$T B=tbb$T
 SOCK=/tmp/ipop-tb$T.sock
 W=$BUILD/net-logs/table-batch-$T
@@ -50,26 +51,15 @@ PY
 # kill PID once flow_status counts TABLES or fewer), ping (send the file, ping on other
 # connections until it is answered), del (delete the file's tables), count.
 cat >"$W/client.py" <<'PY'
-import json, os, signal, socket, sys, threading, time
+import json, os, signal, sys, time
+from ctlsock import ask, ping_while, read_line
+import ctlsock
 path, mode, arg, fname = sys.argv[1:5]
 body = open(fname, "rb").read().strip() + b"\n"
 req = json.loads(body) if mode != "count" else None
 
 def connect():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    s.settimeout(60)
-    return s
-
-def ask(s, obj):
-    s.sendall((json.dumps(obj) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            raise RuntimeError("closed")
-        buf += chunk
-    return json.loads(buf)
+    return ctlsock.connect(path, 60)
 
 def send_add(s):
     s.sendall(b'{"op": "table_add", ' + body.lstrip()[1:])
@@ -118,28 +108,11 @@ elif mode == "ping":
         s = connect()
         t = time.monotonic()
         send_add(s)
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            buf += chunk
+        buf = read_line(s, must=False)
         res["add"] = json.loads(buf) if buf else None
         res["add_s"] = time.monotonic() - t
 
-    th = threading.Thread(target=adder)
-    th.start()
-    worst, n = 0.0, 0
-    while th.is_alive() and n < 100000:
-        s = connect()
-        t = time.monotonic()
-        r = ask(s, {"op": "ping"})
-        worst = max(worst, time.monotonic() - t)
-        assert r.get("ok") is True, r
-        s.close()
-        n += 1
-        time.sleep(0.005)
-    th.join(120)
+    n, worst = ping_while(path, adder, 120, timeout=60)
     print(json.dumps({"pings": n, "worst_ms": round(worst * 1000, 1), "add": res.get("add"),
                       "add_s": round(res.get("add_s", -1), 2)}))
 PY

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# XDP transit under the daemon: the five daemons of vpn_lib.sh (A..E, A -> E
+# XDP transit (VPN_TRANSIT=tc: TC transit on the underlay) under the daemon: the five daemons of vpn_lib.sh (A..E, A -> E
 # is 3 overlay hops, A B C E or A D C E), with "transit": "xdp" and
 # "underlay": "ul0" on the transit nodes B, C and D. Paths are found by SRUM
 # and ARP goes over TLFM as in test_vpn_overlay.sh; the frames of a path are
@@ -13,12 +13,16 @@
 # - the underlay bridge's veth ports have an XDP program, else a veth drops
 #   the frames XDP_TX sends to it;
 # - transmit checksum offload off on every ul0 (XDP forwards bytes: the
-#   checksums must be complete on the wire) and GRO off on the underlay;
+#   checksums must be complete on the wire; with it on, the first TCP
+#   transfer fails: VPN_XDP_TX_CSUM=on shows it) and GRO off on the underlay;
 # - IPv4 forwarding on the transit nodes' ul0 (bpf_fib_lookup answers only
 #   where the interface forwards);
-# - gso_max_segs 1 on the origins' ipop0: the kernel's software GSO cannot
-#   segment a VXLAN frame whose inner EtherType is the source route's, so
-#   TCP must leave ipop0 in single segments (docs/design.md).
+# The origins A and E name their underlay too, so they encapsulate IP frames
+# from ipop0 themselves ("encap": "auto" -> direct): TCP leaves ipop0 in GSO
+# super-frames, which ul0 segments in software (its peer has XDP), tunnel
+# headers and source route copied into every segment. No gso_max_segs 1:
+# checked by counting fewer origin frames than TCP segments, and the
+# transfer arriving intact.
 source "$(dirname "$0")/lib.sh"
 ok() { echo "ok (${SECONDS} s) - $*"; }
 
@@ -32,11 +36,18 @@ command -v ethtool >/dev/null || skip "ethtool is needed to turn veth offloads o
 command -v nc >/dev/null || fail "nc is needed (tests/deps.sh installs it)"
 [ -e "$BUILD/bench_bare.bpf.o" ] || fail "$BUILD/bench_bare.bpf.o not built (make)"
 TRANSIT=(B C D)
+MODE=${VPN_TRANSIT:-xdp}
+case $MODE in
+xdp) FWD=xdp_tx ;;
+tc) FWD=transit_ul ;;
+*) fail "VPN_TRANSIT must be xdp or tc" ;;
+esac
 NC=""
 kill_nc() { [ -n "$NC" ] && kill "$NC" 2>/dev/null; }
 EXTRA_CLEANUP=(kill_nc "${EXTRA_CLEANUP[@]}")
 
-xtx() { ctl "$1" stats --json | jq -r '.vpn_dp.xdp_tx'; }
+xtx() { ctl "$1" stats --json | jq -r ".vpn_dp.$FWD"; }
+dst() { ctl "$1" stats --json | jq -r ".vpn_dp.$2"; }
 ttx() { ctl "$1" stats --json | jq -r '.vpn_dp.transit_tx'; }
 dump() {
 	for x in "${NAMES[@]}"; do
@@ -53,27 +64,49 @@ for x in "${NAMES[@]}"; do
 	i=$(num "$x")
 	nsx "$UL" ip link set dev "ul$i" xdp obj "$BUILD/bench_bare.bpf.o" sec xdp ||
 		fail "XDP program on the bridge port ul$i"
-	nsx "$(ns "$x")" ethtool -K ul0 tx off >/dev/null 2>&1 || fail "$x: ethtool -K ul0 tx off"
+	if [ "${VPN_XDP_TX_CSUM:-off}" = off ]; then
+		nsx "$(ns "$x")" ethtool -K ul0 tx off >/dev/null 2>&1 || fail "$x: ethtool -K ul0 tx off"
+	fi
 	nsx "$(ns "$x")" ethtool -K ul0 gro off >/dev/null 2>&1 || fail "$x: ethtool -K ul0 gro off"
 	nsx "$UL" ethtool -K "ul$i" gro off >/dev/null 2>&1 || fail "ethtool -K ul$i gro off"
 done
 vpn_configs
 for x in "${TRANSIT[@]}"; do
 	nsx "$(ns "$x")" sysctl -qw net.ipv4.conf.ul0.forwarding=1
-	jq '.vpn.transit = "xdp" | .vpn.underlay = "ul0"' "$WORK/$x.json" >"$WORK/$x.json.new"
+	jq --arg m "$MODE" '.vpn.transit = $m | .vpn.underlay = "ul0"' "$WORK/$x.json" >"$WORK/$x.json.new"
+	mv "$WORK/$x.json.new" "$WORK/$x.json"
+done
+# the origins: the underlay named, transit and encapsulation left to "auto"
+# (direct encapsulation; TC transit on the underlay, since ul0 is a veth)
+for x in A E; do
+	jq '.vpn.underlay = "ul0"' "$WORK/$x.json" >"$WORK/$x.json.new"
 	mv "$WORK/$x.json.new" "$WORK/$x.json"
 done
 vpn_start
 vpn_wait
 for x in "${TRANSIT[@]}"; do
-	nsx "$(ns "$x")" ip -d link show ul0 | grep -q 'prog/xdp' ||
-		die "$x: no XDP program on ul0 after the daemon started"
+	if [ "$MODE" = xdp ]; then
+		nsx "$(ns "$x")" ip -d link show ul0 | grep -q 'prog/xdp' ||
+			die "$x: no XDP program on ul0 after the daemon started"
+	else
+		nsx "$(ns "$x")" tc filter show dev ul0 ingress | grep -q vpn_transit_tc ||
+			die "$x: no vpn_transit_tc on ul0's ingress"
+	fi
 	! grep -q 'IPv4 forwarding is off' "$WORK/$x.log" || die "$x warns of forwarding, which is on"
 done
 for x in A E; do
-	nsx "$(ns "$x")" ip link set dev ipop0 gso_max_segs 1 || die "$x: gso_max_segs on ipop0"
+	nsx "$(ns "$x")" tc filter show dev ul0 ingress | grep -q vpn_transit_tc ||
+		die "$x: \"auto\" did not choose TC transit on the veth ul0"
+	! nsx "$(ns "$x")" ip -d link show ul0 | grep -q 'prog/xdp' || die "$x: XDP on a veth by \"auto\""
 done
-ok "5 daemons up, XDP on ul0 at B, C, D ($(nsx "$(ns C)" ip -d link show ul0 | grep -o -m1 'prog/xdp[a-z]*'))"
+for x in "${NAMES[@]}"; do
+	if [ "${VPN_XDP_TX_CSUM:-off}" = off ]; then
+		! grep -q 'transmit checksum offload is on' "$WORK/$x.log" || die "$x: checksum warning, offload is off"
+	else
+		grep -q 'transmit checksum offload is on' "$WORK/$x.log" || die "$x: no checksum offload warning"
+	fi
+done
+ok "5 daemons up, $MODE transit on ul0 at B, C, D"
 
 # the first pings: ARP over the overlay, the echo over SRUM while paths are found
 for try in 1 2 3; do
@@ -104,18 +137,18 @@ ok "ping IPv4 A -> E over 3 overlay hops ($(grep -o 'rtt.*' "$WORK/ping4"))"
 sleep 0.2
 dC=$(($(xtx C) - X0[C])) dB=$(($(xtx B) - X0[B])) dD=$(($(xtx D) - X0[D]))
 tC=$(($(ttx C) - T0[C])) tM=$(($(ttx B) - T0[B] + $(ttx D) - T0[D]))
-echo "  xdp_tx during $N pings: B +$dB, C +$dC, D +$dD; TC transit_tx: C +$tC, B+D +$tM"
+echo "  $FWD during $N pings: B +$dB, C +$dC, D +$dD; TC transit_tx: C +$tC, B+D +$tM"
 # C is on every path, both directions: each request and reply once
 [ "$dC" -ge $((2 * N)) ] || die "C forwarded only $dC of the $((2 * N)) echo frames by XDP"
 [ $((dB + dD)) -ge $((2 * N)) ] || die "B and D forwarded only $((dB + dD)) of the $((2 * N)) echo frames by XDP"
-ok "XDP transit (E's path to A through $MID): C +$dC, the middle nodes +$((dB + dD)) (xdp_tx), TC transit +$((tC + tM))"
+ok "$MODE transit (E's path to A through $MID): C +$dC, the middle nodes +$((dB + dD)) ($FWD), transit_tx +$((tC + tM))"
 
 # TCP, single segments from ipop0, each through C's XDP
 head -c "$BYTES" /dev/urandom >"$WORK/src"
 nsx "$(ns E)" timeout 20 nc -l -p 5001 >"$WORK/dst" &
 NC=$!
 sleep 0.3
-c0=$(xtx C)
+c0=$(xtx C) u0=$(dst A origin_ul)
 nsx "$(ns A)" timeout 20 nc -q 1 10.236.0.5 5001 <"$WORK/src" || die "nc client"
 wait $NC || true
 NC=""
@@ -123,8 +156,20 @@ cmp -s "$WORK/src" "$WORK/dst" || die "TCP transfer corrupted ($(wc -c <"$WORK/d
 c1=$(xtx C)
 # at most 1332 - 40 bytes of payload a segment
 [ $((c1 - c0)) -ge $((BYTES / 1292)) ] ||
-	die "C forwarded only $((c1 - c0)) frames of the transfer by XDP (>= $((BYTES / 1292)) segments)"
-ok "TCP A -> E: $BYTES bytes identical, C's XDP forwarded $((c1 - c0)) frames"
+	die "C forwarded only $((c1 - c0)) frames of the transfer ($FWD; >= $((BYTES / 1292)) segments)"
+u1=$(dst A origin_ul)
+echo "  A: origin_ul +$((u1 - u0)) (frames from ipop0 encapsulated directly), fallback $(dst A origin_ul_fallback), neigh $(dst A origin_ul_neigh)"
+[ "$(dst A origin_ul_fallback)" -eq 0 ] || die "A's direct encapsulation fell back to the device"
+# GSO super-frames: fewer origin frames than the transfer's segments
+[ $((u1 - u0)) -ge 1 ] && [ $((u1 - u0)) -lt $((BYTES / 1292)) ] ||
+	die "A encapsulated $((u1 - u0)) frames directly for $BYTES bytes: not GSO super-frames"
+ok "TCP A -> E: $BYTES bytes identical, C ($FWD) forwarded $((c1 - c0)) frames"
+if command -v iperf3 >/dev/null; then
+	nsx "$(ns E)" timeout 10 iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
+	sleep 0.3
+	nsx "$(ns A)" timeout 10 iperf3 -c 10.236.0.5 -p 5202 -t 2 -J >"$WORK/iperf" 2>&1 || true
+	echo "  iperf3 A -> E: $(jq -r '.end.sum_received.bits_per_second / 1e6 | floor' "$WORK/iperf" 2>/dev/null) Mbit/s, retransmits $(jq -r '.end.sum_sent.retransmits' "$WORK/iperf" 2>/dev/null)"
+fi
 for x in "${NAMES[@]}"; do
 	drops=$(ctl "$x" stats --json | jq '[.vpn_dp | to_entries[] | select(.key | startswith("drop_")) | .value] | add')
 	echo "  $x: kernel drops $drops, xdp_pass $(ctl "$x" stats --json | jq '.vpn_dp.xdp_pass')"

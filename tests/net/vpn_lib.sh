@@ -17,8 +17,19 @@
 #   vpn_start          the daemons (VPN_ARGS[X]: more options for X's, word-split)
 #   vpn_wait           every daemon up with its links and ipop0 with carrier
 #   ctl X CMD...       an ipop-bpf command against daemon X
-NAMES=(A B C D E)
-declare -A NBRS=([A]="B D" [B]="A C" [C]="B D E" [D]="A C" [E]="C")
+#
+# VPN_RING=1 (with VPN_BCAST=smm): six nodes on a plain Chord ring instead
+# (topology "successors": 1, "fingers": 0; node names given by ring order,
+# A B C E F D), so A -> E is still 3 overlay hops, A B C E or A D F E, and
+# SMM's broadcast walks the ring.
+if [ "${VPN_RING:-0}" = 1 ]; then
+	NAMES=(A B C D E F)
+	RING_ORDER=(A B C E F D)
+	declare -A NBRS=([A]="B D" [B]="A C" [C]="B E" [E]="C F" [F]="E D" [D]="F A")
+else
+	NAMES=(A B C D E)
+	declare -A NBRS=([A]="B D" [B]="A C" [C]="B D E" [D]="A C" [E]="C")
+fi
 declare -A ID
 : "${KEEPALIVE_MS:=200}" "${DEAD_MS:=1000}" "${VPN_BCAST:=tlfm}"
 WORK=$(mktemp -d /tmp/ipop-vpn.XXXXXX)
@@ -32,19 +43,38 @@ vpn_cleanup() {
 EXTRA_CLEANUP+=(vpn_cleanup)
 command -v jq >/dev/null || fail "jq is needed (tests/deps.sh installs it)"
 
-num() { case $1 in A) echo 0 ;; B) echo 1 ;; C) echo 2 ;; D) echo 3 ;; E) echo 4 ;; esac; }
+num() { case $1 in A) echo 0 ;; B) echo 1 ;; C) echo 2 ;; D) echo 3 ;; E) echo 4 ;; F) echo 5 ;; esac; }
 ns() { echo "$VPN_PREFIX-$1"; }
 ul_ip() { echo "10.235.0.$(($(num "$1") + 1))"; }
 ctl() { local x=$1; shift; "$IPOP" "$@" --ctl-socket "$WORK/$x.sock"; }
 
 vpn_keys() {
-	local x out
+	local x out k
+	local -a rid
 	"$IPOP" ca init --out "$WORK/ca.key" >/dev/null || fail "ca init"
 	for x in "${NAMES[@]}"; do
 		out=$("$IPOP" key gen --out "$WORK/$x.key" --json) || fail "key gen"
+		ID[$x]=$(jq -r .node_id <<<"$out")
+	done
+	if [ "${VPN_RING:-0}" = 1 ]; then
+		# rename the keys so that the ring order (node IDs, ascending) is RING_ORDER
+		k=0
+		for x in $(for x in "${NAMES[@]}"; do echo "${ID[$x]} $x"; done | sort | awk '{ print $2 }'); do
+			mv "$WORK/$x.key" "$WORK/r$k.key" && mv "$WORK/$x.key.pub" "$WORK/r$k.key.pub" ||
+				fail "ring keys"
+			rid[k]=${ID[$x]}
+			k=$((k + 1))
+		done
+		for k in "${!RING_ORDER[@]}"; do
+			x=${RING_ORDER[$k]}
+			mv "$WORK/r$k.key" "$WORK/$x.key" && mv "$WORK/r$k.key.pub" "$WORK/$x.key.pub" ||
+				fail "ring keys"
+			ID[$x]=${rid[k]}
+		done
+	fi
+	for x in "${NAMES[@]}"; do
 		"$IPOP" ca sign --ca "$WORK/ca.key" --pub "$WORK/$x.key.pub" --name "$x" --days 2 \
 			--out "$WORK/$x.crt" >/dev/null || fail "ca sign"
-		ID[$x]=$(jq -r .node_id <<<"$out")
 	done
 }
 
@@ -66,16 +96,17 @@ vpn_net() {
 }
 
 vpn_configs() {
-	local x y i list smm
+	local x y i list smm topo
 	for x in "${NAMES[@]}"; do
 		i=$(num "$x") list=""
 		for y in ${NBRS[$x]}; do
 			[ -n "$list" ] && list="$list, "
 			list="$list{\"id\": \"${ID[$y]}\", \"address\": \"$(ul_ip "$y"):7400\"}"
 		done
-		smm=""
+		smm="" topo=""
+		[ "${VPN_RING:-0}" = 1 ] && topo=', "successors": 1, "fingers": 0'
 		[ "$VPN_BCAST" = smm ] &&
-			smm='"topology": {"dependencies": ["cmm"]}, "smm": {"dependencies": ["topology"]},'
+			smm='"topology": {"dependencies": ["cmm"]'"$topo"'}, "smm": {"dependencies": ["topology"]},'
 		cat >"$WORK/$x.json" <<JSON
 {
   "key_file": "$WORK/$x.key", "cert_file": "$WORK/$x.crt", "ca_files": ["$WORK/ca.key.pub"],

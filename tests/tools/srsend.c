@@ -2,8 +2,10 @@
 /*
  * srsend: send COUNT hand-made overlay frames (user/vpn's builder), for the
  * tests that check what the datapath refuses:
- *   srsend eth IFNAME DST_MAC COUNT SRC_HEX DST_HEX INDEX PATH
- *       raw Ethernet on IFNAME (a packet socket), not through any link;
+ *   srsend eth IFNAME DST_MAC COUNT SRC_HEX DST_HEX INDEX PATH [SRC_MAC]
+ *       raw Ethernet on IFNAME (a packet socket), not through any link; the
+ *       outer source MAC is 02:00:00:00:99:98 unless SRC_MAC is given (a
+ *       neighbour's, to pass an Ethernet link's MAC check);
  *   srsend udp REMOTE_IP VNI COUNT SRC_HEX DST_HEX INDEX PATH
  *       VXLAN built here and sent in a UDP datagram to REMOTE_IP:4789, as a
  *       neighbour (or a stranger) whose VXLAN device would send it.
@@ -24,7 +26,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: srsend eth IFNAME DST_MAC COUNT SRC DST INDEX PATH\n"
+	fprintf(stderr, "usage: srsend eth IFNAME DST_MAC COUNT SRC DST INDEX PATH [SRC_MAC]\n"
 			"       srsend udp REMOTE_IP VNI COUNT SRC DST INDEX PATH\n");
 	return 2;
 }
@@ -40,7 +42,10 @@ int main(int argc, char **argv)
 	long count;
 	int fd, n, off = 0;
 
-	if (argc != 9)
+	if (argc != 9 && !(argc == 10 && !strcmp(argv[1], "eth")))
+		return usage();
+	if (argc == 10 && sscanf(argv[9], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &smac[0], &smac[1],
+				 &smac[2], &smac[3], &smac[4], &smac[5]) != 6)
 		return usage();
 	count = atol(argv[4]);
 	if (count < 1 || count > 10000 || id_parse(argv[5], v.src.b) || id_parse(argv[6], v.dst.b))

@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 	struct vpn_path_desc p = { .first_label = 1, .n = 3, .labels = { 2, 3 } };
 	struct sr_view v = { .version = SR_VERSION, .hop_count = 3, .ttl = 9 };
 	struct bpf_object *bo;
-	struct vpn_dp *a, *b, *bx, *e;
+	struct vpn_dp *a, *ad, *b, *bx, *e;
 	char err[256];
 	int opt, n_b, n_e, n_vx;
 	FILE *out;
@@ -177,6 +177,12 @@ int main(int argc, char **argv)
 	check(vpn_path_set(a, &p, err, sizeof(err)), "path", err);
 	check(vpn_mac_set(a, tap[N_E], &id[N_E], true, err, sizeof(err)), "mac", err);
 	inner64(in64, tap[N_E], tap[N_A]);
+	/* A again, with direct encapsulation on lo (static next hop) */
+	ad = node(N_A);
+	link_to(ad, 1, N_A, N_B, 1);
+	check(vpn_path_set(ad, &p, err, sizeof(err)), "path", err);
+	check(vpn_mac_set(ad, tap[N_E], &id[N_E], true, err, sizeof(err)), "mac", err);
+	check(vpn_set_direct(ad, "lo", 0, err, sizeof(err)), "direct", err);
 	b = node(N_B);
 	link_to(b, 7, N_B, N_A, 0);
 	link_to(b, 2, N_B, N_C, 1);
@@ -264,6 +270,20 @@ int main(int argc, char **argv)
 		  0,
 		  7,
 		  { 0 } },
+		{ "origin, direct encapsulation (TC egress, whole VXLAN/IPv4 packet)",
+		  bpf_program__fd(ad->skel->progs.vpn_origin),
+		  in64,
+		  64,
+		  0,
+		  7,
+		  { 0 } },
+		{ "transit TC on the underlay (ingress, in place)",
+		  bpf_program__fd(bx->skel->progs.vpn_transit_tc),
+		  vx,
+		  n_vx,
+		  0,
+		  7,
+		  { 0 } },
 	};
 	size_t nc = sizeof(c) / sizeof(c[0]);
 
@@ -310,6 +330,7 @@ int main(int argc, char **argv)
 	if (out)
 		fclose(out);
 	vpn_dp_close(a);
+	vpn_dp_close(ad);
 	vpn_dp_close(b);
 	vpn_dp_close(bx);
 	vpn_dp_close(e);

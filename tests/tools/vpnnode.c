@@ -6,14 +6,17 @@
  * programs, programs links, paths and MACs, then holds everything (the TAP
  * has carrier only while its fd is open) until SIGTERM/SIGINT or --time.
  * Frames the kernel leaves to the TAP reader (misses, broadcasts) are read
- * and counted as tap_read. Every 100 ms the counters are written to --stats
+ * and counted as tap_read. --direct: the origin encapsulates IP frames on
+ * VXLAN/IPv4 links itself and sends them on IFNAME (vpn_set_direct; needs
+ * --underlay-ip4). --tc-transit: vpn_transit_tc at IFNAME's TC ingress. Every 100 ms the counters are written to --stats
  * as "name value" lines (replaced atomically).
  *
  *   vpnnode --id HEX [--tap NAME] [--tap-mac MAC] [--mtu N] [--addr4 CIDR] [--addr6 CIDR]
  *           [--vxlan NAME] [--port P] [--underlay-ip4 A.B.C.D]
  *           [--link LABEL,vxlan,NBR_HEX,REMOTE_IP,VNI] [--link LABEL,eth,IFNAME,NBR_HEX,NBR_MAC]
  *           [--path DST_HEX,FIRST_LABEL,HEX:LABEL,...,DST_HEX] [--mac MAC,NODE_HEX]
- *           [--guard IFNAME] [--xdp IFNAME] [--xdp-skb IFNAME]
+ *           [--guard IFNAME] [--xdp IFNAME] [--xdp-skb IFNAME] [--direct IFNAME]
+ *           [--tc-transit IFNAME]
  *           --stats FILE [--ready FILE] [--time SECS (<= 600)]
  */
 #include <arpa/inet.h>
@@ -152,6 +155,8 @@ enum {
 	OPT_GUARD,
 	OPT_XDP,
 	OPT_XDPSKB,
+	OPT_DIRECT,
+	OPT_TCT,
 	OPT_STATS,
 	OPT_READY,
 	OPT_TIME
@@ -175,6 +180,8 @@ int main(int argc, char **argv)
 		{ "guard", 1, 0, OPT_GUARD },
 		{ "xdp", 1, 0, OPT_XDP },
 		{ "xdp-skb", 1, 0, OPT_XDPSKB },
+		{ "direct", 1, 0, OPT_DIRECT },
+		{ "tc-transit", 1, 0, OPT_TCT },
 		{ "stats", 1, 0, OPT_STATS },
 		{ "ready", 1, 0, OPT_READY },
 		{ "time", 1, 0, OPT_TIME },
@@ -183,7 +190,7 @@ int main(int argc, char **argv)
 	struct vpn_node_cfg nc = {};
 	struct vpn_tap_opts tap = {};
 	struct vpn_vxlan_opts vx = {};
-	const char *stats = NULL, *ready = NULL, *vxname = NULL;
+	const char *stats = NULL, *ready = NULL, *vxname = NULL, *direct = NULL, *tct = NULL;
 	char *links[64], *paths[64], *macs[64], *guards[8], *xdps[8];
 	int nl = 0, np = 0, nm = 0, ng = 0, nx = 0, xdp_native[8], opt, have_id = 0;
 	unsigned long long tap_read = 0;
@@ -249,6 +256,12 @@ int main(int argc, char **argv)
 				xdps[nx++] = optarg;
 			}
 			break;
+		case OPT_DIRECT:
+			direct = optarg;
+			break;
+		case OPT_TCT:
+			tct = optarg;
+			break;
 		case OPT_STATS:
 			stats = optarg;
 			break;
@@ -312,6 +325,10 @@ int main(int argc, char **argv)
 		if (vpn_mac_set(dp, m, &id, true, err, sizeof(err)))
 			goto fail;
 	}
+	if (tct && vpn_attach_tc_transit(dp, tct, err, sizeof(err)))
+		goto fail;
+	if (direct && vpn_set_direct(dp, direct, vx.port, err, sizeof(err)))
+		goto fail;
 	for (int i = 0; i < nx; i++)
 		if (vpn_attach_xdp(dp, xdps[i], xdp_native[i], err, sizeof(err)))
 			goto fail;

@@ -12,35 +12,7 @@
 #include "sim/scen_routing.h"
 #include "sim/sim.h"
 
-static struct sim *spdmt_sim(enum graph_kind g, uint32_t n, const char *file)
-{
-	struct sim_cfg c;
-	char err[256] = "";
-	json_t *mods =
-		json_pack("{s:{}, s:{s:[s]}, s:{s:[s]}, s:{s:[s]}, s:{s:[s, s]}}", "cmm", "echo",
-			  "dependencies", "cmm", "tlfm", "dependencies", "cmm", "spdm",
-			  "dependencies", "tlfm", "srum", "dependencies", "spdm", "echo");
-	struct sim *s;
-
-	sim_cfg_defaults(&c);
-	c.graph.kind = g;
-	c.graph.n = n;
-	c.graph.degree = 4;
-	c.graph.file = file;
-	c.lat_min_ns = c.lat_max_ns = 5000000; /* 5 ms: a neighbour answers within 30 ms */
-	s = sim_new(&c, mods, NULL, NULL, err, sizeof(err));
-	json_decref(mods);
-	cr_assert_not_null(s, "sim_new: %s", err);
-	return s;
-}
-
-static struct module *mod(struct sim *s, uint32_t i, const char *name)
-{
-	struct module *m = node_module(sim_node(s, i), name);
-
-	cr_assert_not_null(m);
-	return m;
-}
+#include "routing_sim.h"
 
 static void set_id(struct node_id *id, int v)
 {
@@ -77,7 +49,7 @@ Test(spdm, retry_schedule_to_an_unreachable_target, .timeout = 30)
 	cr_assert_not_null(f);
 	fprintf(f, "0 1\n1 2\n2 3\n3 0\n4 5\n"); /* {0,1,2,3} and {4,5} */
 	fclose(f);
-	s = spdmt_sim(GRAPH_FILE, 0, path);
+	s = rtsim_new(GRAPH_FILE, 0, path, NULL);
 	unlink(path);
 	sp = mod(s, 0, SPDM_NAME);
 	far = sim_node(s, 5)->id;
@@ -123,7 +95,7 @@ static void deliver_rreq(struct sim *s, uint32_t at, int init, uint32_t id)
 
 Test(spdm, request_table_keeps_16_ids_of_64_initiators_lru)
 {
-	struct sim *s = spdmt_sim(GRAPH_RING, 10, NULL);
+	struct sim *s = rtsim_new(GRAPH_RING, 10, NULL, NULL);
 	struct module *sp = mod(s, 3, SPDM_NAME);
 
 	deliver_rreq(s, 3, 1, 100);
@@ -148,7 +120,7 @@ Test(spdm, request_table_keeps_16_ids_of_64_initiators_lru)
 
 Test(spdm, reply_along_the_reverse_path_and_sub_paths_learned)
 {
-	struct sim *s = spdmt_sim(GRAPH_RING, 12, NULL);
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
 	struct node_id hop[SR_HOPS_MAX];
 	int n;
 
@@ -198,34 +170,21 @@ static void assert_labels(struct sim *s, uint32_t from, const struct dp_entry *e
 	cr_assert_eq(e->labels[e->hops - 1], DP_LABEL_NONE);
 }
 
-static int dp_calls;
-static struct dp_entry dp_seen;
-
-static int dp_record(struct node *n, const struct dp_entry *e)
-{
-	(void)n;
-	dp_calls++;
-	dp_seen = *e;
-	return 0;
-}
-
 Test(spdm, replies_collect_link_labels_end_to_end)
 {
-	struct sim *s = spdmt_sim(GRAPH_RING, 12, NULL);
-	static struct rt_ops ops0;
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
 	struct dp_entry e;
 
-	ops0 = *sim_node(s, 0)->rt;
-	ops0.dp_install = dp_record;
-	sim_node(s, 0)->rt = &ops0;
+	rtsim_watch_dp(s, 0);
 	cr_assert_eq(spdm_discover(mod(s, 0, SPDM_NAME), &sim_node(s, 5)->id), 0);
 	sim_run(s);
 	cr_assert_eq(srum_best_entry(mod(s, 0, SRUM_NAME), &sim_node(s, 5)->id, &e), 5);
 	assert_labels(s, 0, &e, 5);
 	/* the datapath got the preferred path to 5 with them */
-	cr_assert_geq(dp_calls, 1);
-	cr_assert_eq(srum_best_entry(mod(s, 0, SRUM_NAME), &dp_seen.dst, &e), dp_seen.hops);
-	cr_assert_eq(memcmp(&e, &dp_seen, sizeof(e)), 0);
+	cr_assert_geq(rtsim_dp.installs, 1);
+	cr_assert_eq(srum_best_entry(mod(s, 0, SRUM_NAME), &rtsim_dp.last.dst, &e),
+		     rtsim_dp.last.hops);
+	cr_assert_eq(memcmp(&e, &rtsim_dp.last, sizeof(e)), 0);
 	cr_assert_eq(srum_best_entry(mod(s, 0, SRUM_NAME), &sim_node(s, 5)->id, &e), 5);
 	/* a node on the way: towards the target every label, towards the initiator its own */
 	cr_assert_eq(srum_best_entry(mod(s, 2, SRUM_NAME), &sim_node(s, 5)->id, &e), 3);
@@ -246,7 +205,7 @@ Test(spdm, replies_collect_link_labels_end_to_end)
 
 Test(spdm, neighbour_answers_the_non_propagating_request)
 {
-	struct sim *s = spdmt_sim(GRAPH_RING, 12, NULL);
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
 
 	cr_assert_eq(spdm_discover(mod(s, 0, SPDM_NAME), &sim_node(s, 1)->id), 0);
 	sim_run(s);
@@ -323,7 +282,7 @@ static void use_identities(struct sim *s)
 
 Test(spdm, signed_replies_verified_forged_and_unsigned_dropped)
 {
-	struct sim *s = spdmt_sim(GRAPH_RING, 12, NULL);
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
 	struct spdm_msg p = { .type = SPDM_T_RREP, .req_id = 9, .nrec = 3, .replier = 2, .pos = 1 };
 	uint8_t buf[SPDM_MSG_MAX];
 	struct mod_msg m = { .type = ICC_T_DATA, .data = buf };

@@ -11,37 +11,7 @@
 #include "sim/scen_routing.h"
 #include "sim/sim.h"
 
-static struct sim *srumt_sim(enum graph_kind g, uint32_t n, const char *file, json_t *srum_params)
-{
-	struct sim_cfg c;
-	char err[256] = "";
-	json_t *mods = json_pack("{s:{}, s:{s:[s]}, s:{s:[s]}, s:{s:[s]}, s:o}", "cmm", "echo",
-				 "dependencies", "cmm", "tlfm", "dependencies", "cmm", "spdm",
-				 "dependencies", "tlfm", "srum",
-				 srum_params ? srum_params : json_object());
-	struct sim *s;
-
-	json_object_set_new(json_object_get(mods, "srum"), "dependencies",
-			    json_pack("[s, s]", "spdm", "echo"));
-	sim_cfg_defaults(&c);
-	c.graph.kind = g;
-	c.graph.n = n;
-	c.graph.degree = 4;
-	c.graph.file = file;
-	c.lat_min_ns = c.lat_max_ns = 5000000;
-	s = sim_new(&c, mods, NULL, NULL, err, sizeof(err));
-	json_decref(mods);
-	cr_assert_not_null(s, "sim_new: %s", err);
-	return s;
-}
-
-static struct module *mod(struct sim *s, uint32_t i, const char *name)
-{
-	struct module *m = node_module(sim_node(s, i), name);
-
-	cr_assert_not_null(m);
-	return m;
-}
+#include "routing_sim.h"
 
 static struct node_id nid(struct sim *s, uint32_t i)
 {
@@ -62,7 +32,7 @@ static void run_to(struct sim *s, uint64_t t)
 Test(srum, cache_lru_timeout_and_preference)
 {
 	struct sim *s =
-		srumt_sim(GRAPH_RING, 12, NULL,
+		rtsim_new(GRAPH_RING, 12, NULL,
 			  json_pack("{s:i, s:i}", "cache_size", 3, "cache_timeout_ms", 1000));
 	struct module *m = mod(s, 0, SRUM_NAME);
 	struct node_id p1[1] = { nid(s, 1) }, p2[2] = { nid(s, 1), nid(s, 2) },
@@ -99,7 +69,7 @@ Test(srum, cache_lru_timeout_and_preference)
 /* The index by destination agrees with the whole cache through learning, eviction and removal. */
 Test(srum, cache_index_agrees_with_the_cache)
 {
-	struct sim *s = srumt_sim(GRAPH_RING, 40, NULL, json_pack("{s:i}", "cache_size", 16));
+	struct sim *s = rtsim_new(GRAPH_RING, 40, NULL, json_pack("{s:i}", "cache_size", 16));
 	struct module *m = mod(s, 0, SRUM_NAME);
 	char hex[ID_HEX_LEN + 1];
 
@@ -159,7 +129,7 @@ static void deliver_rerr(struct sim *s, uint32_t at, uint32_t origin, uint32_t b
 
 Test(srum, route_error_removes_every_path_through_the_link)
 {
-	struct sim *s = srumt_sim(GRAPH_RING, 12, NULL, NULL);
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
 	struct module *m = mod(s, 0, SRUM_NAME);
 	struct node_id a[3] = { nid(s, 1), nid(s, 2), nid(s, 3) },	/* uses 2-3 */
 		b[4] = { nid(s, 11), nid(s, 3), nid(s, 2), nid(s, 5) }, /* uses 3-2 */
@@ -185,7 +155,7 @@ Test(srum, route_error_removes_every_path_through_the_link)
 
 Test(srum, discovery_then_delivery_then_cache_hit)
 {
-	struct sim *s = srumt_sim(GRAPH_RING, 12, NULL, NULL);
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
 	struct module *m = mod(s, 0, SRUM_NAME);
 	struct node_id dst = nid(s, 6);
 
@@ -219,7 +189,7 @@ Test(srum, send_buffer_is_bounded_and_expires)
 	cr_assert_not_null(f);
 	fprintf(f, "0 1\n1 2\n2 0\n3 4\n");
 	fclose(f);
-	s = srumt_sim(GRAPH_FILE, 0, path, json_pack("{s:i}", "buffer_messages", 4));
+	s = rtsim_new(GRAPH_FILE, 0, path, json_pack("{s:i}", "buffer_messages", 4));
 	unlink(path);
 	m = mod(s, 0, SRUM_NAME);
 	for (int i = 0; i < 6; i++)
@@ -237,51 +207,94 @@ Test(srum, send_buffer_is_bounded_and_expires)
 	sim_free(s);
 }
 
-static int dp_installs, dp_removes;
-static struct dp_entry dp_last;
-
-static int count_install(struct node *n, const struct dp_entry *e)
-{
-	(void)n;
-	dp_installs++;
-	dp_last = *e;
-	return 0;
-}
-
-static int count_remove(struct node *n, const struct dp_entry *e)
-{
-	(void)n;
-	dp_removes++;
-	dp_last = *e;
-	return 0;
-}
-
 Test(srum, preferred_path_in_the_datapath)
 {
-	struct sim *s = srumt_sim(GRAPH_RING, 12, NULL, NULL);
-	static struct rt_ops ops;
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
 	struct module *m = mod(s, 0, SRUM_NAME);
 	struct node_id p3[3] = { nid(s, 1), nid(s, 2), nid(s, 3) },
 		       p4[4] = { nid(s, 11), nid(s, 10), nid(s, 9), nid(s, 3) };
 
-	ops = *sim_node(s, 0)->rt;
-	ops.dp_install = count_install;
-	ops.dp_remove = count_remove;
-	sim_node(s, 0)->rt = &ops;
+	rtsim_watch_dp(s, 0);
 	srum_learn(m, p4, NULL, 4);
-	cr_assert_eq(dp_installs, 1);
-	cr_assert_eq(dp_last.kind, SRUM_DP_KIND);
-	cr_assert_eq(dp_last.hops, 4);
+	cr_assert_eq(rtsim_dp.installs, 1);
+	cr_assert_eq(rtsim_dp.last.kind, SRUM_DP_KIND);
+	cr_assert_eq(rtsim_dp.last.hops, 4);
 	srum_learn(m, p3, NULL, 3); /* shorter: replaces it */
-	cr_assert_eq(dp_installs, 2);
-	cr_assert_eq(dp_last.hops, 3);
-	cr_assert(node_id_eq(&dp_last.dst, &p3[2]));
+	cr_assert_eq(rtsim_dp.installs, 2);
+	cr_assert_eq(rtsim_dp.last.hops, 3);
+	cr_assert(node_id_eq(&rtsim_dp.last.dst, &p3[2]));
 	node_link(sim_node(s, 0), NIDP(s, 1), false); /* the 3-hop path goes: back to 4 */
-	cr_assert_eq(dp_installs, 3);
-	cr_assert_eq(dp_last.hops, 4);
+	cr_assert_eq(rtsim_dp.installs, 3);
+	cr_assert_eq(rtsim_dp.last.hops, 4);
 	node_link(sim_node(s, 0), NIDP(s, 11), false); /* none left: removed */
-	cr_assert_eq(dp_removes, 1);
+	cr_assert_eq(rtsim_dp.removes, 1);
 	cr_assert_eq(srum_cache_count(m), 0);
+	sim_free(s);
+}
+
+/*
+ * A link notice (another node's link 2 - 3 is down), through the module
+ * API's link_notice hook: every path over it goes at once, the paths not in
+ * the datapath first (a destination's next path is installed once, and does
+ * not cross the link), and a destination left without a path is
+ * rediscovered now.
+ */
+Test(srum, link_notice_invalidates_and_rediscovers)
+{
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
+	struct module *m = mod(s, 0, SRUM_NAME), *spdm = mod(s, 0, SPDM_NAME);
+	struct node_id p3[3] = { nid(s, 1), nid(s, 2), nid(s, 3) },	  /* crosses 2-3 */
+		q4[4] = { nid(s, 11), nid(s, 10), nid(s, 2), nid(s, 3) }, /* crosses 3-2 */
+		p5[5] = { nid(s, 11), nid(s, 10), nid(s, 9), nid(s, 8), nid(s, 3) }, /* not */
+		to5[5] = { nid(s, 1), nid(s, 2), nid(s, 3), nid(s, 4), nid(s, 5) },  /* crosses */
+		to2[2] = { nid(s, 1), nid(s, 2) };				     /* not */
+	int ins, rem;
+
+	rtsim_watch_dp(s, 0);
+	srum_learn(m, p5, NULL, 5);
+	srum_learn(m, q4, NULL, 4);
+	srum_learn(m, p3, NULL, 3);
+	srum_learn(m, to5, NULL, 5);
+	srum_learn(m, to2, NULL, 2);
+	ins = rtsim_dp.installs;
+	rem = rtsim_dp.removes;
+	/* an "up" notice changes nothing; a notice about an unrelated link neither */
+	rt_link_notice(mod(s, 0, "echo"), NIDP(s, 2), NIDP(s, 3), true);
+	rt_link_notice(mod(s, 0, "echo"), NIDP(s, 6), NIDP(s, 7), false);
+	cr_assert_eq(srum_cache_count(m), 5);
+	cr_assert_eq(m->ctr[SRUM_C_LINK_NOTICES], 1);
+	cr_assert_eq(rtsim_dp.installs, ins);
+	/* node 3 says 3 - 2 is down (either direction counts) */
+	rt_link_notice(mod(s, 0, "echo"), NIDP(s, 3), NIDP(s, 2), false);
+	cr_assert_eq(m->ctr[SRUM_C_PATHS_INVALIDATED], 3);
+	cr_assert_eq(srum_cache_count(m), 2);
+	cr_assert_eq(rtsim_dp.installs, ins + 1,
+		     "one install: the 5-hop path, never the 4-hop one");
+	cr_assert_eq(rtsim_dp.last.hops, 5);
+	cr_assert(node_id_eq(&rtsim_dp.last.dst, NIDP(s, 3)));
+	cr_assert_eq(rtsim_dp.removes, rem + 1, "node 5 lost its only path");
+	cr_assert_eq(srum_best(m, NIDP(s, 2), NULL), 2, "a path not over the link stays");
+	cr_assert_eq(m->ctr[SRUM_C_REDISCOVERED], 1, "node 5 is rediscovered at once");
+	cr_assert(spdm_pending(spdm, NIDP(s, 5)));
+	sim_run(s);
+	cr_assert_gt(srum_best(m, NIDP(s, 5), NULL), 0, "and found again");
+	sim_free(s);
+}
+
+Test(srum, want_path_discovers_without_sending)
+{
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
+	struct module *m = mod(s, 0, SRUM_NAME);
+
+	cr_assert_eq(srum_want_path(m, NIDP(s, 0)), -EINVAL);
+	cr_assert_eq(srum_want_path(m, NIDP(s, 1)), 1, "a neighbour is a path");
+	cr_assert_eq(srum_want_path(m, NIDP(s, 6)), 0);
+	cr_assert_eq(srum_want_path(m, NIDP(s, 6)), 0, "already discovering");
+	cr_assert_eq(m->ctr[SRUM_C_DISCOVERIES], 1);
+	cr_assert_eq(m->ctr[SRUM_C_SENT], 0, "nothing sent");
+	sim_run(s);
+	cr_assert_eq(srum_want_path(m, NIDP(s, 6)), 1);
+	cr_assert_eq(srum_best(m, NIDP(s, 6), NULL), 6);
 	sim_free(s);
 }
 
@@ -301,7 +314,7 @@ static struct sim *ladder_sim(json_t *srum_params)
 	cr_assert_not_null(f);
 	fprintf(f, "0 1\n1 2\n2 3\n0 4\n4 5\n5 6\n6 3\n");
 	fclose(f);
-	s = srumt_sim(GRAPH_FILE, 0, path, srum_params);
+	s = rtsim_new(GRAPH_FILE, 0, path, srum_params);
 	unlink(path);
 	return s;
 }
@@ -555,7 +568,7 @@ static json_t *call_op(struct module *m, const char *name, json_t *req, char *er
 
 Test(srum, control_ops)
 {
-	struct sim *s = srumt_sim(GRAPH_RING, 12, NULL, NULL);
+	struct sim *s = rtsim_new(GRAPH_RING, 12, NULL, NULL);
 	char hex[ID_HEX_LEN + 1], err[128] = "";
 	json_t *r;
 

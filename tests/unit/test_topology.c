@@ -223,15 +223,17 @@ Test(topology, signed_wire_round_trip_and_bounds)
 
 /* ---- the protocol on the simulator ---- */
 
-static struct sim *topo_sim(uint32_t n, uint64_t seed, double fail, uint64_t until_ms,
-			    uint64_t fail_ms)
+/* fingers: how many the topology keeps (TOPO_FINGERS: all; 0: a plain ring) */
+static struct sim *topo_sim_f(uint32_t n, uint64_t seed, double fail, uint64_t until_ms,
+			      uint64_t fail_ms, int succ, int fingers)
 {
 	struct sim_cfg c;
 	char err[256] = "";
-	json_t *mods = json_pack("{s:{}, s:{s:[s], s:i, s:i, s:i}, s:{s:[s, s]}, s:{s:[s]}}", "cmm",
-				 "topology", "dependencies", "cmm", "gossip_ms", 500, "successors",
-				 4, "connect_timeout_ms", 3000, "smm", "dependencies", "cmm",
-				 "topology", "echo", "dependencies", "cmm");
+	json_t *mods =
+		json_pack("{s:{}, s:{s:[s], s:i, s:i, s:i, s:i}, s:{s:[s, s]}, s:{s:[s]}}", "cmm",
+			  "topology", "dependencies", "cmm", "gossip_ms", 500, "successors", succ,
+			  "connect_timeout_ms", 3000, "fingers", fingers, "smm", "dependencies",
+			  "cmm", "topology", "echo", "dependencies", "cmm");
 	struct sim *s;
 
 	sim_cfg_defaults(&c);
@@ -247,6 +249,12 @@ static struct sim *topo_sim(uint32_t n, uint64_t seed, double fail, uint64_t unt
 	json_decref(mods);
 	cr_assert_not_null(s, "sim_new: %s", err);
 	return s;
+}
+
+static struct sim *topo_sim(uint32_t n, uint64_t seed, double fail, uint64_t until_ms,
+			    uint64_t fail_ms)
+{
+	return topo_sim_f(n, seed, fail, until_ms, fail_ms, 4, TOPO_FINGERS);
 }
 
 /* Live node after i (cyclic); the sim's IDs grow with the index. */
@@ -392,6 +400,35 @@ Test(topology, links_follow_the_view_and_races_have_one_winner, .timeout = 60)
 		/* own needs (<= 4 + 1 + ~9 fingers) plus peers that need it */
 		cr_assert_leq(nl, 40, "node %u holds %u run-time links", i, nl);
 	}
+	sim_free(s);
+}
+
+/* "fingers": 0, "successors": 1: a plain ring, whose routes are the two ring neighbours */
+Test(topology, ring_without_fingers_routes_to_the_two_neighbours, .timeout = 60)
+{
+	struct sim *s = topo_sim_f(32, 5, 0, 15000, 0, 1, 0);
+	uint64_t echo[32] = { 0 };
+
+	sim_run(s);
+	for (uint32_t i = 0; i < sim_nnodes(s); i++) {
+		struct module *t = node_module(sim_node(s, i), TOPOLOGY_NAME);
+		struct node_id routes[SMM_ROUTES_MAX], succ[1], fing[TOPO_FINGERS];
+		const struct node_id *next = &sim_node(s, (i + 1) % 32)->id;
+		const struct node_id *prev = &sim_node(s, (i + 31) % 32)->id;
+		int nr = topology_routes(t, routes, SMM_ROUTES_MAX);
+
+		cr_assert_eq(topology_view(t, succ, 1, NULL, fing), 1);
+		cr_assert(node_id_eq(&succ[0], next), "node %u: wrong successor", i);
+		for (int f = 0; f < TOPO_FINGERS; f++)
+			cr_assert(node_id_eq(&fing[f], &sim_node(s, i)->id),
+				  "node %u: finger %d kept", i, f);
+		cr_assert_eq(nr, 2, "node %u has %d routes", i, nr);
+		cr_assert((node_id_eq(&routes[0], next) && node_id_eq(&routes[1], prev)) ||
+				  (node_id_eq(&routes[1], next) && node_id_eq(&routes[0], prev)),
+			  "node %u: routes are not its ring neighbours", i);
+	}
+	/* a broadcast walks the ring both ways: every node once, no duplicate */
+	broadcast_once(s, 9, echo);
 	sim_free(s);
 }
 

@@ -85,8 +85,28 @@ Test(vpnd_conf, defaults)
 	cr_assert_str_eq(c.vpn->tap, "ipop0");
 	cr_assert_str_eq(c.vpn->vxlan, "ipop-vx0");
 	cr_assert(!c.vpn->set_mac && !c.vpn->xdp && c.vpn->vxlan_links);
+	/* no underlay: nothing for "auto" to choose */
+	cr_assert(!c.vpn->xdp_auto && c.vpn->encap == VPND_ENCAP_DEVICE);
 	cr_assert_eq(c.vpn->vni, 1);
 	cr_assert_eq(c.vpn->vxlan_port, 4789);
+	dconf_free(&c);
+}
+
+Test(vpnd_conf, underlay_defaults_to_auto)
+{
+	char err[512];
+	struct dconf c;
+
+	cr_assert_eq(vc_load(NULL, "{\"underlay\": \"eth0\"}", &c, true, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert(c.vpn->xdp_auto && !c.vpn->xdp && c.vpn->encap == VPND_ENCAP_AUTO);
+	dconf_free(&c);
+	cr_assert_eq(vc_load(NULL,
+			     "{\"underlay\": \"eth0\", \"transit\": \"tc\", \"encap\": "
+			     "\"device\"}",
+			     &c, true, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert(!c.vpn->xdp_auto && !c.vpn->xdp && c.vpn->encap == VPND_ENCAP_DEVICE);
 	dconf_free(&c);
 }
 
@@ -102,12 +122,14 @@ Test(vpnd_conf, mistakes_are_named)
 	vc_bad("{\"ipv4\": \"10.0.0.1/33\"}", "'ipv4' must be an IPv4 address");
 	vc_bad("{\"ipv6\": \"fd00::1/129\"}", "'ipv6' must be an IPv6 address");
 	vc_bad("{\"mtu\": 100}", "'mtu' must be an integer 576..9000");
-	vc_bad("{\"transit\": \"dpdk\"}", "'transit' must be \"tc\" or \"xdp\"");
+	vc_bad("{\"transit\": \"dpdk\"}", "'transit' must be \"tc\", \"xdp\" or \"auto\"");
+	vc_bad("{\"encap\": \"gre\"}", "'encap' must be \"direct\", \"device\" or \"auto\"");
+	vc_bad("{\"encap\": \"direct\"}", "\"encap\": \"direct\" needs 'underlay'");
 	vc_bad("{\"transit\": \"xdp\"}", "needs 'underlay'");
 	vc_bad("{\"transit\": \"xdp\"}",
 	       "\"transit\": \"xdp\" needs 'underlay' (the interface XDP attaches to)");
-	vc_bad("{\"transit\": 1}", "'transit' must be \"tc\" or \"xdp\"");
-	vc_bad("{\"transit\": \"XDP\"}", "'transit' must be \"tc\" or \"xdp\"");
+	vc_bad("{\"transit\": 1}", "'transit' must be \"tc\", \"xdp\" or \"auto\"");
+	vc_bad("{\"transit\": \"XDP\"}", "'transit' must be \"tc\", \"xdp\" or \"auto\"");
 	vc_bad("{\"transit\": \"xdp\", \"underlay\": \"a-name-longer-than-15\"}",
 	       "'underlay' must be an interface name");
 	vc_bad("{\"vni\": 16777216}", "'vni' must be an integer 0..16777215");
@@ -175,6 +197,7 @@ Test(vpnmod_wire, every_type_at_its_length_only)
 				want = len == lq + 1;
 				break;
 			case VPNMOD_T_DOWN:
+			case VPNMOD_T_UP:
 				want = len == VPNMOD_HDR + 2 * ID_LEN;
 				break;
 			}

@@ -145,6 +145,14 @@ struct module_ops {
 	int (*stop)(struct module *m);
 	/* Optional: a neighbour link went up or down. */
 	int (*link)(struct module *m, const struct node_id *peer, bool up);
+	/*
+	 * Optional: a link notice from elsewhere in the overlay: node a says
+	 * its link to b went down (or, up, came back). Called by the module
+	 * that carries such notices (rt_link_notice), never for this node's
+	 * own links (those come to link above).
+	 */
+	int (*link_notice)(struct module *m, const struct node_id *a, const struct node_id *b,
+			   bool up);
 	/* Optional: control ops, ending with {NULL, NULL}; names unique daemon-wide. */
 	const struct module_ctl_op *ctl_ops;
 };
@@ -241,6 +249,17 @@ static inline int rt_verify(struct module *m, const struct node_id *origin,
 {
 	return m->node->rt->verify ? m->node->rt->verify(m->node, origin, pub, data, len, sig)
 				   : -EOPNOTSUPP;
+}
+
+/* Hand a link notice (a's link to b went down or up) to every other module on this node. */
+static inline void rt_link_notice(struct module *from, const struct node_id *a,
+				  const struct node_id *b, bool up)
+{
+	struct node *n = from->node;
+
+	for (uint16_t i = 0; i < n->nmods; i++)
+		if (&n->mods[i] != from && n->mods[i].ops->link_notice)
+			n->mods[i].ops->link_notice(&n->mods[i], a, b, up);
 }
 
 void rt_log(struct module *m, enum log_level lvl, const char *fmt, ...)

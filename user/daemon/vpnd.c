@@ -7,12 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <linux/if_packet.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/daemon_int.h"
 #include "daemon/vpnd.h"
+#include "daemon/vpnd_miss.h"
 #include "modules/vpnmod.h"
 #include "vpn/vpn.h"
 
@@ -22,6 +27,7 @@
 #define VPND_TICK_MS	500
 #define VPND_RETRY_NS	((VPNMOD_RESOLVE_MS + 1000) * 1000000ULL)
 #define VPND_LABELS	256
+#define VPND_MISS_NS	(5 * 1000000000ULL) /* a frame waits this long for its kernel path */
 
 enum path_state { P_FREE, P_PENDING, P_INSTALLED, P_SUSPENDED };
 
@@ -48,6 +54,14 @@ enum vpnd_ctr {
 	VC_PATHS_RESTORED,
 	VC_PATHS_RETRIED,
 	VC_PATH_ERRORS,
+	VC_MISS_QUEUED,
+	VC_MISS_REINJECTED,
+	VC_MISS_REINJECT_ERRORS,
+	VC_MISS_DROP_FULL,
+	VC_MISS_DROP_EXPIRED,
+	VC_MISS_DROP_NO_ROUTE,
+	VC_MISS_DROP_RETURNED,
+	VC_LINKS_UP,
 	VC__MAX,
 };
 
@@ -68,6 +82,14 @@ static const char *const vc_names[VC__MAX] = {
 	[VC_PATHS_RESTORED] = "paths_restored",
 	[VC_PATHS_RETRIED] = "paths_retried",
 	[VC_PATH_ERRORS] = "path_errors",
+	[VC_MISS_QUEUED] = "miss_queued",
+	[VC_MISS_REINJECTED] = "miss_reinjected",
+	[VC_MISS_REINJECT_ERRORS] = "miss_reinject_errors",
+	[VC_MISS_DROP_FULL] = "miss_dropped_full",
+	[VC_MISS_DROP_EXPIRED] = "miss_dropped_expired",
+	[VC_MISS_DROP_NO_ROUTE] = "miss_dropped_no_route",
+	[VC_MISS_DROP_RETURNED] = "miss_dropped_returned",
+	[VC_LINKS_UP] = "link_up_notices",
 };
 
 /* A link some node said is down: no path over it goes back in for a while. */
@@ -87,6 +109,8 @@ struct vpnd {
 	struct vpn_dp *dp;
 	struct module *mod;
 	int tap_fd, tick_fd;
+	int pkt_fd; /* AF_PACKET on ipop0: re-injects queued misses into its egress */
+	struct missq mq;
 	uint8_t tap_mac[6];
 	bool label_used[VPND_LABELS];
 	struct node_id label_nbr[VPND_LABELS];
@@ -198,7 +222,7 @@ static int links_sync(struct vpnd *v, bool strict, char *err, size_t errlen)
 		ret = vpn_link_set(v->dp, &ld, e2, sizeof(e2));
 		if (ret) {
 			if (strict) {
-				snprintf(err, errlen, "vpn: link to %s: %s", nb->text, e2);
+				snprintf(err, errlen, "link to %s: %s", nb->text, e2);
 				return ret;
 			}
 			daemon_log(d, LOG_L_WARN, "vpn: link to %s: %s", nb->text, e2);
@@ -212,6 +236,8 @@ static int links_sync(struct vpnd *v, bool strict, char *err, size_t errlen)
 }
 
 /* ---- paths (rt_ops.dp_install / dp_remove) ---- */
+
+static void miss_flush(struct vpnd *v, const struct node_id *dst);
 
 static struct vpnd_path *path_find(struct vpnd *v, const struct node_id *dst)
 {
@@ -257,6 +283,7 @@ static int path_apply(struct vpnd *v, struct vpnd_path *p, const struct dp_entry
 	p->state = P_INSTALLED;
 	p->since = daemon_now_ns();
 	v->ctr[VC_PATHS_INSTALLED]++;
+	miss_flush(v, &e->dst);
 	return 0;
 }
 
@@ -347,6 +374,8 @@ static bool crosses(const struct node_id *self, const struct dp_entry *e, const 
 	return false;
 }
 
+static void path_retry(struct vpnd *v, struct vpnd_path *p, uint64_t now);
+
 /* Some node's link a - b went down: kernel paths over it go, SRUM takes their frames. */
 static void sink_link_down(void *ctx, const struct node_id *a, const struct node_id *b)
 {
@@ -365,13 +394,30 @@ static void sink_link_down(void *ctx, const struct node_id *a, const struct node
 		p->state = P_SUSPENDED;
 		p->since = daemon_now_ns();
 		v->ctr[VC_PATHS_SUSPENDED]++;
+		/*
+		 * SRUM heard the notice first (rt_link_notice): its preferred path
+		 * avoids the link, but may differ from the one the kernel had (its
+		 * labels were still being resolved). It goes in now, not after two
+		 * dead intervals of frames through the daemons.
+		 */
+		path_retry(v, p, p->since);
 	}
 }
 
 /*
- * Suspended paths (after two dead intervals) and resolutions that expired:
- * whatever SRUM prefers now goes (back) in.
+ * a says its link to b, which it had reported down, is back: paths over it
+ * may go into the kernel again (suspended ones at the next tick).
  */
+static void sink_link_up(void *ctx, const struct node_id *a, const struct node_id *b)
+{
+	struct vpnd *v = ctx;
+
+	v->ctr[VC_LINKS_UP]++;
+	for (int i = 0; i < VPND_DOWN_MAX; i++)
+		if (v->down[i].at && node_id_eq(&v->down[i].a, a) && node_id_eq(&v->down[i].b, b))
+			v->down[i].at = 0;
+}
+
 /* Does SRUM's path e cross a link said to be down within VPND_DOWN_NS? */
 static bool crosses_down(struct vpnd *v, const struct dp_entry *e, uint64_t now)
 {
@@ -382,37 +428,48 @@ static bool crosses_down(struct vpnd *v, const struct dp_entry *e, uint64_t now)
 	return false;
 }
 
+/*
+ * p (pending or suspended) gets whatever SRUM prefers for its destination
+ * now, with the labels SRUM has (resolved if some are missing); a
+ * suspended one stays so if that path crosses a link reported down.
+ */
+static void path_retry(struct vpnd *v, struct vpnd_path *p, uint64_t now)
+{
+	struct dp_entry e;
+	enum path_state was = p->state;
+	struct node_id dst = p->e.dst;
+	int n = vpnmod_best_entry(v->mod, &dst, &e);
+
+	p->state = P_FREE;
+	if (n <= 0 || n > DP_PATH_MAX)
+		return;
+	if (was == P_SUSPENDED && crosses_down(v, &e, now)) {
+		/* SRUM learnt it since the notice, from a node that had not heard of it: wait */
+		p->state = P_SUSPENDED;
+		return;
+	}
+	v->ctr[was == P_SUSPENDED ? VC_PATHS_RESTORED : VC_PATHS_RETRIED]++;
+	vpnd_install(v, &e);
+}
+
+/*
+ * Suspended paths (after two dead intervals) and resolutions that expired:
+ * whatever SRUM prefers now goes (back) in.
+ */
 static void paths_tick(struct vpnd *v)
 {
 	uint64_t now = daemon_now_ns();
 
 	for (int i = 0; i < VPND_PATHS_MAX; i++) {
 		struct vpnd_path *p = &v->paths[i];
-		struct dp_entry e = { .kind = VPNMOD_DP_KIND };
-		enum path_state was;
-		int n;
 
 		/* a resolution that expired (a node on the path did not answer): again */
 		if (p->state == P_PENDING && now - p->since < VPND_RETRY_NS)
 			continue;
 		if (p->state == P_SUSPENDED && now - p->since < 2 * v->d->cfg.dead_ns)
 			continue;
-		if (p->state != P_PENDING && p->state != P_SUSPENDED)
-			continue;
-		e.dst = p->e.dst;
-		n = vpnmod_best_path(v->mod, &e.dst, e.path);
-		was = p->state;
-		p->state = P_FREE;
-		if (n <= 0 || n > DP_PATH_MAX)
-			continue;
-		e.hops = (uint8_t)n;
-		if (was == P_SUSPENDED && crosses_down(v, &e, now)) {
-			/* SRUM has not heard of the break yet (no frame used it): wait */
-			p->state = P_SUSPENDED;
-			continue;
-		}
-		v->ctr[was == P_SUSPENDED ? VC_PATHS_RESTORED : VC_PATHS_RETRIED]++;
-		vpnd_install(v, &e);
+		if (p->state == P_PENDING || p->state == P_SUSPENDED)
+			path_retry(v, p, now);
 	}
 }
 
@@ -450,6 +507,77 @@ static void sink_frame(void *ctx, const struct node_id *origin, const uint8_t *f
 		v->ctr[VC_TAP_WRITE_ERRORS]++;
 }
 
+/* ---- misses too big for SRUM: queued, re-injected into ipop0's egress ---- */
+
+static void reinject(void *ctx, const uint8_t *f, size_t len)
+{
+	struct vpnd *v = ctx;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_ifindex = vpn_tap_ifindex(v->dp),
+				   .sll_halen = 6 };
+
+	/* the frame's own EtherType: the kernel then parses it like any other */
+	memcpy(&sll.sll_protocol, f + 12, 2);
+	memcpy(sll.sll_addr, f, 6);
+	if (v->pkt_fd >= 0 && sendto(v->pkt_fd, f, len, MSG_DONTWAIT, (struct sockaddr *)&sll,
+				     sizeof(sll)) == (ssize_t)len)
+		v->ctr[VC_MISS_REINJECTED]++;
+	else
+		v->ctr[VC_MISS_REINJECT_ERRORS]++;
+}
+
+static void miss_flush(struct vpnd *v, const struct node_id *dst)
+{
+	missq_flush(&v->mq, dst, reinject, v);
+}
+
+/*
+ * A unicast frame for dst with no kernel path that SRUM cannot carry (too
+ * big), or that must not overtake such a frame: it waits for the path.
+ */
+static void miss_hold(struct vpnd *v, const struct node_id *dst, const uint8_t *f, size_t len)
+{
+	struct vpnd_path *p = path_find(v, dst);
+	int ret;
+
+	if (missq_seen(&v->mq, f, len)) {
+		/* re-injected once and missed again: the path went (or is unusable) */
+		v->ctr[VC_MISS_DROP_RETURNED]++;
+		return;
+	}
+	if (p && p->state == P_INSTALLED && !missq_count(&v->mq, dst)) {
+		/* it missed before the path went in and was read after */
+		missq_mark(&v->mq, f, len);
+		reinject(v, f, len);
+		return;
+	}
+	ret = missq_push(&v->mq, dst, f, len, daemon_now_ns());
+	if (ret < 0) {
+		v->ctr[VC_MISS_DROP_FULL]++;
+		return;
+	}
+	v->ctr[VC_MISS_QUEUED]++;
+	if (vpnmod_want_path(v->mod, dst) < 0)
+		v->ctr[VC_MISS_DROP_NO_ROUTE] += missq_drop(&v->mq, dst);
+}
+
+/* Each tick: frames waited too long; destinations no discovery found. */
+static void miss_tick(struct vpnd *v)
+{
+	struct node_id path[DP_PATH_MAX];
+
+	v->ctr[VC_MISS_DROP_EXPIRED] += missq_expire(&v->mq, daemon_now_ns(), VPND_MISS_NS);
+	for (uint32_t i = 0; i < v->mq.nd;) {
+		struct node_id dst = v->mq.d[i].dst;
+
+		if (vpnmod_best_path(v->mod, &dst, path) > 0 || vpnmod_discovering(v->mod, &dst)) {
+			i++;
+			continue;
+		}
+		v->ctr[VC_MISS_DROP_NO_ROUTE] += missq_drop(&v->mq, &dst);
+	}
+}
+
 /* One frame the kernel left to us (vpn_origin: group, unknown MAC, no path). */
 static void tap_frame(struct vpnd *v, const uint8_t *f, size_t len)
 {
@@ -470,6 +598,11 @@ static void tap_frame(struct vpnd *v, const uint8_t *f, size_t len)
 		/* a learning switch floods what it has not learned */
 		ret = vpnmod_broadcast(v->mod, f, len);
 		v->ctr[ret < 0 ? VC_TAP_DROPPED : VC_TAP_FLOOD]++;
+		return;
+	}
+	if (len > vpnmod_frame_max(v->mod, false) || missq_count(&v->mq, &dst)) {
+		v->ctr[VC_TAP_UNICAST]++;
+		miss_hold(v, &dst, f, len);
 		return;
 	}
 	ret = vpnmod_send(v->mod, &dst, f, len);
@@ -500,6 +633,7 @@ static void tick(struct daemon *d, void *arg)
 	(void)d;
 	links_sync(v, false, err, sizeof(err));
 	paths_tick(v);
+	miss_tick(v);
 }
 
 /* ---- start and stop ---- */
@@ -518,6 +652,9 @@ static void vpnd_free(struct daemon *d, struct vpnd *v)
 		vpnmod_set_sink(v->mod, &s);
 	}
 	daemon_set_dp_ops(d, &no_dp);
+	if (v->pkt_fd >= 0)
+		close(v->pkt_fd);
+	missq_free(&v->mq);
 	vpn_dp_close(v->dp); /* detaches, deletes the VXLAN device, closes the TAP */
 	free(v);
 }
@@ -551,6 +688,42 @@ static int ipv4_forwarding(const char *ifname)
 	return n == 1 ? c == '1' : -1;
 }
 
+/* ethtool on the underlay: 1/0, or -1 if it cannot tell */
+static int ethtool_ask(const char *ifname, void *cmd)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (s < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = cmd;
+	r = ioctl(s, SIOCETHTOOL, &ifr);
+	close(s);
+	return r ? -1 : 1;
+}
+
+/*
+ * A veth carries TCP's GSO super-frames whole to a TC program on its peer,
+ * not to XDP (the sender must segment): measured over three hops, TC
+ * transit on the underlay carried TCP 2-4x faster than XDP there, so
+ * "auto" takes XDP only on other devices (docs/design.md).
+ */
+static bool is_veth(const char *ifname)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+
+	return ethtool_ask(ifname, &di) == 1 && !strcmp(di.driver, "veth");
+}
+
+/* Transmit checksum offload on: 1, off: 0, unknown: -1. */
+static int tx_csum_on(const char *ifname)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GTXCSUM };
+
+	return ethtool_ask(ifname, &ev) == 1 ? ev.data != 0 : -1;
+}
+
 static int attach_all(struct vpnd *v, char *err, size_t errlen)
 {
 	const struct vpnd_conf *c = v->c;
@@ -574,20 +747,52 @@ static int attach_all(struct vpnd *v, char *err, size_t errlen)
 		if (!seen)
 			ret = vpn_attach_ingress(v->dp, c->eth[i].ifname, err, errlen);
 	}
-	if (!ret && c->underlay[0] && c->xdp) {
-		ret = vpn_attach_xdp(v->dp, c->underlay, true, err, errlen);
-		if (ret)
-			ret = vpn_attach_xdp(v->dp, c->underlay, false, err, errlen);
+	if (!ret && c->underlay[0]) {
+		bool xdp = c->xdp || (c->xdp_auto && !is_veth(c->underlay));
+
+		if (xdp) {
+			ret = vpn_attach_xdp(v->dp, c->underlay, true, err, errlen);
+			if (ret && c->xdp) {
+				ret = vpn_attach_xdp(v->dp, c->underlay, false, err, errlen);
+			} else if (ret) {
+				/* "auto": no native XDP here, TC transit */
+				daemon_log(v->d, LOG_L_INFO, "vpn: TC transit (%s)", err);
+				xdp = false;
+			}
+		}
+		/* TC transit on the underlay: in place, and the guard against overlay
+		 * frames straight on the underlay (no link's: counted, dropped) */
+		if (!xdp)
+			ret = vpn_attach_tc_transit(v->dp, c->underlay, err, errlen);
 		if (!ret && ipv4_forwarding(c->underlay) == 0)
-			daemon_log(v->d, LOG_L_WARN,
-				   "vpn: IPv4 forwarding is off on %s: XDP transit cannot look up "
-				   "the next hop there and every frame goes to TC transit "
-				   "(net.ipv4.conf.%s.forwarding=1)",
-				   c->underlay, c->underlay);
-	} else if (!ret && c->underlay[0]) {
-		/* overlay frames straight on the underlay are no link's: counted, dropped */
-		ret = vpn_attach_ingress(v->dp, c->underlay, err, errlen);
+			daemon_log(
+				v->d, LOG_L_WARN,
+				"vpn: IPv4 forwarding is off on %s: %s transit cannot look up the "
+				"next hop there and every frame goes through the VXLAN device "
+				"(net.ipv4.conf.%s.forwarding=1)",
+				c->underlay, xdp ? "XDP" : "TC", c->underlay);
 	}
+	if (!ret && c->underlay[0] && c->encap != VPND_ENCAP_DEVICE && c->vxlan_links) {
+		char e2[256];
+
+		/* the origin builds VXLAN/IPv4 packets itself: GSO can segment them */
+		ret = vpn_set_direct(v->dp, c->underlay, c->vxlan_port, e2, sizeof(e2));
+		if (ret && c->encap == VPND_ENCAP_DIRECT) {
+			snprintf(err, errlen, "%s", e2);
+		} else if (ret) {
+			daemon_log(v->d, LOG_L_WARN,
+				   "vpn: the origin sends through the VXLAN device (%s): TCP from "
+				   "ipop0 may need single segments there (docs/design.md)",
+				   e2);
+			ret = 0;
+		}
+	}
+	if (!ret && c->underlay[0] && is_veth(c->underlay) && tx_csum_on(c->underlay) == 1)
+		daemon_log(v->d, LOG_L_WARN,
+			   "vpn: transmit checksum offload is on on %s, a veth: its frames carry "
+			   "open TCP/UDP checksums, which a neighbour's XDP transit forwards as "
+			   "they are and the destination drops (ethtool -K %s tx off)",
+			   c->underlay, c->underlay);
 	for (int i = 0; !ret && i < c->nstatic; i++)
 		ret = vpn_mac_set(v->dp, c->statics[i].mac, &c->statics[i].node, true, err, errlen);
 	return ret;
@@ -607,7 +812,7 @@ int vpnd_start(struct daemon *d, char *err, size_t errlen)
 		return -ENOMEM;
 	v->d = d;
 	v->c = d->cfg.vpn;
-	v->tap_fd = v->tick_fd = -1;
+	v->tap_fd = v->tick_fd = v->pkt_fd = -1;
 	v->mod = node_module(&d->node, VPNMOD_NAME);
 	nc.ttl = v->c->ttl;
 	nc.mac_age_ns = v->c->mac_age_ns;
@@ -636,6 +841,18 @@ int vpnd_start(struct daemon *d, char *err, size_t errlen)
 			snprintf(e2, sizeof(e2), "cannot watch the TAP: %s", strerror(-ret));
 	}
 	if (!ret) {
+		/* protocol 0: it sends only, never gets a copy of ipop0's traffic */
+		struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+					   .sll_ifindex = vpn_tap_ifindex(v->dp) };
+
+		v->pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (v->pkt_fd < 0 || bind(v->pkt_fd, (struct sockaddr *)&sll, sizeof(sll))) {
+			ret = -errno;
+			snprintf(e2, sizeof(e2), "cannot open a packet socket on %s: %s", v->c->tap,
+				 strerror(errno));
+		}
+	}
+	if (!ret) {
 		ret = daemon_loop_add_timer(d, VPND_TICK_MS, tick, v);
 		if (ret >= 0) {
 			v->tick_fd = ret;
@@ -653,6 +870,7 @@ int vpnd_start(struct daemon *d, char *err, size_t errlen)
 	vpnmod_set_sink(v->mod, &(struct vpnmod_sink){ .frame = sink_frame,
 						       .path = sink_path,
 						       .link_down = sink_link_down,
+						       .link_up = sink_link_up,
 						       .ctx = v });
 	daemon_set_dp_ops(d, &(struct daemon_dp_ops){
 				     .install = vpnd_install, .remove = vpnd_remove, .ctx = v });

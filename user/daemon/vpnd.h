@@ -37,14 +37,22 @@ struct vpnd_static_mac {
 	struct node_id node;
 };
 
+enum {
+	VPND_ENCAP_DEVICE = 0, /* through the VXLAN device */
+	VPND_ENCAP_DIRECT,     /* built by vpn_origin, sent on 'underlay' (vpn_set_direct) */
+	VPND_ENCAP_AUTO,       /* direct if the underlay allows it (IPv4 address), else device */
+};
+
 /* The parsed "vpn" object (every field checked at load time). */
 struct vpnd_conf {
 	char tap[IF_NAMESIZE];
 	uint8_t mac[6];
 	bool set_mac;
-	const char *ipv4, *ipv6; /* borrowed from the config */
-	unsigned int mtu;	 /* 0: SR_IPOP0_MTU */
-	bool xdp;
+	const char *ipv4, *ipv6;    /* borrowed from the config */
+	unsigned int mtu;	    /* 0: SR_IPOP0_MTU */
+	bool xdp;		    /* "transit": "xdp" (native, else generic) or "auto" */
+	bool xdp_auto;		    /* "auto": native XDP where the device has it, else TC */
+	int encap;		    /* VPND_ENCAP_*: how the origin sends on VXLAN/IPv4 links */
 	char underlay[IF_NAMESIZE]; /* "" = none */
 	uint32_t underlay_ip4;	    /* network order; 0 = from "listen" */
 	uint32_t vni;

@@ -16,7 +16,7 @@ static const char *const vpn_keys[] = {
 	"tap",	      "mac",	     "ipv4",	       "ipv6",	      "mtu",
 	"transit",    "underlay",    "underlay_ip4",   "vni",	      "vxlan_device",
 	"vxlan_port", "vxlan_links", "ethernet_links", "static_macs", "mac_age_s",
-	"ttl",	      "broadcast",   "tokens",	       NULL,
+	"ttl",	      "broadcast",   "tokens",	       "encap",	      NULL,
 };
 
 #define FAIL(...) (snprintf(err, errlen, "vpn: " __VA_ARGS__), -EINVAL)
@@ -226,10 +226,18 @@ static int parse(struct vpnd_conf *c, const json_t *o, struct modcfg *mc, char *
 		return ret;
 	c->mtu = (unsigned int)u;
 	v = json_object_get(o, "transit");
-	s = v ? json_string_value(v) : "tc";
-	if (!s || (strcmp(s, "tc") && strcmp(s, "xdp")))
-		return FAIL("'transit' must be \"tc\" or \"xdp\"");
+	s = v ? json_string_value(v) : "auto";
+	if (!s || (strcmp(s, "tc") && strcmp(s, "xdp") && strcmp(s, "auto")))
+		return FAIL("'transit' must be \"tc\", \"xdp\" or \"auto\"");
 	c->xdp = !strcmp(s, "xdp");
+	c->xdp_auto = !strcmp(s, "auto");
+	v = json_object_get(o, "encap");
+	s = v ? json_string_value(v) : "auto";
+	if (!s || (strcmp(s, "device") && strcmp(s, "direct") && strcmp(s, "auto")))
+		return FAIL("'encap' must be \"direct\", \"device\" or \"auto\"");
+	c->encap = !strcmp(s, "direct")	  ? VPND_ENCAP_DIRECT
+		   : !strcmp(s, "device") ? VPND_ENCAP_DEVICE
+					  : VPND_ENCAP_AUTO;
 	if (json_object_get(o, "underlay")) {
 		ret = get_ifname(o, "underlay", c->underlay, NULL, err, errlen);
 		if (ret)
@@ -237,6 +245,11 @@ static int parse(struct vpnd_conf *c, const json_t *o, struct modcfg *mc, char *
 	} else if (c->xdp) {
 		return FAIL(
 			"\"transit\": \"xdp\" needs 'underlay' (the interface XDP attaches to)");
+	} else if (c->encap == VPND_ENCAP_DIRECT) {
+		return FAIL("\"encap\": \"direct\" needs 'underlay' (the interface it sends on)");
+	} else {
+		c->xdp_auto = false; /* nothing to attach XDP to */
+		c->encap = VPND_ENCAP_DEVICE;
 	}
 	v = json_object_get(o, "underlay_ip4");
 	if (v &&

@@ -80,6 +80,8 @@ static const char *const srum_counters[SRUM_C__MAX + 1] = {
 	[SRUM_C_DROP_BROKEN] = "dropped.broken_link",
 	[SRUM_C_DROP_BAD_SIG] = "dropped.bad_signature",
 	[SRUM_C_DROP_UNKNOWN_MODULE] = "dropped.unknown_module",
+	[SRUM_C_LINK_NOTICES] = "link_notices",
+	[SRUM_C_REDISCOVERED] = "paths.rediscovered",
 	[SRUM_C__MAX] = NULL,
 };
 
@@ -355,6 +357,8 @@ uint32_t srum_cache_count(struct module *m)
 	return ((struct srum *)m->priv)->npaths;
 }
 
+static bool nbr_up(struct module *m, const struct node_id *id);
+
 static bool path_uses(const struct node_id *self, const struct srum_path *p,
 		      const struct node_id *a, const struct node_id *b)
 {
@@ -369,16 +373,64 @@ static bool path_uses(const struct node_id *self, const struct srum_path *p,
 	return false;
 }
 
-/* Remove every cached path through the link a - b (either direction). */
-static void cache_invalidate(struct module *m, const struct node_id *a, const struct node_id *b)
+/*
+ * Remove every cached path through the link a - b (either direction): the
+ * ones not in the datapath first, so that a destination's next preferred
+ * path, installed when its installed one goes, never crosses the link.
+ * rediscover: a destination whose installed path went and that has no
+ * other starts a discovery at once (its traffic was using the path).
+ */
+static void cache_invalidate_ex(struct module *m, const struct node_id *a, const struct node_id *b,
+				bool rediscover)
 {
 	struct srum *s = m->priv;
 
-	for (uint32_t i = 0; i < s->npaths;)
-		if (path_uses(&m->node->id, &s->paths[i], a, b))
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < s->npaths;) {
+			struct node_id dst = s->paths[i].dst;
+			bool inst = s->paths[i].installed;
+
+			if (inst != (pass == 1) || !path_uses(&m->node->id, &s->paths[i], a, b)) {
+				i++;
+				continue;
+			}
 			cache_remove(m, i, SRUM_C_PATHS_INVALIDATED);
-		else
-			i++;
+			if (rediscover && inst && cache_best_idx(s, &dst) < 0 &&
+			    spdm_discover_from(m, &dst) == 0) {
+				rt_count(m, SRUM_C_DISCOVERIES, 1);
+				rt_count(m, SRUM_C_REDISCOVERED, 1);
+			}
+		}
+}
+
+static void cache_invalidate(struct module *m, const struct node_id *a, const struct node_id *b)
+{
+	cache_invalidate_ex(m, a, b, false);
+}
+
+void srum_invalidate_link(struct module *m, const struct node_id *a, const struct node_id *b)
+{
+	rt_count(m, SRUM_C_LINK_NOTICES, 1);
+	cache_invalidate_ex(m, a, b, true);
+}
+
+int srum_want_path(struct module *m, const struct node_id *dst)
+{
+	int ret;
+
+	if (node_id_eq(dst, &m->node->id))
+		return -EINVAL;
+	cache_expire(m, rt_now(m));
+	if (cache_best_idx(m->priv, dst) < 0 && nbr_up(m, dst))
+		srum_learn(m, dst, NULL, 1); /* a neighbour is a one-hop path */
+	if (cache_best_idx(m->priv, dst) >= 0) {
+		dp_sync(m, dst, NULL);
+		return 1;
+	}
+	ret = spdm_discover_from(m, dst);
+	if (ret == 0)
+		rt_count(m, SRUM_C_DISCOVERIES, 1);
+	return ret == 0 || ret == -EALREADY ? 0 : ret;
 }
 
 json_t *srum_paths_json(struct module *m)
@@ -872,6 +924,14 @@ static int srum_link(struct module *m, const struct node_id *peer, bool up)
 	return 0;
 }
 
+static int srum_link_notice(struct module *m, const struct node_id *a, const struct node_id *b,
+			    bool up)
+{
+	if (!up)
+		srum_invalidate_link(m, a, b);
+	return 0;
+}
+
 static int srum_stop(struct module *m)
 {
 	struct srum *s = m->priv;
@@ -895,5 +955,6 @@ const struct module_ops srum_module = {
 	.timer = srum_timer,
 	.stop = srum_stop,
 	.link = srum_link,
+	.link_notice = srum_link_notice,
 	.ctl_ops = srum_ctl_ops,
 };

@@ -11,7 +11,9 @@
  *   evicts: at capacity, the least recently used path; after the timeout
  *     (since learned or refreshed), the path;
  *   invalidates: every path through a link that went down here, that failed
- *     a forward here, or that a route error names.
+ *     a forward here, that a route error names, or that a link notice
+ *     names (srum_invalidate_link: another node says its link is down;
+ *     a destination that loses its installed path is rediscovered at once).
  * Each path keeps the datapath link labels known for it (SPDM replies
  * collect them; other sources leave them DP_LABEL_NONE but this node's own).
  * Preferred path to a destination: fewest hops, then the freshest. That
@@ -112,6 +114,8 @@ enum srum_ctr {
 	SRUM_C_DROP_BROKEN, /* a forward failed and nothing salvaged it */
 	SRUM_C_DROP_BAD_SIG,
 	SRUM_C_DROP_UNKNOWN_MODULE,
+	SRUM_C_LINK_NOTICES, /* link-down notices from elsewhere (srum_invalidate_link) */
+	SRUM_C_REDISCOVERED, /* discoveries started because a notice took an installed path */
 	SRUM_C__MAX,
 };
 
@@ -135,6 +139,21 @@ int srum_send_from(struct module *caller, const struct node_id *dst, const char 
  */
 void srum_learn(struct module *m, const struct node_id *hop, const uint8_t *labels, int n);
 void srum_discovery_done(struct module *m, const struct node_id *target, bool found);
+
+/*
+ * Node a says its link to b is down (a link notice, the module API's
+ * link_notice hook calls this): every cached path through a - b goes (the
+ * datapath gets each destination's next preferred path, or loses it), and
+ * a destination whose installed path went and has no other is rediscovered
+ * now, so its new path reaches the datapath when the reply does.
+ */
+void srum_invalidate_link(struct module *m, const struct node_id *a, const struct node_id *b);
+/*
+ * Make sure a path to dst is on its way, without sending anything: 1 one
+ * is cached (and handed to the datapath), 0 a discovery is running,
+ * -errno (-EINVAL dst is this node, -EBUSY too many discoveries).
+ */
+int srum_want_path(struct module *m, const struct node_id *dst);
 
 /* The preferred cached path to dst (fills hop, up to SR_HOPS_MAX); hops, or 0 if none. */
 int srum_best(struct module *m, const struct node_id *dst, struct node_id *hop);

@@ -34,6 +34,7 @@ struct topology {
 	struct topo_peer *p;
 	int np, cap, max_peers;
 	int nsucc;
+	int nfingers; /* fingers kept, the farthest first: 0 = a plain ring */
 	uint64_t gossip_ns, connect_ns, dead_hold_ns;
 	/* the view: indices into p, valid until the table changes */
 	int succ[TOPO_SUCC_MAX], nsucc_now, pred;
@@ -219,7 +220,9 @@ static void topo_view(struct module *m)
 		goto out;
 	topo_fingers_sorted(t->self, keys, order, n, t->finger);
 	for (int i = 0; i < TOPO_FINGERS; i++)
-		t->finger[i] = t->finger[i] >= 0 ? map[t->finger[i]] : -1;
+		t->finger[i] = t->finger[i] >= 0 && i >= TOPO_FINGERS - t->nfingers
+				       ? map[t->finger[i]]
+				       : -1;
 	for (int k = 0; k < n && k < t->nsucc; k++)
 		t->succ[t->nsucc_now++] = map[order[k]];
 	if (n)
@@ -641,7 +644,7 @@ static int topo_bootstrap(struct module *m)
 }
 
 struct topo_params {
-	uint32_t succ, peers;
+	uint32_t succ, peers, fingers;
 	uint64_t gossip, conn, hold;
 };
 
@@ -651,6 +654,7 @@ static const struct mod_param topo_params[] = {
 	MP_U64("connect_timeout_ms", struct topo_params, conn, 5000, 10, 3600000),
 	MP_U64("dead_hold_ms", struct topo_params, hold, 30000, 10, 3600000),
 	MP_U32("max_peers", struct topo_params, peers, TOPO_DEFAULT_PEERS, 8, 1u << 20),
+	MP_U32("fingers", struct topo_params, fingers, TOPO_FINGERS, 0, TOPO_FINGERS),
 	MP_END,
 };
 
@@ -664,6 +668,7 @@ static int topo_init(struct module *m, const json_t *params)
 	t->started = true;
 	t->self = ring_of(m->node->id.b);
 	t->nsucc = (int)p.succ;
+	t->nfingers = (int)p.fingers;
 	t->gossip_ns = p.gossip * NS_PER_MS;
 	t->connect_ns = p.conn * NS_PER_MS;
 	t->dead_hold_ns = p.hold * NS_PER_MS;

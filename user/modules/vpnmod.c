@@ -36,6 +36,9 @@ struct vpnmod {
 	uint64_t seq;
 	bool timer_armed;
 	struct pending pend[VPNMOD_PENDING];
+	/* peers this node said its link to is down (an "up" notice follows when it returns) */
+	struct node_id down[VPNMOD_DOWN_MAX];
+	uint32_t ndown;
 };
 
 static const char *const vpnmod_counters[VPNMOD_C__MAX + 1] = {
@@ -53,6 +56,8 @@ static const char *const vpnmod_counters[VPNMOD_C__MAX + 1] = {
 	[VPNMOD_C_RESOLVE_FULL] = "labels.table_full",
 	[VPNMOD_C_DOWN_SENT] = "link_down.sent",
 	[VPNMOD_C_DOWN_RECEIVED] = "link_down.received",
+	[VPNMOD_C_UP_SENT] = "link_up.sent",
+	[VPNMOD_C_UP_RECEIVED] = "link_up.received",
 	[VPNMOD_C_DROP_MALFORMED] = "dropped.malformed",
 	[VPNMOD_C_DROP_OWN] = "dropped.own",
 	[VPNMOD_C_DROP_NO_SINK] = "dropped.no_sink",
@@ -131,6 +136,7 @@ int vpnmod_check(const uint8_t *buf, size_t len, uint8_t *type)
 	case VPNMOD_T_LR:
 		return len == LR_LEN && buf[LQ_LEN] != DP_LABEL_NONE ? (int)len : -EBADMSG;
 	case VPNMOD_T_DOWN:
+	case VPNMOD_T_UP:
 		return len == DOWN_LEN ? (int)len : -EBADMSG;
 	default:
 		return -EBADMSG;
@@ -208,6 +214,27 @@ int vpnmod_best_path(struct module *m, const struct node_id *dst, struct node_id
 	struct module *srum = is_vpnmod(m) ? node_module(m->node, SRUM_NAME) : NULL;
 
 	return srum ? srum_best(srum, dst, path) : 0;
+}
+
+int vpnmod_best_entry(struct module *m, const struct node_id *dst, struct dp_entry *e)
+{
+	struct module *srum = is_vpnmod(m) ? node_module(m->node, SRUM_NAME) : NULL;
+
+	return srum ? srum_best_entry(srum, dst, e) : 0;
+}
+
+int vpnmod_want_path(struct module *m, const struct node_id *dst)
+{
+	struct module *srum = is_vpnmod(m) ? node_module(m->node, SRUM_NAME) : NULL;
+
+	return srum ? srum_want_path(srum, dst) : -ENOENT;
+}
+
+bool vpnmod_discovering(struct module *m, const struct node_id *dst)
+{
+	struct module *spdm = is_vpnmod(m) ? node_module(m->node, SPDM_NAME) : NULL;
+
+	return spdm && spdm_pending(spdm, dst);
 }
 
 void vpnmod_cancel(struct module *m, const struct node_id *dst)
@@ -363,7 +390,8 @@ static int vpnmod_recv(struct module *m, const struct mod_msg *msg)
 	uint8_t type = 0;
 
 	if (vpnmod_check(buf, msg->len, &type) < 0 ||
-	    (type == VPNMOD_T_GROUP || type == VPNMOD_T_DOWN ? !by_group : !by_srum)) {
+	    (type == VPNMOD_T_GROUP || type == VPNMOD_T_DOWN || type == VPNMOD_T_UP ? !by_group
+										    : !by_srum)) {
 		rt_count(m, VPNMOD_C_DROP_MALFORMED, 1);
 		return 0;
 	}
@@ -388,8 +416,10 @@ static int vpnmod_recv(struct module *m, const struct mod_msg *msg)
 	case VPNMOD_T_LR:
 		take_lr(m, msg, buf);
 		return 0;
-	case VPNMOD_T_DOWN: {
+	case VPNMOD_T_DOWN:
+	case VPNMOD_T_UP: {
 		struct node_id a, b;
+		bool up = type == VPNMOD_T_UP;
 
 		memcpy(a.b, buf + VPNMOD_HDR, ID_LEN);
 		memcpy(b.b, buf + VPNMOD_HDR + ID_LEN, ID_LEN);
@@ -398,8 +428,12 @@ static int vpnmod_recv(struct module *m, const struct mod_msg *msg)
 			rt_count(m, VPNMOD_C_DROP_MALFORMED, 1);
 			return 0;
 		}
-		rt_count(m, VPNMOD_C_DOWN_RECEIVED, 1);
-		if (v->sink.link_down)
+		rt_count(m, up ? VPNMOD_C_UP_RECEIVED : VPNMOD_C_DOWN_RECEIVED, 1);
+		/* SRUM first: it drops its paths over a - b and hands the datapath others */
+		rt_link_notice(m, &a, &b, up);
+		if (up && v->sink.link_up)
+			v->sink.link_up(v->sink.ctx, &a, &b);
+		else if (!up && v->sink.link_down)
 			v->sink.link_down(v->sink.ctx, &a, &b);
 		return 0;
 	}
@@ -407,18 +441,33 @@ static int vpnmod_recv(struct module *m, const struct mod_msg *msg)
 	return 0;
 }
 
-/* A link of ours went down: tell the others (their kernel paths may cross it). */
+/*
+ * A link of ours went down: tell the others (their kernel paths may cross
+ * it). When one we reported comes back, say so (their datapaths may take
+ * paths over it again at once).
+ */
 static int vpnmod_link(struct module *m, const struct node_id *peer, bool up)
 {
+	struct vpnmod *v = m->priv;
 	uint8_t buf[DOWN_LEN];
+	uint32_t i;
 
-	if (up)
-		return 0;
-	put_hdr(buf, VPNMOD_T_DOWN);
+	for (i = 0; i < v->ndown && !node_id_eq(&v->down[i], peer); i++)
+		;
+	if (up) {
+		if (i == v->ndown)
+			return 0; /* never reported down (or forgotten: the notice ages out) */
+		v->down[i] = v->down[--v->ndown];
+	} else if (i == v->ndown) {
+		if (v->ndown == VPNMOD_DOWN_MAX)
+			memmove(v->down, v->down + 1, sizeof(v->down[0]) * --v->ndown);
+		v->down[v->ndown++] = *peer;
+	}
+	put_hdr(buf, up ? VPNMOD_T_UP : VPNMOD_T_DOWN);
 	memcpy(buf + VPNMOD_HDR, m->node->id.b, ID_LEN);
 	memcpy(buf + VPNMOD_HDR + ID_LEN, peer->b, ID_LEN);
 	if (group_send(m, buf, sizeof(buf)) >= 0)
-		rt_count(m, VPNMOD_C_DOWN_SENT, 1);
+		rt_count(m, up ? VPNMOD_C_UP_SENT : VPNMOD_C_DOWN_SENT, 1);
 	return 0;
 }
 

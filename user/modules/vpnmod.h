@@ -26,16 +26,19 @@
  * drop there, counted, never go elsewhere.
  *
  * Link notices: when a link of this node goes down, the module floods a
- * notice (same channel as group frames); every node that holds a datapath
- * path through that link is told through the sink's link_down(), so it can
- * take such paths out of the kernel (frames then reach SRUM, which finds
- * the break and reroutes). Kernel transit produces no SRUM route errors.
+ * notice (same channel as group frames); every node hands it to its other
+ * modules (rt_link_notice: SRUM drops its paths through the link and
+ * rediscovers the destinations that used them) and then to the sink's
+ * link_down(), which takes the kernel paths still crossing it out (kernel
+ * transit produces no SRUM route errors). When such a link comes back the
+ * node floods an "up" notice (link_up()): the datapath may use it again.
  *
  * Wire (after SRUM/SMM/TLFM's header): u8 version | u8 type | u16 0 | body
  *   FRAME, GROUP: the Ethernet frame (14..VPNMOD_FRAME_MAX bytes)
  *   LQ: u32 qid | next[16]       "your label towards next?"
  *   LR: u32 qid | next[16] | u8 label
  *   DOWN: a[16] | b[16]           "the link a - b is down" (sent by a)
+ *   UP: a[16] | b[16]             "the link a - b is back" (sent by a)
  */
 #ifndef IPOP_MOD_VPNMOD_H
 #define IPOP_MOD_VPNMOD_H
@@ -53,6 +56,7 @@
 #define VPNMOD_DP_KIND	   1 /* SRUM_DP_KIND: the paths the VPN installs */
 #define VPNMOD_SMM	   1
 #define VPNMOD_TLFM	   2
+#define VPNMOD_DOWN_MAX	   64 /* own links reported down, remembered for the "up" notice */
 
 enum vpnmod_type {
 	VPNMOD_T_FRAME = 1,
@@ -60,6 +64,7 @@ enum vpnmod_type {
 	VPNMOD_T_LQ = 3,
 	VPNMOD_T_LR = 4,
 	VPNMOD_T_DOWN = 5,
+	VPNMOD_T_UP = 6,
 };
 
 enum vpnmod_ctr {
@@ -80,6 +85,8 @@ enum vpnmod_ctr {
 	VPNMOD_C_DROP_MALFORMED,
 	VPNMOD_C_DROP_OWN,
 	VPNMOD_C_DROP_NO_SINK,
+	VPNMOD_C_UP_SENT,
+	VPNMOD_C_UP_RECEIVED,
 	VPNMOD_C__MAX,
 };
 
@@ -94,6 +101,8 @@ struct vpnmod_sink {
 	void (*path)(void *ctx, const struct dp_entry *e);
 	/* The overlay link a - b went down (a told us). */
 	void (*link_down)(void *ctx, const struct node_id *a, const struct node_id *b);
+	/* The overlay link a - b, which a had reported down, is back (a told us). */
+	void (*link_up)(void *ctx, const struct node_id *a, const struct node_id *b);
 	void *ctx;
 };
 
@@ -112,6 +121,15 @@ int vpnmod_broadcast(struct module *m, const void *frame, size_t len);
 int vpnmod_resolve(struct module *m, const struct dp_entry *e);
 /* SRUM's preferred path to dst (path: DP_PATH_MAX entries): hops, or 0. */
 int vpnmod_best_path(struct module *m, const struct node_id *dst, struct node_id *path);
+/*
+ * A path to dst is wanted (a frame waits for it): 1 SRUM has one (handed to
+ * the datapath), 0 a discovery is running, -errno.
+ */
+int vpnmod_want_path(struct module *m, const struct node_id *dst);
+/* Is a discovery of a path to dst running? */
+bool vpnmod_discovering(struct module *m, const struct node_id *dst);
+/* The same as a datapath entry, with the labels SRUM has: hops, or 0. */
+int vpnmod_best_entry(struct module *m, const struct node_id *dst, struct dp_entry *e);
 /* Forget a resolution in progress for dst (the path went away). */
 void vpnmod_cancel(struct module *m, const struct node_id *dst);
 

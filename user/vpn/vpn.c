@@ -50,6 +50,11 @@ static const char *const stat_names[VPN_ST_MAX] = {
 	[VPN_ST_DROP_TOO_BIG] = "drop_too_big",
 	[VPN_ST_DROP_ERR] = "drop_err",
 	[VPN_ST_NO_CFG] = "no_cfg",
+	[VPN_ST_UL_PASS] = "ul_pass",
+	[VPN_ST_ORIGIN_UL] = "origin_ul",
+	[VPN_ST_ORIGIN_UL_NEIGH] = "origin_ul_neigh",
+	[VPN_ST_ORIGIN_UL_FALLBACK] = "origin_ul_fallback",
+	[VPN_ST_TRANSIT_UL] = "transit_ul",
 };
 
 const char *vpn_stat_name(unsigned int i)
@@ -219,6 +224,40 @@ int vpn_attach_ingress(struct vpn_dp *dp, const char *ifname, char *err, size_t 
 			     errlen);
 }
 
+int vpn_attach_tc_transit(struct vpn_dp *dp, const char *ifname, char *err, size_t errlen)
+{
+	int ifindex = ifindex_of(ifname, err, errlen);
+
+	if (ifindex < 0)
+		return ifindex;
+	return vpn_tc_attach(dp, ifindex, false, bpf_program__fd(dp->skel->progs.vpn_transit_tc),
+			     err, errlen);
+}
+
+int vpn_set_direct(struct vpn_dp *dp, const char *ifname, uint16_t port, char *err, size_t errlen)
+{
+	struct vpn_cfg c;
+	uint32_t zero = 0;
+	int e, ifindex = 0;
+
+	if (ifname && ifname[0]) {
+		ifindex = ifindex_of(ifname, err, errlen);
+		if (ifindex < 0)
+			return ifindex;
+	}
+	e = bpf_map__lookup_elem(dp->skel->maps.vpn_cfg, &zero, sizeof(zero), &c, sizeof(c), 0);
+	if (e)
+		return VPN_FAIL(e, "cannot read vpn_cfg: %s", strerror(-e));
+	if (ifindex && !c.underlay_ip4)
+		return VPN_FAIL(-EINVAL,
+				"direct encapsulation on %s needs the underlay IPv4 address",
+				ifname);
+	c.ul_ifindex = (uint32_t)ifindex;
+	c.vxlan_port = port;
+	e = bpf_map__update_elem(dp->skel->maps.vpn_cfg, &zero, sizeof(zero), &c, sizeof(c), 0);
+	return e ? VPN_FAIL(e, "cannot write vpn_cfg: %s", strerror(-e)) : 0;
+}
+
 int vpn_attach_xdp(struct vpn_dp *dp, const char *ifname, bool native, char *err, size_t errlen)
 {
 	uint32_t flags = native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
@@ -256,7 +295,8 @@ void vpn_dp_close(struct vpn_dp *dp)
 			    .attach_point = a->kind ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VPN_TC_HANDLE, .priority = VPN_TC_PRIO);
 		bpf_tc_detach(&hook, &opts);
-		if (a->created_clsact) {
+		/* only our filter: flow accounting may share this clsact (and the qdisc) */
+		if (a->created_clsact && vpn_dev_tc_filters(a->ifindex) == 0) {
 			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 			bpf_tc_hook_destroy(&hook);
 		}
@@ -281,6 +321,7 @@ int vpn_link_set(struct vpn_dp *dp, const struct vpn_link_desc *d, char *err, si
 	if (node_id_eq(&d->nbr, &dp->id))
 		return VPN_FAIL(-EINVAL, "link %u: the neighbour is this node", d->label);
 	l.kind = d->kind;
+	memcpy(l.smac, d->our_mac, 6);
 	if (d->kind == VPN_LINK_VXLAN) {
 		if (d->af != 4 && d->af != 6)
 			return VPN_FAIL(-EINVAL, "link %u: address family %d", d->label, d->af);
@@ -298,18 +339,25 @@ int vpn_link_set(struct vpn_dp *dp, const struct vpn_link_desc *d, char *err, si
 		if (d->af == 4)
 			memset(l.remote + 4, 0, 12);
 	} else if (d->kind == VPN_LINK_ETH) {
+		static const uint8_t none[6];
 		int i = ifindex_of(d->ifname, err, errlen);
 
 		if (i < 0)
 			return i;
 		l.ifindex = i;
+		/* the neighbour checks the outer source MAC: the device's own unless given */
+		if (!memcmp(l.smac, none, 6)) {
+			e = vpn_dev_mac(d->ifname, l.smac);
+			if (e)
+				return VPN_FAIL(e, "link %u: cannot read the MAC of %s: %s",
+						d->label, d->ifname, strerror(-e));
+		}
 	} else {
 		return VPN_FAIL(-EINVAL, "link %u: unknown kind %u", d->label, d->kind);
 	}
 	l.nbr_tag = sr_node_tag(&d->nbr);
 	memcpy(l.nbr_id, d->nbr.b, SR_ID_LEN);
 	memcpy(l.dmac, d->nbr_mac, 6);
-	memcpy(l.smac, d->our_mac, 6);
 	l.ul_ifindex = d->ul_ifindex;
 	memcpy(l.ul_dmac, d->ul_dmac, 6);
 	memcpy(l.ul_smac, d->ul_smac, 6);

@@ -69,7 +69,7 @@ struct vpn_link_desc {
 	int af;		     /* VXLAN: 4 or 6 */
 	uint8_t remote[16];  /* VXLAN: the neighbour's underlay address (IPv4: first 4 bytes) */
 	uint8_t nbr_mac[6];  /* ETH: the neighbour's MAC on the link */
-	uint8_t our_mac[6];  /* outer source MAC (ETH: the device's) */
+	uint8_t our_mac[6];  /* outer source MAC (ETH: zero = the device's) */
 	uint32_t ul_ifindex; /* XDP transit: underlay egress and next-hop MACs; 0 = FIB */
 	uint8_t ul_dmac[6], ul_smac[6];
 };
@@ -100,6 +100,18 @@ int vpn_vxlan_create(struct vpn_dp *dp, const struct vpn_vxlan_opts *o, char *er
 /* vpn_link_in at the TC ingress of ifname: an Ethernet link device, or any
  * interface where overlay frames must be refused (counted, dropped). */
 int vpn_attach_ingress(struct vpn_dp *dp, const char *ifname, char *err, size_t errlen);
+/*
+ * Direct encapsulation at the origin: IP frames from ipop0 on VXLAN/IPv4
+ * links leave as whole VXLAN packets built by vpn_origin and sent straight
+ * on ifname (the underlay), so that software GSO can segment them (see
+ * bpf/ipop_vpn.bpf.c, origin_direct). Needs the node's underlay_ip4
+ * (vpn_dp_open). port: the neighbours' VXLAN port (0 = 4789). ifname NULL
+ * or "": off (frames go through the VXLAN device).
+ */
+int vpn_set_direct(struct vpn_dp *dp, const char *ifname, uint16_t port, char *err, size_t errlen);
+/* vpn_transit_tc at the TC ingress of the underlay interface: transit of
+ * VXLAN/IPv4 frames in place there, and the guard of vpn_attach_ingress. */
+int vpn_attach_tc_transit(struct vpn_dp *dp, const char *ifname, char *err, size_t errlen);
 /* vpn_transit_xdp on the underlay interface (native, or skb mode if !native). */
 int vpn_attach_xdp(struct vpn_dp *dp, const char *ifname, bool native, char *err, size_t errlen);
 

@@ -36,5 +36,9 @@ int vpn_dev_tap(const struct vpn_tap_opts *o, int *fd, int *ifindex, uint8_t mac
 int vpn_dev_vxlan(const struct vpn_vxlan_opts *o, int *ifindex, char *err, size_t errlen);
 void vpn_dev_del(int ifindex);
 int vpn_dev_up(const char *name, char *err, size_t errlen);
+/* the device's Ethernet address; -errno (-EOPNOTSUPP: not Ethernet) */
+int vpn_dev_mac(const char *name, uint8_t mac[6]);
+/* how many TC filters the device's clsact holds (ingress and egress), or -errno */
+int vpn_dev_tc_filters(int ifindex);
 
 #endif /* IPOP_VPN_VPN_INT_H */
