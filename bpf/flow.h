@@ -99,13 +99,26 @@ enum iface_hook {
 	IFACE_HOOK_TC = 2,
 };
 
+/*
+ * How the TC programs are attached. tcx (kernel 6.6+): BPF links pinned as
+ * tcx_in_IFINDEX / tcx_eg_IFINDEX under the pin path, in front of every
+ * other tcx program and so before any cls_bpf filter. clsact: cls_bpf
+ * filters at IPOP_TC_HANDLE/IPOP_TC_PRIO (user/flow/loader.h).
+ */
+enum iface_tc {
+	IFACE_TC_CLSACT = 0,
+	IFACE_TC_TCX = 1,
+};
+
 struct iface_info {
 	char ifname[16];
 	__u32 ingress_hook; /* enum iface_hook */
 	__u32 ingress_prog_id;
 	__u32 egress_prog_id;
-	__u32 created_clsact; /* 1 if the loader created the clsact qdisc */
-	__u64 loaded_ns;      /* CLOCK_REALTIME of the load, ns */
+	__u8 created_clsact; /* 1 if the loader created the clsact qdisc */
+	__u8 tc_attach;	     /* enum iface_tc: how the TC programs are attached */
+	__u16 pad;
+	__u64 loaded_ns; /* CLOCK_REALTIME of the load, ns */
 };
 
 #endif /* IPOP_FLOW_H */

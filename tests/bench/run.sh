@@ -71,11 +71,13 @@ DPORT=9
 # softflowd: the libpcap flow exporter people run without eBPF, exporting
 # IPFIX to an nfcapd on the receiver's loopback; the CPU time of both
 # processes (they run on any CPU) is added to what the generator charges it.
-# ipop-tcx / bare-tcx: the same TC programs attached through tcx (kernel 6.6+:
-# no clsact qdisc, no classifier walk; tests/tools/tcx_attach), to show what the
-# hook itself costs; ipop-tc-percpu: the flow program with a per-CPU LRU map.
-CONFIGS=(none "none (control)" ipop-tc ipop-xdp-native ipop-xdp-skb nft-set conntrack
-	softflowd bare-tc bare-xdp-native bare-xdp-skb ipop-tcx bare-tcx ipop-tc-percpu)
+# ipop-tc: the loader's default on a veth, TC ingress through tcx (kernel 6.6+:
+# no clsact qdisc, no classifier walk); ipop-tc-clsact: the same through
+# clsact/cls_bpf (--tc-mode clsact, the fallback on older kernels); bare-tcx:
+# the bare program through tcx (tests/tools/tcx_attach); ipop-tc-percpu: the
+# flow program with a per-CPU LRU map (tcx).
+CONFIGS=(none "none (control)" ipop-tc ipop-tc-clsact ipop-xdp-native ipop-xdp-skb nft-set
+	conntrack softflowd bare-tc bare-xdp-native bare-xdp-skb bare-tcx ipop-tc-percpu)
 # BENCH_CONFIGS="ipop-tc nft-set ...": only these (none and the control always run)
 if [ -n "${BENCH_CONFIGS:-}" ]; then
 	CONFIGS=(none "none (control)")
@@ -84,11 +86,17 @@ if [ -n "${BENCH_CONFIGS:-}" ]; then
 	done
 fi
 # BENCH_EXTRA_TC="LABEL:OBJ ...": also measure the first "tc" program of each
-# object at TC ingress (attached by tc, e.g. variants of the flow program).
+# object at TC ingress (attached by tc, e.g. variants of the flow program);
+# BENCH_EXTRA_TCX="LABEL:OBJ ...": the program ipop_tc_in of each object
+# attached through tcx, as the loader does.
 declare -A EXTRA
 for e in ${BENCH_EXTRA_TC:-}; do
 	EXTRA[${e%%:*}]=${e#*:}
 	CONFIGS+=("tc:${e%%:*}")
+done
+for e in ${BENCH_EXTRA_TCX:-}; do
+	EXTRA[${e%%:*}]=${e#*:}
+	CONFIGS+=("tcx:${e%%:*}")
 done
 NSLOT=${#CONFIGS[@]}
 
@@ -267,6 +275,7 @@ cfg_up()
 	case $1 in
 	softflowd) softflowd_up "$2" ;;
 	ipop-tc) ipop "$2" load br0 --ingress-hook tc --pin-path "$p" ;;
+	ipop-tc-clsact) ipop "$2" load br0 --ingress-hook tc --tc-mode clsact --pin-path "$p" ;;
 	ipop-xdp-native) ipop "$2" load br0 --ingress-hook xdp --mode native --pin-path "$p" ;;
 	ipop-xdp-skb) ipop "$2" load br0 --ingress-hook xdp --mode skb --pin-path "$p" ;;
 	nft-set) nft_set_rules | inr "$2" nft -f - ;;
@@ -280,11 +289,8 @@ cfg_up()
 		inr "$2" tc qdisc add dev br0 clsact
 		inr "$2" tc filter add dev br0 ingress bpf da obj "$obj" sec tc
 		;;
-	ipop-tc-percpu)
-		inr "$2" tc qdisc add dev br0 clsact
-		inr "$2" tc filter add dev br0 ingress bpf da obj "$BUILD/ipop_flow_percpu.bpf.o" sec tc
-		;;
-	ipop-tcx) inr "$2" "$TCX" "$BUILD/ipop_flow.bpf.o" ipop_tc_in br0 ;;
+	ipop-tc-percpu) inr "$2" "$TCX" "$BUILD/ipop_flow_percpu.bpf.o" ipop_tc_in br0 ;;
+	tcx:*) inr "$2" "$TCX" "${EXTRA[${1#tcx:}]}" ipop_tc_in br0 ;;
 	bare-tcx) inr "$2" "$TCX" "$BARE" bench_tc_ok br0 ;;
 	bare-xdp-native) inr "$2" ip link set dev br0 xdpdrv obj "$BARE" sec xdp ;;
 	bare-xdp-skb) inr "$2" ip link set dev br0 xdpgeneric obj "$BARE" sec xdp ;;
@@ -296,7 +302,7 @@ cfg_down()
 {
 	case $1 in
 	softflowd) softflowd_down "$2" ;;
-	ipop-tc | ipop-xdp-*)
+	ipop-tc | ipop-tc-clsact | ipop-xdp-*)
 		ipop "$2" unload br0 --pin-path "$PIN-$2"
 		[ ! -e "$PIN-$2" ] || die "$1: unload left $PIN-$2 behind"
 		;;
@@ -306,8 +312,8 @@ cfg_down()
 		inr "$2" conntrack -F >/dev/null 2>&1 || true
 		inr "$2" sysctl -qw net.netfilter.nf_conntrack_acct=0
 		;;
-	bare-tc | tc:* | ipop-tc-percpu) inr "$2" tc qdisc del dev br0 clsact ;;
-	ipop-tcx | bare-tcx) inr "$2" "$TCX" --detach br0 ;;
+	bare-tc | tc:*) inr "$2" tc qdisc del dev br0 clsact ;;
+	ipop-tc-percpu | tcx:* | bare-tcx) inr "$2" "$TCX" --detach br0 ;;
 	bare-xdp-native) inr "$2" ip link set dev br0 xdpdrv off ;;
 	bare-xdp-skb) inr "$2" ip link set dev br0 xdpgeneric off ;;
 	*) ;;
@@ -318,7 +324,7 @@ cfg_down()
 cfg_counted()
 {
 	case $1 in
-	ipop-tc | ipop-xdp-*)
+	ipop-tc | ipop-tc-clsact | ipop-xdp-*)
 		ipop "$2" flows --json --pin-path "$PIN-$2" | grep -o '{[^{}]*}' |
 			grep '"direction":"ingress"' | grep "\"dport\":$DPORT," |
 			grep -o '"packets":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
@@ -511,7 +517,7 @@ traffic_part()
 		icmp1=$((icmp1 + $(snmp_get "$s" Icmp OutDestUnreachs)))
 	done
 	tt=$(traffic_table)
-	best=$(for cfg in ipop-tc ipop-xdp-native ipop-xdp-skb; do
+	best=$(for cfg in ipop-tc ipop-tc-clsact ipop-xdp-native ipop-xdp-skb; do
 		[ -z "${RATIO[$cfg]:-}" ] || echo "$(median %.4f <<<"${RATIO[$cfg]}") $cfg"
 	done | sort -gr | head -1)
 	{

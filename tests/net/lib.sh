@@ -66,4 +66,15 @@ flow_field() {
 		"[.flows[] | select(.ifname==\$i and .direction==\$d and .proto==\$p and .sport==\$s and .dport==\$t) | .$7] | add // 0" <<<"$1"
 }
 
+# tc_progs NS IFNAME: the TC programs on IFNAME, one line each: "tcx DIR NAME ID LINK"
+# (tests/tools/tcx_attach --query; bpftool 7.1 does not list tcx) and "clsact DIR <tc's
+# filter line>" for every BPF filter under a clsact qdisc. Empty: nothing attached.
+tc_progs() {
+	local d
+	for d in ingress egress; do
+		nsx "$1" "$TOOLS"/tcx_attach --query "$2" $d | sed "s/^/tcx $d /"
+		nsx "$1" tc filter show dev "$2" $d | grep ' bpf .*id ' | sed "s/^/clsact $d /" || true
+	done
+}
+
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected $2, got $1"; ok "$3 = $2"; }

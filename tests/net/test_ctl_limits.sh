@@ -23,8 +23,7 @@ nsx $A "$IPOP" daemon --iface ca$T --iface nosuch$T --pin-path "$PIN" --ctl-sock
 [ $rc -ne 0 ] || fail "daemon with an unknown interface exited 0"
 grep -q "nosuch$T" "$W/fail.log" || fail "the error does not name the interface: $(cat "$W/fail.log")"
 nsx $A ip link show ca$T | grep -q prog/xdp && fail "XDP left attached on ca$T"
-[ -z "$(nsx $A tc filter show dev ca$T ingress)$(nsx $A tc filter show dev ca$T egress)" ] ||
-	fail "tc filter left on ca$T"
+[ -z "$(tc_progs $A ca$T)" ] || fail "TC program left on ca$T: $(tc_progs $A ca$T)"
 [ ! -e "$PIN" ] || fail "pins left behind: $(ls "$PIN")"
 [ ! -e "$SOCK" ] || fail "control socket left behind"
 ok "failed start (exit $rc) left nothing behind: $(head -1 "$W/fail.log")"

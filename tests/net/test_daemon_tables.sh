@@ -165,11 +165,16 @@ good
 ok "control socket survives random bytes, a 1 MiB line and vanishing clients"
 kill -0 $DPID || { cat "$DLOG"; fail "daemon died"; }
 
+# the daemon attached through tcx (the default) and says so in flow_status
+grep -q '^tcx egress ipop_tc_eg' <<<"$(tc_progs $A da$T)" || fail "no tcx egress program: $(tc_progs $A da$T)"
+st=$(echo '{"op": "flow_status"}' | timeout 5 nc -U -q 1 "$SOCK")
+expect_eq "$(jq -r ".hooks[\"da$T\"].tc" <<<"$st")" tcx "flow_status hooks.da$T.tc"
+
 # clean shutdown detaches, pins (and counters) stay
 kill -TERM $DPID
 wait $DPID || fail "daemon exit status $?"
 nsx $A ip link show da$T | grep -q prog/xdp && fail "still attached after SIGTERM"
-[ -z "$(nsx $A tc filter show dev da$T egress)" ] || fail "egress filter left after SIGTERM"
+[ -z "$(tc_progs $A da$T)" ] || fail "TC program left after SIGTERM: $(tc_progs $A da$T)"
 [ -e "$PIN/table_stats" ] || fail "pins removed on SIGTERM"
 ok "SIGTERM: detached, pins kept"
 echo PASS

@@ -21,7 +21,7 @@ expect_fail() {
 
 nothing_left() {
 	nsx $A ip link show ea$T | grep -q 'prog/xdp' && [ "${1:-}" != keep-xdp ] && fail "XDP left on ea$T"
-	[ -z "$(nsx $A tc filter show dev ea$T egress)" ] || fail "egress filter left"
+	[ -z "$(tc_progs $A ea$T)" ] || fail "TC program left: $(tc_progs $A ea$T)"
 	[ ! -e "$PIN" ] || fail "pin dir left"
 	ok "nothing left behind"
 }
@@ -29,6 +29,8 @@ nothing_left() {
 expect_fail "unknown interface 'nope$T'" nsx $A "$IPOP" load nope$T --pin-path "$PIN"
 expect_fail "invalid value 'turbo' for --mode" nsx $A "$IPOP" load ea$T --mode turbo --pin-path "$PIN"
 expect_fail "invalid value 'nf' for --ingress-hook" nsx $A "$IPOP" load ea$T --ingress-hook nf --pin-path "$PIN"
+expect_fail "invalid value 'tc' for --tc-mode" nsx $A "$IPOP" load ea$T --tc-mode tc --pin-path "$PIN"
+expect_fail "IPOP_TC_MODE='cls'" env IPOP_TC_MODE=cls nsenter --net=/run/netns/$A "$IPOP" load ea$T --pin-path "$PIN"
 expect_fail "'/tmp' is not on a bpffs" nsx $A "$IPOP" load ea$T --pin-path /tmp
 expect_fail "must be absolute" nsx $A "$IPOP" load ea$T --pin-path relative/dir
 expect_fail "unknown option '--frobnicate'" nsx $A "$IPOP" load ea$T --frobnicate
@@ -57,14 +59,15 @@ nsx $A "$IPOP" load ea$T --ingress-hook tc --pin-path "$PIN"
 nsx $A "$IPOP" unload ea$T --pin-path "$PIN"
 nsx $A ip link show ea$T | grep -q 'name not_ipop' || fail "tc load/unload touched the foreign XDP program"
 ok "tc hook coexists with a foreign XDP program"
-# --force that fails at a later step puts the replaced program back
+# --force that fails at a later step puts the replaced program back (the
+# later step: a clsact egress filter at our handle, so through clsact)
 occupy_egress_handle() {
 	nsx $A tc qdisc add dev ea$T clsact
 	nsx $A tc filter add dev ea$T egress pref $((0xc0de)) handle 0x1b0f bpf da obj "$BUILD"/tools/xdp_foreign.bpf.o sec xdp 2>/dev/null ||
 		nsx $A tc filter add dev ea$T egress pref $((0xc0de)) handle 0x1b0f matchall action pass
 }
 occupy_egress_handle
-expect_fail "TC egress filter at handle 0x1b0f" nsx $A "$IPOP" load ea$T --ingress-hook xdp --force --pin-path "$PIN"
+expect_fail "TC egress filter at handle 0x1b0f" nsx $A "$IPOP" load ea$T --ingress-hook xdp --tc-mode clsact --force --pin-path "$PIN"
 nsx $A ip link show ea$T | grep -q 'name not_ipop' || fail "failed --force did not restore the replaced program"
 [ ! -e "$PIN" ] || fail "failed --force left pins"
 ok "a failed --force restores the program it replaced"
@@ -78,7 +81,7 @@ nothing_left
 # All-or-nothing: a filter already holding our egress handle makes the last
 # step fail; the XDP attach and the new pins must be rolled back.
 occupy_egress_handle
-expect_fail "TC egress filter at handle 0x1b0f" nsx $A "$IPOP" load ea$T --ingress-hook xdp --pin-path "$PIN"
+expect_fail "TC egress filter at handle 0x1b0f" nsx $A "$IPOP" load ea$T --ingress-hook xdp --tc-mode clsact --pin-path "$PIN"
 nsx $A ip link show ea$T | grep -q 'prog/xdp' && fail "XDP attach not rolled back"
 [ ! -e "$PIN" ] || fail "pins not rolled back"
 ok "failed load rolled back XDP attach and pins"

@@ -145,7 +145,7 @@ timeout 20 nsenter --net=/run/netns/$A "$IPOP" daemon --iface va$T --pin-path "$
 	--ctl-socket "$SOCK" --ipfix collector.invalid:4739/tcp >"$WORK/bad.log" 2>&1 || rc=$?
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "daemon with an unresolvable collector: exit $rc"
 grep -q 'collector.invalid' "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "error does not name the collector"; }
-[ -z "$(nsx $A tc filter show dev va$T egress)" ] || fail "egress filter left after the failed start"
+[ -z "$(tc_progs $A va$T)" ] || fail "TC program left after the failed start: $(tc_progs $A va$T)"
 ok "unresolvable collector: $(grep -m1 collector.invalid "$WORK/bad.log")"
 
 # ---- UDP transport ----

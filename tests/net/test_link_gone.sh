@@ -111,6 +111,9 @@ nsx $A ping -c1 -W2 10.219.0.2 >/dev/null || fail "no connectivity after the rou
 nsx $A "$TOOLS"/udpsend 10.219.0.2 5001 41004 7 100
 wait_for "traffic after the rounds not counted" counted 41004 7
 ok "counted after the rounds"
+# tcx: the links of the deleted ifindexes were unpinned, the current one's are there
+expect_eq "$(cd "$PIN" && ls -d tcx_* | sort | tr '\n' ' ')" "tcx_eg_$(ifindex) tcx_in_$(ifindex) " "tcx link pins after the rounds"
+grep -q '^tcx ingress ipop_tc_in' <<<"$(tc_progs $A $IF)" || fail "no tcx ingress program on the new $IF"
 
 kill -TERM $DPID
 for _ in $(seq 50); do kill -0 $DPID 2>/dev/null || break; sleep 0.1; done

@@ -71,10 +71,11 @@ vpn_start
 vpn_wait
 ok "${#NAMES[@]} daemons up, each with ipop0 and its links (broadcast: $BCAST)"
 
-# flow accounting on E's link device, in front of the VPN's filter (which redirects)
+# flow accounting on E's link device, in front of the VPN's filter (which redirects):
+# flows through tcx, which runs before any clsact filter; the VPN's at its priority
 nsx "$(ns E)" "$IPOP" load ipop-vx0 --ingress-hook tc --pin-path "$PIN" || die "flows on E's ipop-vx0"
-prefs=$(nsx "$(ns E)" tc filter show dev ipop-vx0 ingress | grep -o 'pref [0-9]*' | uniq | awk '{ printf "%s ", $2 }')
-expect_eq "$prefs" "$((0xc0de)) $((0xc0e0)) " "E's ipop-vx0 ingress filters (flows, then the VPN)"
+hooks=$(tc_progs "$(ns E)" ipop-vx0 | grep ' ingress ' | awk '$1 == "tcx" { printf "tcx:%s ", $3 } $1 == "clsact" { for (i = 1; i < NF; i++) if ($i == "pref") printf "clsact:%s ", $(i + 1) }')
+expect_eq "$hooks" "tcx:ipop_tc_in clsact:$((0xc0e0)) " "E's ipop-vx0 ingress programs (flows on tcx, then the VPN's filter)"
 
 # the first ping: ARP over the overlay, the echo over SRUM while paths are found
 # (with SMM, the topology module may still be linking the ring: up to 3 tries)

@@ -8,6 +8,11 @@
  *
  *   tcx_attach OBJ PROG IFNAME [ingress|egress]
  *   tcx_attach --detach IFNAME [ingress|egress]
+ *   tcx_attach --query IFNAME [ingress|egress]
+ *
+ * --query prints the tcx programs of the device, in run order, one
+ * "PROG_NAME PROG_ID LINK_ID" line each (LINK_ID 0: attached without a link);
+ * bpftool 7.1 does not list tcx. Exit 1 when the kernel has no tcx.
  *
  * The raw syscall: this libbpf (1.1) predates tcx; the attach types are the
  * kernel's numbers.
@@ -21,6 +26,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "flow/tcx.h"
 
 #define TCX_INGRESS 46 /* BPF_TCX_INGRESS */
 #define TCX_EGRESS  47 /* BPF_TCX_EGRESS */
@@ -62,16 +69,42 @@ static int detach_all(int ifindex, int type)
 	return 0;
 }
 
+static int query(int ifindex, int egress)
+{
+	__u32 progs[TCX_QUERY_MAX], links[TCX_QUERY_MAX];
+	int n = tcx_query(ifindex, egress, progs, links, TCX_QUERY_MAX);
+
+	if (n < 0) {
+		fprintf(stderr, "tcx_attach: query: %s\n", strerror(-n));
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(progs[i]);
+
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len))
+			info.name[0] = 0;
+		if (fd >= 0)
+			close(fd);
+		printf("%s %u %u\n", info.name[0] ? info.name : "?", progs[i], links[i]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int det = argc >= 3 && !strcmp(argv[1], "--detach"), base = det ? 3 : 4, ifindex, type, err;
+	int qry = argc >= 3 && !strcmp(argv[1], "--query");
+	int det = (argc >= 3 && !strcmp(argv[1], "--detach")) || qry, base = det ? 3 : 4, ifindex,
+	    type, err;
 	struct bpf_object *obj;
 	struct bpf_program *p;
 	union bpf_attr a;
 
 	if (argc < base || argc > base + 1) {
 		fprintf(stderr, "usage: tcx_attach OBJ PROG IFNAME [ingress|egress]\n"
-				"       tcx_attach --detach IFNAME [ingress|egress]\n");
+				"       tcx_attach --detach IFNAME [ingress|egress]\n"
+				"       tcx_attach --query IFNAME [ingress|egress]\n");
 		return 2;
 	}
 	ifindex = if_nametoindex(argv[base - 1]);
@@ -80,6 +113,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcx_attach: no device %s\n", argv[base - 1]);
 		return 1;
 	}
+	if (qry)
+		return query(ifindex, type == TCX_EGRESS);
 	if (det) {
 		err = detach_all(ifindex, type);
 		if (err)

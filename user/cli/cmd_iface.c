@@ -17,11 +17,12 @@
 
 static const char *const hook_opt_names[] = { "auto", "xdp", "tc", NULL };
 static const char *const mode_opt_names[] = { "auto", "native", "skb", NULL };
+static const char *const tc_mode_opt_names[] = { "auto", "tcx", "clsact", NULL };
 
 struct load_cfg {
 	struct cli_pos pos;
 	const char *pin_path;
-	int hook, mode;
+	int hook, mode, tc_mode;
 	unsigned int flow_entries;
 	bool force;
 };
@@ -38,6 +39,7 @@ static int load_run(void *cfg)
 			       .pin_path = c->pin_path,
 			       .hook = c->hook,
 			       .mode = c->mode,
+			       .tc_mode = c->tc_mode,
 			       .flow_entries = c->flow_entries,
 			       .force = c->force };
 	char msg[CLI_MSG_MAX] = "";
@@ -50,6 +52,8 @@ static const struct cli_opt load_opts[] = {
 		     "XDP attach mode (default native)"),
 	CLI_OPT_ENUM("ingress-hook", 'i', struct load_cfg, hook, hook_opt_names,
 		     "where ingress is counted (auto: tc on veth/tun, xdp elsewhere)"),
+	CLI_OPT_ENUM("tc-mode", 't', struct load_cfg, tc_mode, tc_mode_opt_names,
+		     "how the TC programs attach (auto: tcx on Linux 6.6+, else clsact)"),
 	CLI_OPT_STR("pin-path", 'p', struct load_cfg, pin_path, "DIR",
 		    "bpffs directory of the maps (default " IPOP_PIN_PATH_DEFAULT ")"),
 	CLI_OPT_UINT("flow-entries", 0, struct load_cfg, flow_entries, "N",
@@ -153,9 +157,10 @@ static void status_defaults(void *cfg)
 
 static json_t *iface_json(int ifindex, const struct iface_info *info)
 {
-	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:b, s:I}", "ifname", info->ifname, "ifindex",
-			 ifindex, "ingress_hook", loader_hook_name(info->ingress_hook),
-			 "ingress_prog_id", (json_int_t)info->ingress_prog_id, "egress_prog_id",
+	return json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:b, s:I}", "ifname", info->ifname,
+			 "ifindex", ifindex, "ingress_hook", loader_hook_name(info->ingress_hook),
+			 "tc", loader_tc_name(info), "ingress_prog_id",
+			 (json_int_t)info->ingress_prog_id, "egress_prog_id",
 			 (json_int_t)info->egress_prog_id, "attached",
 			 loader_still_attached(ifindex, info), "loaded_unix_ns",
 			 (json_int_t)info->loaded_ns);
@@ -203,15 +208,16 @@ static int status_run(void *cfg)
 		json_decref(root);
 		return err ? 1 : 0;
 	}
-	printf("%-16s %7s %-11s %8s %8s %s\n", "INTERFACE", "IFINDEX", "INGRESS", "IN_PROG",
-	       "EG_PROG", "STATE");
+	printf("%-16s %7s %-11s %-6s %8s %8s %s\n", "INTERFACE", "IFINDEX", "INGRESS", "TC",
+	       "IN_PROG", "EG_PROG", "STATE");
 	for (size_t i = 0; i < json_array_size(arr); i++, n++) {
 		json_t *e = json_array_get(arr, i);
 
-		printf("%-16s %7d %-11s %8d %8d %s\n",
+		printf("%-16s %7d %-11s %-6s %8d %8d %s\n",
 		       json_string_value(json_object_get(e, "ifname")),
 		       (int)json_integer_value(json_object_get(e, "ifindex")),
 		       json_string_value(json_object_get(e, "ingress_hook")),
+		       json_string_value(json_object_get(e, "tc")),
 		       (int)json_integer_value(json_object_get(e, "ingress_prog_id")),
 		       (int)json_integer_value(json_object_get(e, "egress_prog_id")),
 		       json_is_true(json_object_get(e, "attached")) ? "attached"

@@ -778,7 +778,7 @@ static json_t *op_flows_end(struct daemon *d, json_t *req, char *err, size_t err
 
 static json_t *op_flow_status(struct daemon *d, json_t *req, char *err, size_t errlen)
 {
-	json_t *ifs = json_array();
+	json_t *ifs = json_array(), *hooks = json_object();
 
 	(void)d;
 	(void)req;
@@ -786,17 +786,31 @@ static json_t *op_flow_status(struct daemon *d, json_t *req, char *err, size_t e
 	(void)errlen;
 	json_t *rep;
 
-	for (int i = 0; i < fd_state.o.n_ifaces; i++)
-		if (flowd_link_present(i)) /* a deleted one is under "links", as gone */
-			json_array_append_new(ifs, json_string(fd_state.o.ifaces[i]));
-	rep = json_pack(
-		"{s:b, s:s?, s:o, s:i, s:i, s:i, s:I, s:I, s:o}", "running", fd_state.running,
-		"pin_path", fd_state.o.pin_path, "interfaces", ifs, "stats_interval_s",
-		fd_state.o.stats_interval_s ? fd_state.o.stats_interval_s : 1, "idle_timeout_s",
-		fd_state.o.idle_timeout_s, "active_timeout_s", fd_state.o.active_timeout_s,
-		"tables", (json_int_t)(fd_state.cls ? cls_count(fd_state.cls) : 0), "masks",
-		(json_int_t)(fd_state.cls ? cls_mask_count(fd_state.cls) : 0), "ipfix",
-		ipfix_json());
+	for (int i = 0; i < fd_state.o.n_ifaces; i++) {
+		const char *name = fd_state.o.ifaces[i];
+		struct iface_info info;
+		int ifindex;
+
+		if (!flowd_link_present(i)) /* a deleted one is under "links", as gone */
+			continue;
+		json_array_append_new(ifs, json_string(name));
+		/* how it is attached: "hooks": {IFNAME: {"ingress": "tc", "tc": "tcx"}} */
+		ifindex = if_nametoindex(name);
+		if (ifindex && !loader_lookup(fd_state.o.pin_path, ifindex, &info))
+			json_object_set_new(hooks, name,
+					    json_pack("{s:s, s:s}", "ingress",
+						      loader_hook_name(info.ingress_hook), "tc",
+						      loader_tc_name(&info)));
+	}
+	rep = json_pack("{s:b, s:s?, s:o, s:o, s:i, s:i, s:i, s:I, s:I, s:o}", "running",
+			fd_state.running, "pin_path", fd_state.o.pin_path, "interfaces", ifs,
+			"hooks", hooks, "stats_interval_s",
+			fd_state.o.stats_interval_s ? fd_state.o.stats_interval_s : 1,
+			"idle_timeout_s", fd_state.o.idle_timeout_s, "active_timeout_s",
+			fd_state.o.active_timeout_s, "tables",
+			(json_int_t)(fd_state.cls ? cls_count(fd_state.cls) : 0), "masks",
+			(json_int_t)(fd_state.cls ? cls_mask_count(fd_state.cls) : 0), "ipfix",
+			ipfix_json());
 	if (rep)
 		flowd_links_json(rep);
 	return rep;

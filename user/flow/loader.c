@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Loading: open the skeleton, reuse or create the pinned maps, load, attach
- * the ingress program (XDP through libxdp, or TC) and the TC egress program,
- * record the interface. Every step has its undo; a failure undoes them all.
+ * the ingress program (XDP through libxdp, or TC) and the TC egress program
+ * (tcx links pinned beside the maps, or clsact filters), record the
+ * interface. Every step has its undo; a failure undoes them all.
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,6 +28,7 @@
 #include "flow/errmsg.h"
 #include "flow/loader.h"
 #include "flow/pins.h"
+#include "flow/tcx.h"
 #include "ipop_flow.skel.h"
 
 static const char *const hook_names[] = { "xdp", "xdpgeneric", "tc" };
@@ -34,6 +36,11 @@ static const char *const hook_names[] = { "xdp", "xdpgeneric", "tc" };
 const char *loader_hook_name(__u32 hook)
 {
 	return hook <= IFACE_HOOK_TC ? hook_names[hook] : "?";
+}
+
+const char *loader_tc_name(const struct iface_info *info)
+{
+	return info->tc_attach == IFACE_TC_TCX ? "tcx" : "clsact";
 }
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -133,6 +140,8 @@ struct attach_state {
 	enum xdp_attach_mode xmode;
 	bool pinned_before[16];
 	bool xdp_attached, tc_in_attached, tc_eg_attached, created_clsact;
+	bool tcx_in, tcx_eg; /* a tcx link of this call pinned for ingress, egress */
+	int tc_mode;	     /* enum tc_mode_opt, the environment applied */
 	struct iface_info info;
 	char *msg; /* the caller's error message buffer */
 	size_t msglen;
@@ -165,12 +174,39 @@ static bool xdp_has_ours(int ifindex)
 			 (ours_by_name(q.drv_prog_id) || ours_by_name(q.skb_prog_id)));
 }
 
+/* A TC program of ours at ifindex, on tcx or at our clsact handle (its id, 0 if none). */
+static __u32 tc_ours(int ifindex)
+{
+	__u32 progs[TCX_QUERY_MAX], links[TCX_QUERY_MAX];
+
+	for (int eg = 0; eg < 2; eg++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = eg ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
+		int n = tcx_query(ifindex, eg, progs, links, TCX_QUERY_MAX);
+
+		for (int i = 0; i < n; i++)
+			if (ours_by_name(progs[i]))
+				return progs[i];
+		if (!bpf_tc_query(&hook, &opts) && ours_by_name(opts.prog_id))
+			return opts.prog_id;
+	}
+	return 0;
+}
+
 static int check_free(struct attach_state *s)
 {
 	const struct load_opts *o = s->o;
 	char name[BPF_OBJ_NAME_LEN] = "";
-	__u32 id;
+	__u32 id = tc_ours(s->ifindex);
 
+	/* (the ifaces map does not record this interface: already_loaded()) */
+	if (id)
+		return errmsg(s->msg, s->msglen, -EBUSY,
+			      "%s already has an ipop-bpf TC program (id %u) that %s does not "
+			      "record: another pin path, or pins removed while it was loaded; "
+			      "unload it there, or with 'ipop-bpf unload --all --force'",
+			      o->ifname, id, o->pin_path);
 	if (s->info.ingress_hook == IFACE_HOOK_TC)
 		return 0;
 	id = xdp_attached_id(s->ifindex);
@@ -324,6 +360,56 @@ static int attach_tc(struct attach_state *s, enum bpf_tc_attach_point where,
 	return 0;
 }
 
+/* tcx: a link in front of every tcx program, pinned as DIR/tcx_{in,eg}_IFINDEX. 0 or -errno. */
+static int attach_tcx(struct attach_state *s, bool egress, struct bpf_program *prog)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = pins_link_path(path, sizeof(path), s->o->pin_path, s->ifindex, egress);
+	if (err)
+		return err;
+	fd = tcx_link_create(bpf_program__fd(prog), s->ifindex, egress);
+	if (fd < 0)
+		return fd;
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	if (err == -EEXIST) {
+		/* check_free() found no program of ours on this device: a left-over
+		 * pin of a link that is defunct or elsewhere, under our lock */
+		unlink(path);
+		err = bpf_obj_pin(fd, path) ? -errno : 0;
+	}
+	close(fd); /* without a pin, this detaches the link */
+	if (!err)
+		*(egress ? &s->tcx_eg : &s->tcx_in) = true;
+	return err;
+}
+
+/* Attach one TC program: tcx, or clsact when so chosen or the kernel has no tcx. */
+static int attach_tc_prog(struct attach_state *s, bool egress, struct bpf_program *prog)
+{
+	if (s->tc_mode != TC_MODE_CLSACT) {
+		int err = attach_tcx(s, egress, prog);
+
+		if (!err) {
+			s->info.tc_attach = IFACE_TC_TCX;
+			return 0;
+		}
+		/* auto falls back on a kernel without tcx, before anything went there */
+		if (s->tc_mode == TC_MODE_TCX || !tcx_unsupported(err) || s->tcx_in || s->tcx_eg)
+			return errmsg(s->msg, s->msglen, err,
+				      "cannot attach TC %s on %s through tcx: %s%s",
+				      egress ? "egress" : "ingress", s->o->ifname, strerror(-err),
+				      tcx_unsupported(err) ? " (tcx needs Linux 6.6+; try "
+							     "--tc-mode clsact)"
+							   : "");
+		s->tc_mode = TC_MODE_CLSACT;
+	}
+	s->info.tc_attach = IFACE_TC_CLSACT;
+	return attach_tc(s, egress ? BPF_TC_EGRESS : BPF_TC_INGRESS, prog,
+			 egress ? &s->tc_eg_attached : &s->tc_in_attached);
+}
+
 static void tc_detach(int ifindex, enum bpf_tc_attach_point where)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
@@ -367,6 +453,13 @@ static void undo(struct attach_state *s)
 			bpf_xdp_detach(s->ifindex, flags, NULL);
 		}
 	}
+	for (int eg = 0; eg < 2; eg++) {
+		char path[PATH_MAX];
+
+		if ((eg ? s->tcx_eg : s->tcx_in) &&
+		    !pins_link_path(path, sizeof(path), s->o->pin_path, s->ifindex, eg))
+			unlink(path); /* the only reference: the link goes */
+	}
 	if (s->tc_in_attached)
 		tc_detach(s->ifindex, BPF_TC_INGRESS);
 	if (s->tc_eg_attached)
@@ -396,6 +489,7 @@ static int record(struct attach_state *s)
 							      : s->skel->progs.ipop_xdp);
 	s->info.egress_prog_id = prog_id(s->skel->progs.ipop_tc_eg);
 	s->info.created_clsact = s->created_clsact;
+	/* tc_attach: set by attach_tc_prog() */
 	s->info.loaded_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	err = bpf_map__update_elem(s->skel->maps.ifaces, &s->ifindex, sizeof(s->ifindex), &s->info,
 				   sizeof(s->info), BPF_NOEXIST);
@@ -446,6 +540,19 @@ int loader_attach(const struct load_opts *o, char *msg, size_t msglen)
 	s.info.ingress_hook = hook == HOOK_TC	    ? IFACE_HOOK_TC
 			      : o->mode == MODE_SKB ? IFACE_HOOK_XDP_SKB
 						    : IFACE_HOOK_XDP_NATIVE;
+	s.tc_mode = o->tc_mode;
+	if (s.tc_mode == TC_MODE_AUTO && getenv("IPOP_TC_MODE")) {
+		const char *e = getenv("IPOP_TC_MODE");
+
+		if (!strcmp(e, "tcx"))
+			s.tc_mode = TC_MODE_TCX;
+		else if (!strcmp(e, "clsact"))
+			s.tc_mode = TC_MODE_CLSACT;
+		else if (strcmp(e, "auto"))
+			return errmsg(msg, msglen, -EINVAL,
+				      "IPOP_TC_MODE='%s' (the environment): auto, tcx or clsact",
+				      e);
+	}
 	err = pins_prepare(o->pin_path, 1, msg, msglen);
 	if (err)
 		return err;
@@ -459,11 +566,11 @@ int loader_attach(const struct load_opts *o, char *msg, size_t msglen)
 	if (!err)
 		err = open_and_load(&s);
 	if (!err && hook == HOOK_TC)
-		err = attach_tc(&s, BPF_TC_INGRESS, s.skel->progs.ipop_tc_in, &s.tc_in_attached);
+		err = attach_tc_prog(&s, false, s.skel->progs.ipop_tc_in);
 	else if (!err)
 		err = attach_xdp(&s);
 	if (!err)
-		err = attach_tc(&s, BPF_TC_EGRESS, s.skel->progs.ipop_tc_eg, &s.tc_eg_attached);
+		err = attach_tc_prog(&s, true, s.skel->progs.ipop_tc_eg);
 	if (!err)
 		err = record(&s);
 	if (err) {
@@ -479,15 +586,35 @@ int loader_attach(const struct load_opts *o, char *msg, size_t msglen)
 	return err;
 }
 
-static int detach_one(int ifaces_fd, int ifindex, const struct iface_info *info, char *msg,
-		      size_t msglen)
+/* One recorded TC program off ifindex, tcx or clsact. */
+static void tc_prog_detach(int ifindex, const struct iface_info *info, bool egress)
+{
+	if (info->tc_attach == IFACE_TC_TCX)
+		tcx_detach_prog(ifindex, egress,
+				egress ? info->egress_prog_id : info->ingress_prog_id);
+	else
+		tc_detach(ifindex, egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+}
+
+/* The pinned tcx links of ifindex (what still holds a link then lets it go). */
+static void unpin_links(const char *pin_path, int ifindex)
+{
+	char path[PATH_MAX];
+
+	for (int eg = 0; eg < 2; eg++)
+		if (!pins_link_path(path, sizeof(path), pin_path, ifindex, eg))
+			unlink(path);
+}
+
+static int detach_one(const char *pin_path, int ifaces_fd, int ifindex,
+		      const struct iface_info *info, char *msg, size_t msglen)
 {
 	char name[IF_NAMESIZE];
 
 	/* The interface may be gone (a deleted veth): then only forget it. */
 	if (if_indextoname(ifindex, name)) {
 		if (info->ingress_hook == IFACE_HOOK_TC) {
-			tc_detach(ifindex, BPF_TC_INGRESS);
+			tc_prog_detach(ifindex, info, false);
 		} else if (xdp_attached_id(ifindex) == info->ingress_prog_id) {
 			struct xdp_program *p = xdp_program__from_id(info->ingress_prog_id);
 			enum xdp_attach_mode m = info->ingress_hook == IFACE_HOOK_XDP_SKB
@@ -502,10 +629,12 @@ static int detach_one(int ifaces_fd, int ifindex, const struct iface_info *info,
 				return errmsg(msg, msglen, err, "cannot detach XDP from %s: %s",
 					      name, strerror(-err));
 		}
-		tc_detach(ifindex, BPF_TC_EGRESS);
+		tc_prog_detach(ifindex, info, true);
 		if (info->created_clsact)
 			tc_destroy_clsact(ifindex);
 	}
+	if (info->tc_attach == IFACE_TC_TCX)
+		unpin_links(pin_path, ifindex);
 	if (bpf_map_delete_elem(ifaces_fd, &ifindex))
 		return errmsg(msg, msglen, -errno, "cannot forget ifindex %d: %s", ifindex,
 			      strerror(errno));
@@ -513,24 +642,36 @@ static int detach_one(int ifaces_fd, int ifindex, const struct iface_info *info,
 }
 
 /* Is what we recorded still what the kernel has attached? */
+/* Is prog_id attached at ifindex's TC ingress or egress the way info records? */
+static bool tc_has(int ifindex, const struct iface_info *info, bool egress, __u32 prog_id)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
+	__u32 progs[TCX_QUERY_MAX], links[TCX_QUERY_MAX];
+	int n;
+
+	if (info->tc_attach != IFACE_TC_TCX)
+		return !bpf_tc_query(&hook, &opts) && opts.prog_id == prog_id;
+	n = tcx_query(ifindex, egress, progs, links, TCX_QUERY_MAX);
+	for (int i = 0; i < n; i++)
+		if (progs[i] == prog_id)
+			return true;
+	return false;
+}
+
 bool loader_still_attached(int ifindex, const struct iface_info *info)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
 	bool in_ok;
 
-	if (info->ingress_hook == IFACE_HOOK_TC) {
-		LIBBPF_OPTS(bpf_tc_hook, ih, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, io, .handle = IPOP_TC_HANDLE, .priority = IPOP_TC_PRIO);
-
-		in_ok = !bpf_tc_query(&ih, &io) && io.prog_id == info->ingress_prog_id;
-	} else {
+	if (info->ingress_hook == IFACE_HOOK_TC)
+		in_ok = tc_has(ifindex, info, false, info->ingress_prog_id);
+	else
 		in_ok = !bpf_xdp_query(ifindex, 0, &q) && (q.prog_id == info->ingress_prog_id ||
 							   q.drv_prog_id == info->ingress_prog_id ||
 							   q.skb_prog_id == info->ingress_prog_id);
-	}
-	return in_ok && !bpf_tc_query(&hook, &opts) && opts.prog_id == info->egress_prog_id;
+	return in_ok && tc_has(ifindex, info, true, info->egress_prog_id);
 }
 
 int loader_lookup(const char *pin_path, int ifindex, struct iface_info *info)
@@ -589,7 +730,7 @@ int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_
 			key = next;
 			if (bpf_map_lookup_elem(fd, &key, &info))
 				break;
-			err = detach_one(fd, key, &info, msg, msglen);
+			err = detach_one(pin_path, fd, key, &info, msg, msglen);
 		}
 	} else {
 		ifindex = if_nametoindex(ifname);
@@ -598,7 +739,7 @@ int loader_detach(const char *pin_path, const char *ifname, bool all, bool keep_
 		else if (bpf_map_lookup_elem(fd, &ifindex, &info))
 			err = errmsg(msg, msglen, -ENOENT, "ipop-bpf is not loaded on %s", ifname);
 		else
-			err = detach_one(fd, ifindex, &info, msg, msglen);
+			err = detach_one(pin_path, fd, ifindex, &info, msg, msglen);
 	}
 	if (!err && !keep_pins && map_empty(fd))
 		pins_remove_all(pin_path);
@@ -619,7 +760,7 @@ int loader_forget_index(const char *pin_path, int ifindex, char *msg, size_t msg
 	if (bpf_map_lookup_elem(fd, &ifindex, &info))
 		err = errmsg(msg, msglen, -ENOENT, "nothing recorded for ifindex %d", ifindex);
 	else
-		err = detach_one(fd, ifindex, &info, msg, msglen);
+		err = detach_one(pin_path, fd, ifindex, &info, msg, msglen);
 	close(fd);
 	pins_unlock(lock);
 	return err;
@@ -699,6 +840,26 @@ int loader_force_unload(const char *pin_path, struct force_unload *out, char *ms
 				       "cannot detach the TC %s filter from %s: %s",
 				       w ? "egress" : "ingress", i->if_name, strerror(-err));
 			n += !err;
+		}
+		for (int eg = 0; !err && eg < 2; eg++) {
+			__u32 progs[TCX_QUERY_MAX], links[TCX_QUERY_MAX];
+			int k = tcx_query(i->if_index, eg, progs, links, TCX_QUERY_MAX);
+
+			for (int j = 0; !err && j < k; j++) {
+				int r;
+
+				if (!ours_by_name(progs[j]))
+					continue;
+				r = tcx_detach_prog(i->if_index, eg, progs[j]);
+				if (r < 0)
+					err = errmsg(
+						msg, msglen, r,
+						"cannot detach the tcx %s program %u from %s: %s",
+						eg ? "egress" : "ingress", progs[j], i->if_name,
+						strerror(-r));
+				else
+					n += r;
+			}
 		}
 		if (n > 0) {
 			out->programs += n;

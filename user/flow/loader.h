@@ -18,20 +18,31 @@ enum xdp_mode_opt {
 	MODE_SKB,
 };
 
+/* How the TC programs are attached (IFACE_TC_* records what was chosen). */
+enum tc_mode_opt {
+	TC_MODE_AUTO = 0, /* tcx when the kernel has it (6.6+), else clsact; IPOP_TC_MODE=tcx|clsact
+			   * in the environment overrides auto */
+	TC_MODE_TCX,
+	TC_MODE_CLSACT,
+};
+
 struct load_opts {
 	const char *ifname;
 	const char *pin_path;
 	int hook;		   /* enum ingress_hook_opt */
 	int mode;		   /* enum xdp_mode_opt */
+	int tc_mode;		   /* enum tc_mode_opt */
 	unsigned int flow_entries; /* 0 = default, or what is pinned */
 	bool force;		   /* replace a foreign XDP program */
 };
 
 /*
- * TC filter identity of our programs (clsact ingress and egress). They
- * return TC_ACT_UNSPEC (observe, the next filter decides); a lower priority
- * number runs earlier, so other filters that redirect (the VPN's,
- * VPN_TC_PRIO) take a larger one.
+ * TC filter identity of our programs when attached through clsact (ingress
+ * and egress). They return TC_ACT_UNSPEC (observe, the next filter decides);
+ * a lower priority number runs earlier, so other filters that redirect (the
+ * VPN's, VPN_TC_PRIO) take a larger one. Through tcx (the default where the
+ * kernel has it) they are BPF links in front of every other tcx program, and
+ * tcx runs before any cls_bpf filter; TC_ACT_UNSPEC is TCX_NEXT there.
  */
 #define IPOP_TC_HANDLE 0x1b0f
 #define IPOP_TC_PRIO   0xc0de
@@ -58,8 +69,9 @@ int loader_forget_index(const char *pin_path, int ifindex, char *msg, size_t msg
  * killed after someone removed its pins): detach every program of ours,
  * found by name (ipop_xdp, ipop_tc_in, ipop_tc_eg), from every interface of
  * this network namespace, XDP through a libxdp dispatcher or alone, TC at
- * our clsact handle; then remove whatever is pinned under pin_path. A clsact
- * qdisc is left in place (whether we created it was recorded in the pins).
+ * our clsact handle or anywhere on tcx (BPF_PROG_QUERY; through its link or
+ * alone); then remove whatever is pinned under pin_path. A clsact qdisc is
+ * left in place (whether we created it was recorded in the pins).
  */
 struct force_unload {
 	int programs, interfaces;
@@ -71,6 +83,8 @@ int loader_force_unload(const char *pin_path, struct force_unload *out, char *ms
 int loader_default_hook(const char *ifname);
 
 const char *loader_hook_name(__u32 hook);
+/* "tcx" or "clsact": how the TC programs of a record are attached. */
+const char *loader_tc_name(const struct iface_info *info);
 
 /* What the loader recorded for ifindex under pin_path; -ENOENT if not loaded. */
 int loader_lookup(const char *pin_path, int ifindex, struct iface_info *info);

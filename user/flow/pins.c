@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -130,12 +131,27 @@ void pins_unlock(int fd)
 		close(fd); /* drops the flock */
 }
 
+int pins_link_path(char *buf, size_t len, const char *dir, int ifindex, int egress)
+{
+	int n = snprintf(buf, len, "%s/tcx_%s_%d", dir, egress ? "eg" : "in", ifindex);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 void pins_remove_all(const char *dir)
 {
 	char path[PATH_MAX];
+	DIR *d;
 
 	for (int i = 0; pins_map_names[i]; i++)
 		if (!pins_path(path, sizeof(path), dir, pins_map_names[i]))
 			unlink(path);
+	d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (!strncmp(e->d_name, "tcx_", 4) &&
+		    !pins_path(path, sizeof(path), dir, e->d_name))
+			unlink(path);
+	if (d)
+		closedir(d);
 	rmdir(dir);
 }

@@ -29,7 +29,13 @@ int pins_open_map(const char *dir, const char *name);
 int pins_lock(const char *dir);
 void pins_unlock(int fd);
 
-/* Remove every pinned map and then DIR itself. */
+/*
+ * DIR/tcx_in_IFINDEX or DIR/tcx_eg_IFINDEX: the pinned tcx link of one
+ * interface and direction. -ENAMETOOLONG when it does not fit.
+ */
+int pins_link_path(char *buf, size_t len, const char *dir, int ifindex, int egress);
+
+/* Remove every pinned map and tcx link (which detaches it), then DIR itself. */
 void pins_remove_all(const char *dir);
 
 #endif /* IPOP_PINS_H */
