@@ -96,8 +96,10 @@ for x in "${NAMES[@]}"; do
 done
 ok "5 daemons up, every overlay link a veth (no VXLAN device)"
 
-# flow accounting on E's link device next to the VPN's filter (the VPN made the clsact)
-nsx "$(ns E)" "$IPOP" load toC --ingress-hook tc --pin-path "$PIN" || die "flows on E's toC"
+# flow accounting on E's link device next to the VPN's filter (the VPN made the
+# clsact): through clsact too (the loader's fallback; on tcx, its default, the
+# two share no qdisc), so that the VPN's teardown must leave the flows' filter
+nsx "$(ns E)" "$IPOP" load toC --ingress-hook tc --tc-mode clsact --pin-path "$PIN" || die "flows on E's toC"
 expect_eq "$(prefs E toC)" "$((0xc0de)) $((0xc0e0)) " "E's toC ingress filters (flows, then the VPN)"
 
 # ARP over the overlay, the echo over SRUM while the path is found, then the kernel
