@@ -362,6 +362,39 @@ static __always_inline int origin_direct(struct __sk_buff *skb, const struct vpn
 	return bpf_redirect_neigh(cfg->ul_ifindex, 0, 0, 0);
 }
 
+/*
+ * Origin, non-IP frame (ARP, ...): make room for the header by growing the
+ * tail and moving the frame back, not with bpf_skb_change_head(). When the
+ * head has no room, change_head reallocates it, and the kernel shifts an
+ * unset transport header offset (~0) along with the others into a small,
+ * bogus one past the inner frame; the last hop's bpf_skb_change_tail() then
+ * refuses to trim the frame below it (EINVAL), and ARP between link
+ * neighbours was lost. Growing the tail leaves the head, and the offsets,
+ * where they are. Returns 0, or -1 with the frame unchanged (too long for
+ * the move, or the kernel refused to grow it) or, after a failed move,
+ * -2 (the frame is damaged: drop it).
+ */
+static __always_inline int push_by_move(struct __sk_buff *skb, __u32 hlen)
+{
+	__u32 len = skb->len, i;
+	__u64 w;
+
+	if (len < SR_ETH_HLEN || len > MOVE_MAX || bpf_skb_change_tail(skb, len + hlen, 0))
+		return -1;
+	/* back to front in 8-byte words: a word lands past every word still to be read */
+	for (i = 1; i <= MOVE_STEPS; i++) {
+		if (i * 8 > len)
+			break;
+		if (bpf_skb_load_bytes(skb, len - i * 8, &w, 8) ||
+		    bpf_skb_store_bytes(skb, len - i * 8 + hlen, &w, 8, 0))
+			return -2;
+	}
+	/* the first len % 8 bytes: the first word again (hlen > 8, nothing overwrote it) */
+	if (bpf_skb_load_bytes(skb, 0, &w, 8) || bpf_skb_store_bytes(skb, hlen, &w, 8, 0))
+		return -2;
+	return 0;
+}
+
 SEC("tc")
 int vpn_origin(struct __sk_buff *skb)
 {
@@ -427,7 +460,14 @@ int vpn_origin(struct __sk_buff *skb)
 		st(VPN_ST_ORIGIN_UL_FALLBACK);
 	}
 	hlen = SR_ETH_HLEN + SR_HDR_FIXED + n * SR_HOP_LEN;
-	if (bpf_skb_change_head(skb, hlen, 0)) {
+	ret = skb->protocol == ETH_P_IP_BE || skb->protocol == bpf_htons(0x86dd)
+		      ? -1
+		      : push_by_move(skb, hlen);
+	if (ret == -2) {
+		st(VPN_ST_DROP_ERR);
+		return TC_ACT_SHOT;
+	}
+	if (ret < 0 && bpf_skb_change_head(skb, hlen, 0)) {
 		st(VPN_ST_PUNT_ERR);
 		return TC_ACT_OK;
 	}

@@ -19,7 +19,7 @@ declare -A may=(
 	[daemon]="modules core flow vpn"
 	[sim]="modules core"
 	[modules]="core"
-	[vpn]="core"
+	[vpn]="core flow"
 	[core]=""
 	[flow]=""
 )

@@ -103,6 +103,45 @@ Test(sr, origin_eth_link_one_hop)
 	vpn_dp_close(dp);
 }
 
+/*
+ * A non-IP frame (ARP, ...) makes room for the header by a move behind a
+ * grown tail (push_by_move, not bpf_skb_change_head()): every length, odd
+ * ones too, arrives whole after the header, over one hop and three.
+ */
+Test(sr, origin_non_ip_every_length)
+{
+	static const size_t lens[] = { 14, 15, 21, 22, 23, 41, 42, 43, 60, 61, 64, 65, 127, 1331 };
+	struct vpn_path_desc p = { .first_label = 5, .n = 1 };
+	struct vpn_dp *dp = origin_node();
+	char err[256];
+
+	p.dst = p.nodes[0] = nid[N_D];
+	cr_assert_eq(vpn_path_set(dp, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(vpn_mac_set(dp, tap_mac[N_D], &nid[N_D], false, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (int hops = 1; hops <= 3; hops += 2) {
+			size_t n = lens[i], hl = 14 + sr_hdr_len(hops);
+			struct sr_view v;
+
+			memcpy(inner, tap_mac[hops == 1 ? N_D : N_E], 6);
+			memcpy(inner + 6, tap_mac[N_A], 6);
+			inner[12] = 0x08;
+			inner[13] = 0x06;
+			for (size_t k = 14; k < n; k++)
+				inner[k] = (uint8_t)(k * 7 + n);
+			fx_run(dp, P_ORIGIN, inner, n, 0, &r);
+			expect_only(&r, VPN_ST_ORIGIN_TX, "non-IP origin");
+			cr_assert_eq(r.len, n + hl, "%zu bytes, %d hops: %u out", n, hops, r.len);
+			cr_assert_eq(sr_parse_frame(r.out, r.len, &v, err, sizeof(err)), (int)hl,
+				     "%zu bytes, %d hops: %s", n, hops, err);
+			cr_assert_eq(v.hop_count, hops);
+			cr_assert_arr_eq(r.out + hl, inner, n, "%zu bytes, %d hops: inner changed",
+					 n, hops);
+		}
+	}
+	vpn_dp_close(dp);
+}
+
 /* What origin cannot send goes on to the TAP reader unchanged, counted. */
 Test(sr, origin_punts)
 {

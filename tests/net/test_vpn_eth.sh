@@ -22,6 +22,10 @@
 # Flow accounting and the VPN share E's link device toC (the VPN made its
 # clsact): when E's daemon stops, the flow filters stay attached and count;
 # where the VPN was alone (C's links), its daemon's exit leaves no clsact.
+# On A's toB flow accounting made the clsact: unloading it leaves the VPN's
+# filter, and B -> A still pings (link neighbours: B's ARP reply to A is a
+# one-hop non-IP frame, which the origin once pushed its header onto with a
+# head reallocation that left A's last hop unable to trim it: drop_err).
 source "$(dirname "$0")/lib.sh"
 ok() { echo "ok (${SECONDS} s) - $*"; }
 
@@ -87,6 +91,13 @@ left=$((left + $(nsx "$(ns A)" tc qdisc show | grep -c clsact || true)))
 expect_eq "$left" 0 "devices and clsact qdiscs left by the failed start"
 nsx "$(ns A)" ip link del tun0
 ok "failed start: $(grep -o 'vpn: .*' "$WORK/A-bad.log" | head -1)"
+
+# the other order on A's toB: flow accounting first (its loader makes the clsact),
+# then the VPN's filter; unloading the flows later must leave the VPN's filter
+# (and so the qdisc). A pin path of A's own: ifindexes repeat across namespaces.
+PIN_A=$PIN-a
+EXTRA_CLEANUP+=("nsx $(ns A) $IPOP unload --all --pin-path $PIN_A; rm -rf $PIN_A")
+nsx "$(ns A)" "$IPOP" load toB --ingress-hook tc --tc-mode clsact --pin-path "$PIN_A" || die "flows on A's toB"
 vpn_start
 vpn_wait
 for x in "${NAMES[@]}"; do
@@ -194,6 +205,17 @@ ok "the well-formed frames: forwarded by B ($b_fw frames meanwhile) and C ($c_fw
 for x in "${NAMES[@]}"; do
 	echo "  $x: $(ctl "$x" stats --json | jq -c '.vpn_dp | del(.daemon) | with_entries(select(.value != 0))')"
 done
+
+expect_eq "$(prefs A toB)" "$((0xc0de)) $((0xc0e0)) " "A's toB ingress filters (flows, then the VPN)"
+nsx "$(ns A)" "$IPOP" unload toB --pin-path "$PIN_A" || die "unload the flows on A's toB"
+expect_eq "$(prefs A toB)" "$((0xc0e0)) " "A's toB ingress filters after the flows left (the VPN's stays)"
+# frames B sends A still come in through the VPN's filter: a ping from B's
+# ipop0 to A's crosses B's toA and A's toB (the first one: ARP, then SRUM)
+for try in 1 2 3; do
+	nsx "$(ns B)" ping -c 5 -i 0.3 -W 3 10.236.0.1 >"$WORK/pingba" 2>&1 && break
+	[ "$try" -lt 3 ] || { cat "$WORK/pingba"; die "ping B -> A after A's flows left toB (3 tries)"; }
+done
+ok "flows unloaded from A's toB: the clsact they made stays for the VPN's filter, B -> A still pings"
 
 # E's and C's daemons stop: the VPN's filters go; on E's toC the flow filters (and
 # their clsact) stay, on C's links (nothing else there) the clsact the VPN made goes

@@ -28,6 +28,7 @@
 #include "flow/errmsg.h"
 #include "flow/loader.h"
 #include "flow/pins.h"
+#include "flow/tcfilt.h"
 #include "flow/tcx.h"
 #include "ipop_flow.skel.h"
 
@@ -418,12 +419,14 @@ static void tc_detach(int ifindex, enum bpf_tc_attach_point where)
 	bpf_tc_detach(&hook, &opts);
 }
 
+/* the clsact we created goes, unless filters that are not ours are left on it */
 static void tc_destroy_clsact(int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
-	bpf_tc_hook_destroy(&hook);
+	if (tc_filter_count(ifindex) == 0)
+		bpf_tc_hook_destroy(&hook);
 }
 
 static __u32 prog_id(struct bpf_program *p)

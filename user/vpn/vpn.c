@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "flow/tcfilt.h"
 #include "vpn/sr_wire.h"
 #include "vpn/vpn_int.h"
 #include "ipop_vpn.skel.h"
@@ -296,7 +297,7 @@ void vpn_dp_close(struct vpn_dp *dp)
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VPN_TC_HANDLE, .priority = VPN_TC_PRIO);
 		bpf_tc_detach(&hook, &opts);
 		/* only our filter: flow accounting may share this clsact (and the qdisc) */
-		if (a->created_clsact && vpn_dev_tc_filters(a->ifindex) == 0) {
+		if (a->created_clsact && tc_filter_count(a->ifindex) == 0) {
 			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 			bpf_tc_hook_destroy(&hook);
 		}

@@ -38,7 +38,5 @@ void vpn_dev_del(int ifindex);
 int vpn_dev_up(const char *name, char *err, size_t errlen);
 /* the device's Ethernet address; -errno (-EOPNOTSUPP: not Ethernet) */
 int vpn_dev_mac(const char *name, uint8_t mac[6]);
-/* how many TC filters the device's clsact holds (ingress and egress), or -errno */
-int vpn_dev_tc_filters(int ifindex);
 
 #endif /* IPOP_VPN_VPN_INT_H */
