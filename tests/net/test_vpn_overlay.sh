@@ -86,6 +86,12 @@ done
 nsx "$(ns A)" ping -c 3 -i 0.2 -W 2 10.236.0.5 >"$WORK/ping4" || { cat "$WORK/ping4"; die "IPv4 ping A -> E"; }
 grep -q ' 0% packet loss' "$WORK/ping4" || { cat "$WORK/ping4"; die "IPv4 ping lost replies"; }
 ok "ping IPv4 A -> E ($(grep -o 'rtt.*' "$WORK/ping4"))"
+# link neighbours over VXLAN: one-hop frames, the ARP reply a non-IP one
+for try in 1 2 3; do
+	nsx "$(ns B)" ping -c 3 -i 0.2 -W 2 10.236.0.1 >"$WORK/pingba" 2>&1 && break
+	[ "$try" -lt 3 ] || { cat "$WORK/pingba"; die "ping B -> A, link neighbours (3 tries)"; }
+done
+ok "ping IPv4 B -> A, link neighbours ($(grep -o 'rtt.*' "$WORK/pingba"))"
 # E counted the echo requests on its link device, keyed by the inner frame,
 # between the overlay nodes A and E
 j=$(flows_json "$(ns E)")
