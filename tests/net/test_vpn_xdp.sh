@@ -8,7 +8,8 @@
 # Checks: the daemons attach XDP to ul0, ping IPv4 A -> E, the XDP transit
 # counter (vpn_dp.xdp_tx) grows at C and at the middle node by at least the
 # echo requests and replies, and a TCP transfer (nc, VPN_TCP_BYTES, default
-# 1 MB) arrives intact, its segments forwarded at C by XDP.
+# 1 MB) arrives intact, its segments forwarded at C by XDP; then the same
+# over IPv6 (an IPv6 inner frame directly encapsulated, TCPv6 GSO).
 # What XDP transit needs around it (as in test_vpn_static.sh VPN_XDP=1):
 # - the underlay bridge's veth ports have an XDP program, else a veth drops
 #   the frames XDP_TX sends to it;
@@ -164,6 +165,29 @@ echo "  A: origin_ul +$((u1 - u0)) (frames from ipop0 encapsulated directly), fa
 [ $((u1 - u0)) -ge 1 ] && [ $((u1 - u0)) -lt $((BYTES / 1292)) ] ||
 	die "A encapsulated $((u1 - u0)) frames directly for $BYTES bytes: not GSO super-frames"
 ok "TCP A -> E: $BYTES bytes identical, C ($FWD) forwarded $((c1 - c0)) frames"
+
+# the same over IPv6: an IPv6 inner frame in the direct encapsulation, TCPv6
+# GSO super-frames segmented with their tunnel headers (ND over the overlay first)
+for try in 1 2 3; do
+	nsx "$(ns A)" ping -6 -c 3 -i 0.3 -W 3 fd00:236::5 >"$WORK/ping6" 2>&1 && break
+	[ "$try" -lt 3 ] || { cat "$WORK/ping6"; die "IPv6 ping A -> E (3 tries)"; }
+done
+nsx "$(ns E)" timeout 20 nc -6 -l -p 5003 >"$WORK/dst6" &
+NC=$!
+sleep 0.3
+c0=$(xtx C) u0=$(dst A origin_ul)
+nsx "$(ns A)" timeout 20 nc -6 -q 1 fd00:236::5 5003 <"$WORK/src" || die "nc client (IPv6)"
+wait $NC || true
+NC=""
+cmp -s "$WORK/src" "$WORK/dst6" || die "TCP/IPv6 transfer corrupted ($(wc -c <"$WORK/dst6") of $BYTES bytes)"
+c1=$(xtx C) u1=$(dst A origin_ul)
+# at most 1332 - 60 bytes of payload a segment
+[ $((c1 - c0)) -ge $((BYTES / 1272)) ] ||
+	die "C forwarded only $((c1 - c0)) frames of the IPv6 transfer ($FWD; >= $((BYTES / 1272)) segments)"
+[ "$(dst A origin_ul_fallback)" -eq 0 ] || die "A's direct encapsulation of IPv6 fell back to the device"
+[ $((u1 - u0)) -ge 1 ] && [ $((u1 - u0)) -lt $((BYTES / 1272)) ] ||
+	die "A encapsulated $((u1 - u0)) IPv6 frames directly for $BYTES bytes: not GSO super-frames"
+ok "TCP/IPv6 A -> E: $BYTES bytes identical, A sent $((u1 - u0)) super-frames directly, C ($FWD) forwarded $((c1 - c0)) frames"
 if command -v iperf3 >/dev/null; then
 	nsx "$(ns E)" timeout 10 iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
 	sleep 0.3
