@@ -248,34 +248,53 @@ static __always_inline __u16 ip_csum(const void *ip)
 }
 
 /*
- * The underlay next hop for the origin's direct encapsulation: the link's
- * static one, or the per-CPU cache vpn_xdp_fib shares with XDP transit (the
- * same label, the same remote), filled by bpf_fib_lookup(). NULL: the FIB
- * has no answer a program can use (IPv4 forwarding off on the underlay
- * device, neighbour not resolved): the kernel finds the next hop
- * (bpf_redirect_neigh), resolving the neighbour if it must.
+ * The underlay next hop towards `remote`, the address of link `label`: from
+ * the per-CPU cache vpn_xdp_fib (origin and transit share it: the same
+ * label, the same remote), else bpf_fib_lookup() from `ifindex`, cached for
+ * FIB_TTL_NS. out_if: the answer must leave through it (0: any).
+ *
+ * Either kind of lookup answers only where `ifindex` forwards IPv4 (the
+ * kernel checks that first; else BPF_FIB_LKUP_RET_FWD_DISABLED:
+ * tests/net/test_vpn_xdp.sh sets it, the daemon warns without it). An
+ * output lookup is bound to `ifindex` as its output interface, so it finds
+ * only next hops behind it; `input` adds an input lookup from `ifindex`
+ * for a next hop behind another interface (transit along a chain of links).
+ * NULL: no answer a program can use (no route, neighbour not resolved): the
+ * caller leaves the frame to the kernel.
  */
-static __always_inline struct xdp_fib_ent *origin_next_hop(struct __sk_buff *skb,
-							   const struct vpn_cfg *cfg,
-							   const struct vpn_link *l, __u32 label)
+static __always_inline struct xdp_fib_ent *fib_next_hop(void *ctx, __u32 label, __u32 src,
+							__u32 remote, __u32 ifindex, __u32 out_if,
+							__u16 tot_len, int input)
 {
 	struct bpf_fib_lookup fib = {};
 	struct xdp_fib_ent *fe;
-	__u32 remote = *(__u32 *)l->remote;
 	__u64 now = bpf_ktime_get_coarse_ns();
 
 	fe = bpf_map_lookup_elem(&vpn_xdp_fib, &label);
 	if (!fe)
 		return 0;
-	if (fe->remote == remote && fe->ifindex == cfg->ul_ifindex && now < fe->expires_ns)
+	if (fe->remote == remote && fe->ifindex && (!out_if || fe->ifindex == out_if) &&
+	    now < fe->expires_ns)
 		return fe;
 	fib.family = AF_INET_NUM;
-	fib.ipv4_src = cfg->underlay_ip4;
+	fib.ipv4_src = src;
 	fib.ipv4_dst = remote;
-	fib.ifindex = cfg->ul_ifindex;
-	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
-		    BPF_FIB_LKUP_RET_SUCCESS ||
-	    fib.ifindex != cfg->ul_ifindex)
+	fib.tot_len = tot_len;
+	fib.ifindex = ifindex;
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
+	    BPF_FIB_LKUP_RET_SUCCESS) {
+		if (!input)
+			return 0;
+		__builtin_memset(&fib, 0, sizeof(fib));
+		fib.family = AF_INET_NUM;
+		fib.ipv4_src = src;
+		fib.ipv4_dst = remote;
+		fib.tot_len = tot_len;
+		fib.ifindex = ifindex;
+		if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+			return 0;
+	}
+	if (out_if && fib.ifindex != out_if)
 		return 0;
 	fe->remote = remote;
 	fe->ifindex = fib.ifindex;
@@ -317,7 +336,9 @@ static __always_inline int origin_direct(struct __sk_buff *skb, const struct vpn
 		return -1;
 	/* from here on the frame is ours: a failure drops it, counted */
 	len = skb->len - SR_ETH_HLEN;
-	fe = l->ul_ifindex ? 0 : origin_next_hop(skb, cfg, l, label);
+	fe = l->ul_ifindex ? 0
+			   : fib_next_hop(skb, label, cfg->underlay_ip4, *(__u32 *)l->remote,
+					  cfg->ul_ifindex, cfg->ul_ifindex, 0, 0);
 	if (l->ul_ifindex) {
 		__builtin_memcpy(u->eth, l->ul_dmac, 6);
 		__builtin_memcpy(u->eth + 6, l->ul_smac, 6);
@@ -809,60 +830,6 @@ static __always_inline struct vpn_link *xdp_in_link(const struct vpn_cfg *cfg, _
 	return l;
 }
 
-/*
- * The underlay next hop towards link `next`'s remote address: from the
- * per-CPU cache, else bpf_fib_lookup() (then cached). NULL: the FIB has no
- * answer XDP can use (no route, neighbour not resolved): the stack's job.
- */
-static __always_inline struct xdp_fib_ent *xdp_next_hop(void *ctx, __u32 in_ifindex,
-							const struct vpn_cfg *cfg,
-							const struct vx_frame *f,
-							const struct vpn_link *next, __u32 label)
-{
-	struct bpf_fib_lookup fib = {};
-	struct xdp_fib_ent *fe;
-	__u32 remote = *(__u32 *)next->remote;
-	__u64 now = bpf_ktime_get_coarse_ns();
-
-	fe = bpf_map_lookup_elem(&vpn_xdp_fib, &label);
-	if (!fe)
-		return 0;
-	if (fe->remote == remote && fe->ifindex && now < fe->expires_ns)
-		return fe;
-	fib.family = AF_INET_NUM;
-	fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
-	fib.ipv4_dst = remote;
-	fib.tot_len = bpf_ntohs(f->ip.tot_len);
-	fib.ifindex = in_ifindex;
-	/*
-	 * As an output lookup first. Either kind answers only where the
-	 * ingress interface forwards IPv4 (the kernel checks that before
-	 * looking up; else BPF_FIB_LKUP_RET_FWD_DISABLED and the frame goes to
-	 * TC: tests/net/test_vpn_xdp.sh sets it, the daemon warns without it).
-	 * An output lookup is bound to fib.ifindex as its output interface, so
-	 * it only finds next hops behind the interface the frame came in on;
-	 * for one behind another interface (a chain of links), an input lookup
-	 * from the ingress interface.
-	 */
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
-	    BPF_FIB_LKUP_RET_SUCCESS) {
-		__builtin_memset(&fib, 0, sizeof(fib));
-		fib.family = AF_INET_NUM;
-		fib.ipv4_src = cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr;
-		fib.ipv4_dst = remote;
-		fib.tot_len = bpf_ntohs(f->ip.tot_len);
-		fib.ifindex = in_ifindex;
-		if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
-			return 0;
-	}
-	fe->remote = remote;
-	fe->ifindex = fib.ifindex;
-	__builtin_memcpy(fe->dmac, fib.dmac, 6);
-	__builtin_memcpy(fe->smac, fib.smac, 6);
-	fe->expires_ns = now + FIB_TTL_NS;
-	return fe;
-}
-
 enum { UL_PASS = 0, UL_DROP, UL_FWD };
 
 /*
@@ -953,8 +920,10 @@ static __always_inline int ul_transit(void *ctx, void *data, void *end, __u32 in
 		__builtin_memcpy(f->eth + 6, next->ul_smac, 6);
 		fe = 0;
 	} else {
-		fe = xdp_next_hop(ctx, in_ifindex, cfg, f, next,
-				  hc[f->h.hop_index & (SR_HOPS_MAX - 1)].label);
+		fe = fib_next_hop(ctx, hc[f->h.hop_index & (SR_HOPS_MAX - 1)].label,
+				  cfg->underlay_ip4 ? cfg->underlay_ip4 : f->ip.daddr,
+				  *(__u32 *)next->remote, in_ifindex, 0, bpf_ntohs(f->ip.tot_len),
+				  1);
 		if (!fe) {
 			st(pass_stat);
 			return UL_PASS;
