@@ -994,43 +994,59 @@ int vpn_transit_tc(struct __sk_buff *skb)
 	__u32 need = sizeof(struct vx_frame) + SR_HOPS_MAX * SR_HOP_LEN, out = 0;
 	__u32 before[CSUM_LEN / 4], after[CSUM_LEN / 4];
 	void *data, *end;
-	__u8 v = 0;
-	int r;
+	int r, complete;
 
-	/* not IPv4, or an overlay frame in the last-link form straight on the underlay */
-	if (skb->protocol != ETH_P_IP_BE || bpf_skb_load_bytes(skb, SR_ETH_HLEN, &v, 1) ||
-	    v == SR_VERSION)
+	if (skb->protocol != ETH_P_IP_BE)
 		return link_in(skb);
-	if (skb->len < need || bpf_skb_pull_data(skb, need)) {
-		st(VPN_ST_NON_SR); /* too short for a transit frame here: the stack's */
-		return TC_ACT_OK;
-	}
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
-	if (data + CSUM_OFF + CSUM_LEN > end) {
-		st(VPN_ST_NON_SR);
-		return TC_ACT_OK;
+	/* the headers are linear already on most skbs: no helper call then */
+	if (data + need > end) {
+		if (skb->len < need || bpf_skb_pull_data(skb, need)) {
+			__u8 v = 0;
+
+			/* too short for a transit frame here: the stack's, unless an
+			 * overlay frame in the last-link form straight on the underlay */
+			if (!bpf_skb_load_bytes(skb, SR_ETH_HLEN, &v, 1) && v == SR_VERSION)
+				return link_in(skb);
+			st(VPN_ST_NON_SR);
+			return TC_ACT_OK;
+		}
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+		if (data + need > end) {
+			st(VPN_ST_NON_SR);
+			return TC_ACT_OK;
+		}
 	}
-	__builtin_memcpy(before, data + CSUM_OFF, CSUM_LEN);
-	r = ul_transit(skb, data, end, skb->ingress_ifindex, 0, VPN_ST_UL_PASS, VPN_ST_TRANSIT_TX,
-		       &out);
-	if (r == UL_DROP)
-		return TC_ACT_SHOT;
-	if (r == UL_PASS)
-		return TC_ACT_OK;
+	/* an overlay frame in the last-link form straight on the underlay: the guard's */
+	if (*(__u8 *)(data + SR_ETH_HLEN) == SR_VERSION)
+		return link_in(skb);
 	/*
 	 * A CHECKSUM_COMPLETE skb (from a NIC) keeps a sum over everything after
 	 * the outer Ethernet header, which a veth would carry on to the next
 	 * node's decapsulation: add what changed. The IPv4 header, checksum
 	 * included, sums to the same before and after; the rest is UDP's
 	 * checksum, VXLAN, overlay Ethernet and the SR index/TTL (36 bytes).
-	 * bpf_csum_update() does nothing to other skbs.
+	 * bpf_csum_update() refuses other skbs, so adding 0 asks which it is,
+	 * and the copies and the difference are made only where they count.
 	 */
-	data = (void *)(long)skb->data;
-	end = (void *)(long)skb->data_end;
-	if (data + CSUM_OFF + CSUM_LEN <= end) {
-		__builtin_memcpy(after, data + CSUM_OFF, CSUM_LEN);
-		bpf_csum_update(skb, bpf_csum_diff(before, CSUM_LEN, after, CSUM_LEN, 0));
+	complete = bpf_csum_update(skb, 0) >= 0;
+	if (complete)
+		__builtin_memcpy(before, data + CSUM_OFF, CSUM_LEN);
+	r = ul_transit(skb, data, end, skb->ingress_ifindex, 0, VPN_ST_UL_PASS, VPN_ST_TRANSIT_TX,
+		       &out);
+	if (r == UL_DROP)
+		return TC_ACT_SHOT;
+	if (r == UL_PASS)
+		return TC_ACT_OK;
+	if (complete) {
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+		if (data + CSUM_OFF + CSUM_LEN <= end) {
+			__builtin_memcpy(after, data + CSUM_OFF, CSUM_LEN);
+			bpf_csum_update(skb, bpf_csum_diff(before, CSUM_LEN, after, CSUM_LEN, 0));
+		}
 	}
 	st(VPN_ST_TRANSIT_UL);
 	return bpf_redirect(out, 0);
