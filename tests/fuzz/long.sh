@@ -4,7 +4,8 @@
 # comes first, on the corpus `make fuzz` keeps in $BUILD/fuzz-corpus-NAME
 # (build the targets first: make fuzz FUZZ_SECS=5). Prints one Markdown
 # table row per target:
-#   | target | executions | time (s) | crashes | corpus (files) | date |
+#   | target | executions | time (s) | crashes | corpus (files) | sanitizers | date |
+# (sanitizers: "ASan+UBSan", or "UBSan" for a FUZZ_SAN=ubsan build, see run.sh)
 # and exits 1 if any target crashed (artifacts in $BUILD/fuzz-long-NAME-*).
 #   tests/fuzz/long.sh [NAME...]      default: every $BUILD/fuzz-* binary
 #   FUZZ_RUNS=N   executions per target (default 10000000)
@@ -28,7 +29,9 @@ fi
 crashed=0
 for name in "${names[@]}"; do
 	bin=$BUILD/fuzz-$name corpus=$BUILD/fuzz-corpus-$name log=$BUILD/fuzz-long-$name.log
-	[ -x "$bin" ] || { echo "| $name | not built | | | | |"; crashed=1; continue; }
+	[ -x "$bin" ] || { echo "| $name | not built | | | | | |"; crashed=1; continue; }
+	san=UBSan
+	[ "$(nm "$bin" 2>/dev/null | grep -c ' __asan_init$')" -gt 0 ] && san=ASan+UBSan
 	mkdir -p "$corpus"
 	[ -d "tests/fuzz/corpus-$name" ] && cp -n tests/fuzz/corpus-"$name"/* "$corpus"/ 2>/dev/null
 	start=$(date +%s)
@@ -39,6 +42,6 @@ for name in "${names[@]}"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	crashes=0
 	[ "$rc" -eq 0 ] || { crashes=1; crashed=1; }
-	echo "| $name | ${execs:-?} | $secs | $crashes | $(find "$corpus" -type f | wc -l) | $(date -u +%F) |"
+	echo "| $name | ${execs:-?} | $secs | $crashes | $(find "$corpus" -type f | wc -l) | $san | $(date -u +%F) |"
 done
 exit $crashed
