@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * libFuzzer target for the control socket: the real server (ctl.c: accept,
- * line framing, JSON request parsing, dispatch, reply queue) on the real
- * loop (loop.c), fed each input as the bytes one client sends before it
- * shuts its side. The ops registered are those that need no BPF map: ping,
+ * libFuzzer target for the control socket: the real server (ctl.c: line
+ * framing, JSON request parsing, dispatch, reply queue) on the real loop
+ * (loop.c), fed each input as the bytes one client sends before it shuts
+ * its side. One server per process; its long-lived connection comes
+ * through its listening socket (accept), a connection per input is one
+ * end of a socket pair handed to the server as accept does
+ * (ctl_server_add_client), so that an input costs no connect/accept. The ops registered are those that need no BPF map: ping,
  * and table_add's argument parsing (the "tables" array and each table
  * through rule_from_json, as the daemon's op does before it touches a map).
  * Properties: one reply line per non-empty request line, each a JSON
@@ -163,6 +166,7 @@ static void check_replies(char *buf, size_t len, size_t want)
 	CHECK(got == want);
 }
 
+/* A connection through the server's listening socket (accept_ready). */
 static int client_connect(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -172,6 +176,16 @@ static int client_connect(void)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
 	CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
 	return fd;
+}
+
+/* A connection of its own: one end of a socket pair, the other the server's. */
+static int client_pair(void)
+{
+	int sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(ctl_server_add_client(srv, sv[1]) == 0);
+	return sv[0];
 }
 
 /*
@@ -232,7 +246,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup();
 	if (size > 0 && data[0] == '\0') {
 		want = count_requests(data + 1, size - 1);
-		fd = client_connect();
+		fd = client_pair();
 		rlen = exchange(fd, data + 1, size - 1, true, want, reply, sizeof(reply));
 		close(fd);
 	} else {

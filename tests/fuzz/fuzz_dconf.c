@@ -9,9 +9,11 @@
  * A file not given holds a valid default: the key of seed 0x11.., its
  * certificate (name "node-a", valid to 2100) issued by the CA of seed
  * 0x22.., that CA's public key, an empty revocation list. In CONFIG,
- * "@KEY@", "@CERT@", "@CA@" and "@REV@" stand for the files' paths. Files
- * are memfds (mode 0600) loaded by path (/proc/self/fd/N), as the daemon
- * loads them. Properties: an error is negative with a message and leaves
+ * "@KEY@", "@CERT@", "@CA@" and "@REV@" stand for the files' paths (the
+ * given file's, else the default's). Files are memfds (mode 0600) loaded
+ * by path (/proc/self/fd/N), as the daemon loads them; the default files
+ * are written once per process (LLVMFuzzerInitialize), a given file and
+ * the config once per input that changes them. Properties: an error is negative with a message and leaves
  * the struct empty; an accepted config is within every documented bound,
  * its identity is consistent (the node ID is the key's, the certificate
  * is the key's), its addresses print and parse back to the same socket
@@ -39,6 +41,7 @@
 #include "daemon/daemon_int.h" /* dconf_check */
 #include "daemon/keyfile.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(x)                 \
@@ -53,8 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum { F_KEY, F_CERT, F_CA, F_REV, F_CFG, F__N };
 static const char *const placeholder[F_CFG] = { "@KEY@", "@CERT@", "@CA@", "@REV@" };
 
-static int fds[F__N] = { -1, -1, -1, -1, -1 };
-static char paths[F__N][64];
+/* the files an input gives (and the config), the default files */
+static int fds[F__N] = { -1, -1, -1, -1, -1 }, def_fds[F_CFG] = { -1, -1, -1, -1 };
+static char paths[F__N][64], def_paths[F_CFG][64];
 /* the default files: a valid identity */
 static char def_key[128], def_ca[128];
 static const char def_rev[] = "# no revocations\n";
@@ -69,21 +73,35 @@ static void key_text(char *out, size_t cap, const char *tag, const uint8_t k[32]
 	snprintf(out, cap, "%s\n%s\n", tag, hex);
 }
 
-static void setup(void)
+static int new_file(char path[64])
+{
+	int fd = memfd_create("ipop-fuzz-dconf", MFD_CLOEXEC);
+
+	CHECK(fd >= 0 && fchmod(fd, 0600) == 0);
+	snprintf(path, 64, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+static void write_file(int fd, const void *p, size_t n)
+{
+	CHECK(n == 0 || pwrite(fd, p, n, 0) == (ssize_t)n);
+	CHECK(ftruncate(fd, (off_t)n) == 0);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const uint8_t node_seed[IDENT_SEED_LEN] = { [0 ... 31] = 0x11 };
 	static const uint8_t ca_seed[IDENT_SEED_LEN] = { [0 ... 31] = 0x22 };
 	struct ident node, ca;
 	char err[160];
 
-	if (fds[0] >= 0)
-		return;
+	(void)argc;
+	(void)argv;
 	CHECK(sodium_init() >= 0);
-	for (int i = 0; i < F__N; i++) {
-		fds[i] = memfd_create("ipop-fuzz-dconf", MFD_CLOEXEC);
-		CHECK(fds[i] >= 0 && fchmod(fds[i], 0600) == 0);
-		snprintf(paths[i], sizeof(paths[i]), "/proc/self/fd/%d", fds[i]);
-	}
+	for (int i = 0; i < F__N; i++)
+		fds[i] = new_file(paths[i]);
+	for (int i = 0; i < F_CFG; i++)
+		def_fds[i] = new_file(def_paths[i]);
 	CHECK(ident_from_seed(node_seed, &node) == 0 && ident_from_seed(ca_seed, &ca) == 0);
 	key_text(def_key, sizeof(def_key), KEYFILE_PRIV_TAG, node_seed);
 	key_text(def_ca, sizeof(def_ca), KEYFILE_PUB_TAG, ca.pub);
@@ -99,6 +117,11 @@ static void setup(void)
 	ident_node_id(node.pub, &def_id);
 	ident_wipe(&node);
 	ident_wipe(&ca);
+	write_file(def_fds[F_KEY], def_key, strlen(def_key));
+	write_file(def_fds[F_CERT], def_cert.raw, def_cert.len);
+	write_file(def_fds[F_CA], def_ca, strlen(def_ca));
+	write_file(def_fds[F_REV], def_rev, strlen(def_rev));
+	return 0;
 }
 
 /* File i holds p[0..n) afterwards; a file that holds it already is not rewritten. */
@@ -110,14 +133,13 @@ static void put(int i, const void *p, size_t n)
 	CHECK(n <= sizeof(last[i]));
 	if (last_len[i] == n && !memcmp(last[i], p, n))
 		return;
-	CHECK(n == 0 || pwrite(fds[i], p, n, 0) == (ssize_t)n);
-	CHECK(ftruncate(fds[i], (off_t)n) == 0);
+	write_file(fds[i], p, n);
 	memcpy(last[i], p, n);
 	last_len[i] = n;
 }
 
 /* CONFIG with every placeholder replaced by its file's path. */
-static size_t expand(const char *in, size_t n, char *out, size_t cap)
+static size_t expand(const char *in, size_t n, const char *const path[F_CFG], char *out, size_t cap)
 {
 	size_t o = 0;
 
@@ -129,11 +151,11 @@ static size_t expand(const char *in, size_t n, char *out, size_t cap)
 			    !memcmp(in + i, placeholder[k], strlen(placeholder[k])))
 				f = k;
 		if (f >= 0) {
-			size_t pl = strlen(paths[f]);
+			size_t pl = strlen(path[f]);
 
 			if (o + pl > cap)
 				break;
-			memcpy(out + o, paths[f], pl);
+			memcpy(out + o, path[f], pl);
 			o += pl;
 			i += strlen(placeholder[f]) - 1;
 		} else if (o < cap) {
@@ -228,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char cfg[INPUT_MAX + 4096];
 	const char *part[F__N] = { 0 }, *p = (const char *)data, *end = p + size, *sep;
+	const char *path[F_CFG];
 	size_t plen[F__N] = { 0 }, n;
 	char err[512] = "";
 	int nparts = 0, ret;
@@ -235,7 +258,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > INPUT_MAX)
 		return 0;
-	setup();
 	fuzz_addr(data, size);
 	/* the files given, then the config */
 	while (nparts < F__N - 1 && (sep = memmem(p, (size_t)(end - p), SEP, 4))) {
@@ -243,14 +265,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		plen[nparts++] = (size_t)(sep - p);
 		p = sep + 4;
 	}
-	put(F_KEY, nparts > F_KEY ? part[F_KEY] : def_key,
-	    nparts > F_KEY ? plen[F_KEY] : strlen(def_key));
-	put(F_CERT, nparts > F_CERT ? (const void *)part[F_CERT] : def_cert.raw,
-	    nparts > F_CERT ? plen[F_CERT] : def_cert.len);
-	put(F_CA, nparts > F_CA ? part[F_CA] : def_ca, nparts > F_CA ? plen[F_CA] : strlen(def_ca));
-	put(F_REV, nparts > F_REV ? part[F_REV] : def_rev,
-	    nparts > F_REV ? plen[F_REV] : strlen(def_rev));
-	n = expand(p, (size_t)(end - p), cfg, sizeof(cfg));
+	for (int i = 0; i < F_CFG; i++) {
+		path[i] = i < nparts ? paths[i] : def_paths[i];
+		if (i < nparts)
+			put(i, part[i], plen[i]);
+	}
+	n = expand(p, (size_t)(end - p), path, cfg, sizeof(cfg));
 	put(F_CFG, cfg, n);
 	ret = dconf_load(paths[F_CFG], &c, err, sizeof(err));
 	if (ret) {

@@ -8,6 +8,8 @@
 #   FUZZ_CHECK_TOTAL=N  the budget for all targets together (default 90)
 #   FUZZ_ONLY=NAME      run only that target
 #   FUZZ_KEEP=1         keep the grown corpus in $BUILD/fuzz-corpus-NAME (make fuzz)
+#   FUZZ_SAN=ubsan      libFuzzer + UBSan only, no ASan/LSan (for a long run
+#                       where ASan's cost decides; give it a BUILD of its own)
 set -u
 cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
@@ -31,12 +33,20 @@ fuzz() {
 # once); sets OBJ to the object file
 declare -A built
 CFLAGS_FUZZ="-g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf -fno-sanitize-recover=undefined"
+case ${FUZZ_SAN:-asan} in
+asan) SAN=address,undefined ;;
+ubsan) SAN=undefined ;;
+*)
+	echo "FUZZ_SAN: asan or ubsan" >&2
+	exit 2
+	;;
+esac
 obj() {
 	OBJ=$BUILD/fuzz-obj/${1%.c}.o
 	if [ -z "${built[$1]:-}" ]; then
 		mkdir -p "$(dirname "$OBJ")"
 		# shellcheck disable=SC2086
-		${FUZZ_CC:-clang} $CFLAGS_FUZZ -fsanitize=fuzzer-no-link,address,undefined \
+		${FUZZ_CC:-clang} $CFLAGS_FUZZ -fsanitize=fuzzer-no-link,$SAN \
 			$(pkg-config --cflags libsodium jansson) -c "$1" -o "$OBJ" || return 1
 		built[$1]=1
 	fi
@@ -56,7 +66,7 @@ run() {
 	done
 	# shellcheck disable=SC2086
 	if [ ${#objs[@]} -eq 0 ] || ! ${FUZZ_CC:-clang} $CFLAGS_FUZZ \
-		-fsanitize=fuzzer,address,undefined -o "$bin" "${objs[@]}" "${libs[@]}" \
+		-fsanitize=fuzzer,$SAN -o "$bin" "${objs[@]}" "${libs[@]}" \
 		$(pkg-config --libs libsodium jansson) >>"$BUILD/fuzz-$name.build" 2>&1; then
 		cat "$BUILD/fuzz-$name.build"
 		echo "FAIL: fuzz-$name does not build"

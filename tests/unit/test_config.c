@@ -270,3 +270,45 @@ Test(config, daemon_identity_errors, .init = cfgt_setup, .fini = cfgt_cleanup)
 	cr_assert_eq(dconf_load(cfg, &c, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "ca_files"), "%s", err);
 }
+
+/*
+ * Key files are read into a buffer sized by fstat: a file of exactly the
+ * limit (4096 bytes) is read whole, one byte more is refused, and a file
+ * whose size fstat does not know (/proc) is read to its end all the same.
+ */
+Test(config, key_file_sizes, .init = cfgt_setup, .fini = cfgt_cleanup)
+{
+	char err[256] = "", path[128], text[4097];
+	uint8_t pub[IDENT_PUB_LEN], want[IDENT_PUB_LEN];
+	FILE *f;
+	int n;
+
+	for (int i = 0; i < IDENT_PUB_LEN; i++)
+		want[i] = (uint8_t)(i * 7 + 1);
+	n = snprintf(text, sizeof(text), "%s\n", KEYFILE_PUB_TAG);
+	for (int i = 0; i < IDENT_PUB_LEN; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "%02x", want[i]);
+	memset(text + n, '\n', sizeof(text) - (size_t)n);
+	snprintf(path, sizeof(path), "%s/big.pub", cfgt_dir);
+	for (size_t len = 4095; len <= 4097; len++) {
+		f = fopen(path, "w");
+		cr_assert(f);
+		cr_assert_eq(fwrite(text, 1, len, f), len);
+		fclose(f);
+		memset(pub, 0, sizeof(pub));
+		if (len <= 4096) {
+			cr_assert_eq(keyfile_read_public(path, pub, err, sizeof(err)), 0, "%zu: %s",
+				     len, err);
+			cr_assert_arr_eq(pub, want, sizeof(want));
+		} else {
+			cr_assert_eq(keyfile_read_public(path, pub, err, sizeof(err)), -EFBIG);
+			cr_assert(strstr(err, "larger than 4096 bytes"), "%s", err);
+		}
+	}
+	/* st_size 0: the text is read all the same (and is no key) */
+	cr_assert_eq(keyfile_read_public("/proc/self/status", pub, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "does not start with"), "%s", err);
+	/* st_size 0 and over the limit (a process's smaps is tens of KiB) */
+	cr_assert_eq(keyfile_read_public("/proc/self/smaps", pub, err, sizeof(err)), -EFBIG);
+	cr_assert(strstr(err, "larger than 4096 bytes"), "%s", err);
+}

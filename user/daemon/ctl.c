@@ -506,31 +506,42 @@ static bool peer_allowed(int fd)
 	return cr.uid == 0 || cr.uid == geteuid();
 }
 
+int ctl_server_add_client(struct ctl_server *s, int fd)
+{
+	struct ctl_client *c;
+	int err;
+
+	if (s->nclients >= CTL_CLIENTS_MAX && !evict_idle(s))
+		return -EBUSY;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = daemon_loop_add_fd(s->d, fd, EPOLLIN, client_ready, c);
+	if (err < 0) {
+		free(c);
+		return err;
+	}
+	c->fd = fd;
+	c->last_ms = ctl_now_ms();
+	c->next = s->clients;
+	s->clients = c;
+	s->nclients++;
+	return 0;
+}
+
 static void accept_ready(struct daemon *d, int lfd, uint32_t events, void *arg)
 {
 	struct ctl_server *s = arg;
-	struct ctl_client *c;
-	int fd;
+	int fd, err;
 
 	(void)events;
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (!peer_allowed(fd) || (s->nclients >= CTL_CLIENTS_MAX && !evict_idle(s))) {
+		err = peer_allowed(fd) ? ctl_server_add_client(s, fd) : -EPERM;
+		if (err == -EPERM || err == -EBUSY)
 			daemon_log(d, LOG_L_WARN, "ctl: connection refused (%s)",
-				   s->nclients >= CTL_CLIENTS_MAX ? "too many" : "not root");
+				   err == -EBUSY ? "too many" : "not root");
+		if (err)
 			close(fd);
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c || daemon_loop_add_fd(d, fd, EPOLLIN, client_ready, c) < 0) {
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->last_ms = ctl_now_ms();
-		c->next = s->clients;
-		s->clients = c;
-		s->nclients++;
 	}
 	if ((errno == EMFILE || errno == ENFILE) && s->spare >= 0) {
 		/* out of descriptors: accept with the spare and close, or epoll spins */

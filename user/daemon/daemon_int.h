@@ -101,6 +101,13 @@ int dconf_check(const struct dconf *c, char *err, size_t errlen);
 
 /* ctl.c */
 int ctl_server_start(struct daemon *d, const char *path, struct ctl_server **out);
+/*
+ * Serve fd (a connected, non-blocking stream socket) as one more client,
+ * as an accepted connection is: 0 (fd is the server's now), -EBUSY at
+ * CTL_CLIENTS_MAX with none idle, -ENOMEM or the loop's error (fd is still
+ * the caller's).
+ */
+int ctl_server_add_client(struct ctl_server *s, int fd);
 void ctl_server_stop(struct ctl_server *s);
 
 #endif /* IPOP_FW_DAEMON_INT_H */

@@ -13,14 +13,19 @@
 #define REVLIST_MAX (1 << 20)
 #define KEY_HEX_LEN (2 * IDENT_PUB_LEN)
 
-/* Read at most max bytes of path into a new buffer; *len is its size. */
+/*
+ * Read at most max bytes of path into a new buffer; *len is its size (the
+ * caller wipes and frees it: burn). The buffer is sized by fstat, and grows
+ * only if the file grows meanwhile (or is a /proc file of size 0), so that
+ * a short key file costs no max-byte buffer.
+ */
 static int slurp(const char *path, size_t max, uint8_t **out, size_t *len, struct stat *st,
 		 char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	uint8_t *buf;
 	ssize_t n;
-	size_t got = 0;
+	size_t got = 0, cap;
 
 	if (fd < 0) {
 		int e = errno;
@@ -33,16 +38,40 @@ static int slurp(const char *path, size_t max, uint8_t **out, size_t *len, struc
 		snprintf(err, errlen, "%s: not a regular file", path);
 		return -EINVAL;
 	}
-	buf = malloc(max + 1);
+	/* one byte more than the file (or than max): a read that fills it is past the end */
+	cap = st->st_size >= 0 && (uint64_t)st->st_size < max ? (size_t)st->st_size + 1 : max + 1;
+	buf = malloc(cap);
 	if (!buf) {
 		close(fd);
 		return -ENOMEM;
 	}
-	while (got <= max && (n = read(fd, buf + got, max + 1 - got)) > 0)
+	while ((n = read(fd, buf + got, cap - got)) > 0) {
+		uint8_t *more;
+		size_t want;
+
 		got += (size_t)n;
+		if (got < cap)
+			continue;
+		if (cap == max + 1)
+			break;
+		/* the file is longer than fstat said: a bigger buffer, the old one wiped */
+		want = cap <= (max + 1) / 2 ? 2 * cap : max + 1;
+		more = malloc(want);
+		if (!more) {
+			sodium_memzero(buf, got);
+			free(buf);
+			close(fd);
+			return -ENOMEM;
+		}
+		memcpy(more, buf, got);
+		sodium_memzero(buf, got);
+		free(buf);
+		buf = more;
+		cap = want;
+	}
 	close(fd);
 	if (got > max) {
-		sodium_memzero(buf, max + 1);
+		sodium_memzero(buf, got);
 		free(buf);
 		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
 		return -EFBIG;
@@ -103,7 +132,7 @@ int keyfile_read_private(const char *path, struct ident *out, char *err, size_t 
 	if (ret)
 		return ret;
 	if (st.st_mode & 077) {
-		burn(buf, KEYFILE_MAX + 1);
+		burn(buf, len);
 		snprintf(err, errlen,
 			 "private key %s is accessible by group/other (mode %04o); "
 			 "fix: chmod 600 %s",
@@ -111,7 +140,7 @@ int keyfile_read_private(const char *path, struct ident *out, char *err, size_t 
 		return -EPERM;
 	}
 	ret = parse_key_text(path, buf, len, KEYFILE_PRIV_TAG, seed, err, errlen);
-	burn(buf, KEYFILE_MAX + 1);
+	burn(buf, len);
 	if (!ret && ident_from_seed(seed, out))
 		ret = -EIO;
 	sodium_memzero(seed, sizeof(seed));
@@ -128,7 +157,7 @@ int keyfile_read_public(const char *path, uint8_t pub[IDENT_PUB_LEN], char *err,
 	if (ret)
 		return ret;
 	ret = parse_key_text(path, buf, len, KEYFILE_PUB_TAG, pub, err, errlen);
-	burn(buf, KEYFILE_MAX + 1);
+	burn(buf, len);
 	return ret;
 }
 
