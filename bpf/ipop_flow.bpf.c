@@ -89,6 +89,51 @@ struct {
 	__type(value, struct cls_table_def);
 } tables SEC(".maps");
 
+/*
+ * Per-CPU, not pinned: the coarse clock as this CPU last read it, and the
+ * jiffies it read it at. The coarse clock only moves on a tick, so within a
+ * tick one helper call serves every packet; bpf_jiffies64() is one load
+ * (the verifier inlines it).
+ */
+struct coarse_clock {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct coarse_clock);
+} clock_cache SEC(".maps");
+
+/*
+ * bpf_ktime_get_coarse_ns(), once per tick and CPU. The tick moves jiffies
+ * first and the clock just after (on another CPU, a reader can fall in
+ * between): a read that finds the clock where it was is not cached, so the
+ * next packet reads again. Only a CPU that saw no packet for a whole tick
+ * and then lands in that gap keeps a time one tick behind, until the next
+ * tick: the coarse clock's own resolution.
+ */
+static __always_inline __u64 coarse_now(void)
+{
+	struct coarse_clock *c;
+	__u32 zero = 0;
+	__u64 j = bpf_jiffies64(), ns;
+
+	c = bpf_map_lookup_elem(&clock_cache, &zero);
+	if (!c)
+		return bpf_ktime_get_coarse_ns();
+	if (c->jiffies == j)
+		return c->ns;
+	ns = bpf_ktime_get_coarse_ns();
+	if (ns != c->ns) {
+		c->ns = ns;
+		c->jiffies = j;
+	}
+	return ns;
+}
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&dp_stats, &idx);
@@ -160,6 +205,7 @@ static __always_inline void table_count(__u32 tid, __u64 pkts, __u64 len, __u64 
  * (segs > 1 only for GSO/GRO skbs), and the L2 header length of its frames.
  */
 struct wire {
+	__u64 now; /* coarse_now() */
 	__u64 len;
 	__u32 segs;
 	__u16 l2_len;
@@ -200,7 +246,7 @@ static __always_inline void flow_update(struct flow_key *k, const struct wire *w
 {
 	__u8 tcp_flags = pi->tcp_flags;
 	struct flow_value *v, nv = {};
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = w->now;
 	struct cls_state *cs;
 	__u32 zero = 0, gen = 0, active = 0;
 	int err;
@@ -287,7 +333,7 @@ static __always_inline void account(const void *data, const void *data_end, __u3
 {
 	struct flow_key k = {};
 	struct parse_info pi = {};
-	struct wire w = { .len = len, .segs = 1 };
+	struct wire w = { .now = coarse_now(), .len = len, .segs = 1 };
 	int res;
 
 	k.ifindex = ifindex;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -336,6 +337,37 @@ Test(flow, tcp_flags_or_and_counters)
  * XDP and TC ingress report the same direction and (under test_run) the same
  * device, so they feed one flow; TC egress feeds another.
  */
+/*
+ * The clock is read once per tick and CPU (coarse_now()): a packet a few
+ * ticks after the first still moves last_seen past a time read between them.
+ */
+Test(flow, last_seen_follows_the_clock_across_ticks)
+{
+	static struct frame f;
+	struct flow_entry e[2];
+	uint64_t t0, mid;
+	int hk;
+
+	build(spec("ipv4-udp"), &f);
+	for (hk = 0; hk < HOOK_MAX; hk++) {
+		harness_clear_flows(&h);
+		t0 = mono_ns();
+		cr_assert_eq(harness_run(&h, hk, f.data, f.len, 0, &r), 0);
+		usleep(30000); /* several ticks at any HZ from 100 up */
+		mid = mono_ns();
+		cr_assert_gt(mid, t0, "the coarse clock did not move in 30 ms");
+		cr_assert_eq(harness_run(&h, hk, f.data, f.len, 0, &r), 0);
+		cr_assert_eq(harness_flows(&h, e, 2), 1);
+		cr_assert_eq(e[0].v.packets, 2);
+		cr_assert(t0 <= e[0].v.first_seen_ns && e[0].v.first_seen_ns < mid &&
+				  mid <= e[0].v.last_seen_ns && e[0].v.last_seen_ns <= mono_ns(),
+			  "%s: first %llu last %llu, clock %llu then %llu", hook_name[hk],
+			  (unsigned long long)e[0].v.first_seen_ns,
+			  (unsigned long long)e[0].v.last_seen_ns, (unsigned long long)t0,
+			  (unsigned long long)mid);
+	}
+}
+
 Test(flow, hooks_share_one_accounting_path)
 {
 	static struct frame f;
