@@ -7,6 +7,8 @@
 
 A=ida$T B=idb$T
 SOCK=/tmp/ipop-t$T.sock
+[ -x "$TOOLS/udpsend" ] || fail "build $TOOLS/udpsend first (make check-run)"
+mkdir -p "$BUILD/net-logs" # tests/net/run.sh makes it; alone, this test does
 new_ns $A
 new_ns $B
 veth_pair $A da$T 10.217.0.1/30 $B db$T 10.217.0.2/30
