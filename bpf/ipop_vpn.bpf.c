@@ -429,7 +429,7 @@ int vpn_origin(struct __sk_buff *skb)
 	struct vpn_cfg *cfg;
 	__u32 zero = 0, n, hlen;
 	__u8 dst[SR_ETH_HLEN];
-	int ret;
+	int ret, ip;
 
 	if (bpf_skb_load_bytes(skb, 0, dst, SR_ETH_HLEN)) {
 		st(VPN_ST_PUNT_ERR);
@@ -473,17 +473,15 @@ int vpn_origin(struct __sk_buff *skb)
 	__builtin_memcpy(b->h.dst, pk.id, SR_ID_LEN);
 	__builtin_memcpy(b->hops, p->hops, sizeof(b->hops));
 	/* only bpf_skb_adjust_room() sets up a tunnel GSO can segment, and it takes IP skbs */
-	if (cfg->ul_ifindex && cfg->underlay_ip4 && link_is_vx4(l) &&
-	    (skb->protocol == ETH_P_IP_BE || skb->protocol == bpf_htons(0x86dd))) {
+	ip = skb->protocol == ETH_P_IP_BE || skb->protocol == bpf_htons(0x86dd);
+	if (cfg->ul_ifindex && cfg->underlay_ip4 && link_is_vx4(l) && ip) {
 		ret = origin_direct(skb, cfg, l, p->first_label, &u, n, dst);
 		if (ret >= 0)
 			return ret;
 		st(VPN_ST_ORIGIN_UL_FALLBACK);
 	}
 	hlen = SR_ETH_HLEN + SR_HDR_FIXED + n * SR_HOP_LEN;
-	ret = skb->protocol == ETH_P_IP_BE || skb->protocol == bpf_htons(0x86dd)
-		      ? -1
-		      : push_by_move(skb, hlen);
+	ret = ip ? -1 : push_by_move(skb, hlen);
 	if (ret == -2) {
 		st(VPN_ST_DROP_ERR);
 		return TC_ACT_SHOT;
