@@ -334,10 +334,6 @@ Test(flow, tcp_flags_or_and_counters)
 }
 
 /*
- * XDP and TC ingress report the same direction and (under test_run) the same
- * device, so they feed one flow; TC egress feeds another.
- */
-/*
  * The clock is read once per tick and CPU (coarse_now()): a packet a few
  * ticks after the first still moves last_seen past a time read between them.
  */
@@ -368,6 +364,10 @@ Test(flow, last_seen_follows_the_clock_across_ticks)
 	}
 }
 
+/*
+ * XDP and TC ingress report the same direction and (under test_run) the same
+ * device, so they feed one flow; TC egress feeds another.
+ */
 Test(flow, hooks_share_one_accounting_path)
 {
 	static struct frame f;
