@@ -15,8 +15,14 @@
 #     generator spends preempted by other tasks counts for nobody: on this
 #     shared 2-CPU VM, wall-clock rates of back-to-back runs drifted by 2x,
 #     which made configurations measured one after the other incomparable.
-#     Each round moves every configuration to another namespace (no veth is
-#     always the fast one) and includes a second program-less namespace
+#     Each round deals the configurations to the namespaces in a new random
+#     order (seeded by the round number, so a run can be repeated): no veth
+#     is always the fast one, no configuration always follows the same
+#     neighbour in the generator's cycle (what ran just before a batch
+#     decides what is still in the caches; with a fixed cyclic order, two
+#     loads of the same program differed by more than a point), and the
+#     programs load in another order. Each round also includes a second
+#     program-less namespace
 #     ("none (control)") that shows the noise floor. The rate of a
 #     configuration is what its namespace's IP layer received (IpInReceives)
 #     divided by the CPU time charged to it: packets per CPU-second, i.e.
@@ -394,15 +400,27 @@ KSOFT=0   # ksoftirqd ticks during the measured runs
 BUSYTOT=0 # ns charged to configurations
 SENDERR=0 # sendmmsg calls that failed (ENOBUFS...)
 
-# round R: configuration c sits in slot (c + R) % NSLOT
+# round R: configuration c sits in slot slot[c], a permutation drawn from
+# the seed R + 1 (Fisher-Yates); they are set up in slot order.
 round()
 {
-	local r=$1 c s cfg line busy sent pps base k1 counted rx
-	local -a slot r0 r1 r2 d1 d2 u1 u2
+	local r=$1 c s i j t cfg line busy sent pps base k1 counted rx
+	local -a slot r0 r1 r2 d1 d2 u1 u2 order
+	RANDOM=$((r + 1))
 	for ((c = 0; c < NSLOT; c++)); do
-		slot[c]=$(((c + r) % NSLOT))
-		cfg_up "${CONFIGS[c]}" "${slot[c]}"
-		r0[c]=$(snmp_get "${slot[c]}" Ip InReceives)
+		order[c]=$c
+	done
+	for ((i = NSLOT - 1; i > 0; i--)); do
+		j=$((RANDOM % (i + 1)))
+		t=${order[i]}
+		order[i]=${order[j]}
+		order[j]=$t
+	done
+	for ((s = 0; s < NSLOT; s++)); do
+		c=${order[s]}
+		slot[c]=$s
+		cfg_up "${CONFIGS[c]}" "$s"
+		r0[c]=$(snmp_get "$s" Ip InReceives)
 	done
 	gen --count "$WARM" --seconds 2 >/dev/null
 	sleep 0.05
@@ -524,7 +542,7 @@ traffic_part()
 		echo
 		echo "## Real traffic: 64-byte UDP frames, $FLOWS flows, veth into a namespace, all configurations side by side on CPU $CPU"
 		echo
-		echo "Each configuration has its own receiver namespace and veth; one generator thread sends batches of $BATCH frames to each in turn and charges the $([ "$CLOCK" = cpu ] && echo "CPU time (transmit plus the receive softirq it runs)" || echo "wall time") of each batch to it. Rate = frames that namespace's IP layer received / time charged. Configurations move to another namespace every round; ratios are taken within a round. \"none (control)\" is a second namespace without any program (noise floor); softflowd (libpcap, IPFIX to an nfcapd on the receiver's loopback) is also charged the CPU time its own process and that nfcapd used, on whatever CPU; bare-* attach a program that only returns \"pass\" (the cost of the hook alone). Destination: the receiver's own address, UDP port without listener."
+		echo "Each configuration has its own receiver namespace and veth; one generator thread sends batches of $BATCH frames to each in turn and charges the $([ "$CLOCK" = cpu ] && echo "CPU time (transmit plus the receive softirq it runs)" || echo "wall time") of each batch to it. Rate = frames that namespace's IP layer received / time charged. Every round deals the configurations to the namespaces in a new random order (also their order in the generator's cycle); ratios are taken within a round. \"none (control)\" is a second namespace without any program (noise floor); softflowd (libpcap, IPFIX to an nfcapd on the receiver's loopback) is also charged the CPU time its own process and that nfcapd used, on whatever CPU; bare-* attach a program that only returns \"pass\" (the cost of the hook alone). Destination: the receiver's own address, UDP port without listener."
 		echo
 		echo "$tt"
 		echo

@@ -581,3 +581,103 @@ Test(flow, userspace_parser_agrees)
 		}
 	}
 }
+
+/*
+ * The accounting fast path (parse_frame_fast) at every length of every
+ * catalogue frame: it declines and leaves key and info alone, or it gives
+ * what parse_frame_info gives. It takes exactly the plain frames: untagged,
+ * IPv4 without options or IPv6 without extension headers, not a fragment,
+ * TCP or UDP, 20 bytes or more after the IP header.
+ */
+Test(flow, fast_parser_agrees)
+{
+	static struct frame f;
+	static uint8_t buf[FRAME_MAX];
+	struct flow_key k, fk, k0 = { .ifindex = 7, .dir = FLOW_DIR_EGRESS };
+	struct parse_info pi, fpi, pi0 = { 0 };
+	size_t i, len, fast_whole = 0;
+	int res, fast, plain;
+
+	for (i = 0; i < frame_catalogue_len; i++) {
+		const struct frame_spec *s = &frame_catalogue[i];
+
+		build(s, &f);
+		plain = f.result == FRAME_IP && s->vlans == 0 && !f.fragment &&
+			(s->proto == 6 || s->proto == 17) &&
+			(s->l3 == 4 ? s->ip_opts == 0 : s->n_ext == 0) &&
+			f.len >= 14u + (s->l3 == 4 ? 20 : 40) + 20;
+		for (len = 0; len <= f.len; len++) {
+			memcpy(buf, f.data, len);
+			k = k0;
+			pi = pi0;
+			res = parse_frame_info(buf, buf + len, &k, &pi);
+			fk = k0;
+			fpi = pi0;
+			fast = parse_frame_fast(buf, buf + len, &fk, &fpi);
+			if (!fast) {
+				cr_assert(!memcmp(&fk, &k0, sizeof(fk)) &&
+						  !memcmp(&fpi, &pi0, sizeof(fpi)),
+					  "%s len %zu: declined but wrote", s->name, len);
+				cr_assert(!(plain && len == f.len), "%s: a plain frame declined",
+					  s->name);
+				continue;
+			}
+			cr_assert(plain, "%s len %zu: not a plain frame, taken", s->name, len);
+			cr_assert_eq(res, PARSE_IP, "%s len %zu", s->name, len);
+			cr_assert(!memcmp(&fk, &k, sizeof(k)), "%s len %zu: key differs", s->name,
+				  len);
+			cr_assert(fpi.sr == pi.sr && fpi.l3_off == pi.l3_off &&
+					  fpi.l4_off == pi.l4_off &&
+					  fpi.tcp_flags == pi.tcp_flags && fpi.frag == pi.frag,
+				  "%s len %zu: info differs", s->name, len);
+			fast_whole += len == f.len;
+		}
+	}
+	cr_assert_geq(fast_whole, 5, "only %zu catalogue frames took the fast path", fast_whole);
+}
+
+/*
+ * Frames of one flow, some through the fast path and some through the full
+ * parser (IPv4 options, IPv6 extension headers): one flow, every packet.
+ */
+Test(flow, fast_and_full_paths_count_one_flow)
+{
+	static struct frame plain, other;
+	const char *names[2] = { "ipv4-udp", "ipv6-udp" };
+	struct flow_entry e[2];
+	struct flow_key k;
+	struct parse_info pi = { 0 };
+	int v, hk, i;
+
+	for (v = 0; v < 2; v++) {
+		struct frame_spec s = *spec(names[v]);
+
+		build(&s, &plain);
+		if (s.l3 == 4) {
+			s.ip_opts = 8;
+		} else {
+			s.n_ext = 1;
+			s.ext[0] = 60; /* destination options */
+		}
+		build(&s, &other);
+		cr_assert(!memcmp(&plain.key, &other.key, sizeof(plain.key)));
+		memset(&k, 0, sizeof(k));
+		cr_assert(parse_frame_fast(plain.data, plain.data + plain.len, &k, &pi));
+		memset(&k, 0, sizeof(k));
+		cr_assert(!parse_frame_fast(other.data, other.data + other.len, &k, &pi));
+		for (hk = 0; hk < HOOK_MAX; hk++) {
+			harness_clear_flows(&h);
+			for (i = 0; i < 6; i++) {
+				const struct frame *f = i % 3 == 1 ? &other : &plain;
+
+				cr_assert_eq(harness_run(&h, hk, f->data, f->len, 0, &r), 0);
+			}
+			cr_assert_eq(harness_flows(&h, e, 2), 1, "%s hook %d", names[v], hk);
+			expect_key(&plain, hk, &k);
+			cr_assert(!memcmp(&e[0].k, &k, sizeof(k)));
+			cr_assert_eq(e[0].v.packets, 6);
+			cr_assert_eq(e[0].v.bytes, 4 * plain.len + 2 * other.len);
+			cr_assert_eq(e[0].v.l2_len, 14);
+		}
+	}
+}

@@ -13,7 +13,10 @@
  *     and its hop count in range, the offsets it reports inside the frame;
  *   - the parser reads only what it needs: the same frame with bytes
  *     appended gives the same result, key and offsets (unless it was an
- *     error).
+ *     error);
+ *   - the accounting fast path (parse_frame_fast) either declines, leaving
+ *     key and info as they were, or gives exactly parse_frame_info's key
+ *     and info.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -163,6 +166,30 @@ static int parse(const __u8 *p, size_t n, struct flow_key *k, struct parse_info 
 	return parse_frame_info(p, p + n, k, pi);
 }
 
+/* parse_frame_fast() against parse_frame_info()'s answer (res, *k, *pi) for the same frame. */
+static void check_fast(const __u8 *p, size_t n, int res, const struct flow_key *k,
+		       const struct parse_info *pi)
+{
+	struct flow_key fk;
+	struct parse_info fpi;
+	struct flow_key k0;
+	struct parse_info pi0;
+
+	memset(&fk, 0, sizeof(fk));
+	memset(&fpi, 0, sizeof(fpi));
+	fk.ifindex = 7;
+	fk.dir = FLOW_DIR_EGRESS;
+	k0 = fk;
+	pi0 = fpi;
+	if (!parse_frame_fast(p, p + n, &fk, &fpi)) {
+		CHECK(!memcmp(&fk, &k0, sizeof(fk)) && !memcmp(&fpi, &pi0, sizeof(fpi)));
+		return;
+	}
+	CHECK(res == PARSE_IP && !memcmp(&fk, k, sizeof(fk)));
+	CHECK(fpi.sr == pi->sr && fpi.l3_off == pi->l3_off && fpi.l4_off == pi->l4_off &&
+	      fpi.tcp_flags == pi->tcp_flags && fpi.frag == pi->frag);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static __u8 longer[4096 + 64];
@@ -173,6 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk(data, size);
 	res = parse(data, size, &k, &pi);
 	check_key(res, &k, &pi, data, size);
+	check_fast(data, size, res, &k, &pi);
 	if (res == PARSE_ERR || size > 4096)
 		return 0;
 	/* more bytes after the frame change nothing the parser already decided */
