@@ -229,6 +229,24 @@ static __always_inline void flow_add(struct flow_value *v, const struct wire *w,
 #endif
 }
 
+/* The classifier generation now (0 if the state cannot be read); cls.h. */
+static __always_inline __u32 cls_gen_now(void)
+{
+	struct cls_state *cs;
+	__u32 zero = 0;
+
+	cs = bpf_map_lookup_elem(&cls_state, &zero);
+	return cs ? READ_ONCE(cs->gen) : 0;
+}
+
+/* One more skb of a flow the map has, classified: its table, counters and last seen. */
+static __always_inline void flow_hit(struct flow_value *v, const struct wire *w, __u8 tcp_flags)
+{
+	table_count(v->table_id, w->segs, w->len, w->now);
+	flow_add(v, w, tcp_flags);
+	v->last_seen_ns = w->now;
+}
+
 /* The overlay node IDs of a new flow's first packet, into its value. */
 static __always_inline void flow_nodes(struct flow_value *nv, const struct parse_info *pi,
 				       const __u8 *data_end)
@@ -282,25 +300,24 @@ static __always_inline void flow_insert(const struct flow_key *k, const struct w
 static __always_inline void flow_update(const struct flow_key *k, const struct wire *w,
 					const struct parse_info *pi, const __u8 *data_end)
 {
+	__u32 gen = cls_gen_now();
 	struct flow_value *v;
-	struct cls_state *cs;
-	__u32 zero = 0, gen = 0;
 
-	cs = bpf_map_lookup_elem(&cls_state, &zero);
-	if (cs)
-		gen = READ_ONCE(cs->gen);
 	v = bpf_map_lookup_elem(&flows, k);
-	if (!v) {
+	/*
+	 * The hints are for the verifier, not for speed (on real traffic they
+	 * measured within the noise): with the rare blocks laid out last, it
+	 * prunes the TC program at ~391,000 instructions instead of ~572,000.
+	 */
+	if (__builtin_expect(!v, 0)) {
 		flow_insert(k, w, pi, data_end, gen);
 		return;
 	}
-	if (v->cls_gen != gen) {
+	if (__builtin_expect(v->cls_gen != gen, 0)) {
 		v->table_id = classify(k, gen & 1);
 		v->cls_gen = gen;
 	}
-	table_count(v->table_id, w->segs, w->len, w->now);
-	flow_add(v, w, pi->tcp_flags);
-	v->last_seen_ns = w->now;
+	flow_hit(v, w, pi->tcp_flags);
 }
 
 /*
@@ -317,22 +334,17 @@ static __always_inline int account_fast(const void *data, const void *data_end, 
 	struct parse_info pi = {};
 	struct wire w = { .len = len, .segs = 1 };
 	struct flow_value *v;
-	struct cls_state *cs;
-	__u32 zero = 0, gen = 0;
+	__u32 gen;
 
 	if (!parse_frame_fast(data, data_end, &k, &pi))
 		return 0;
-	cs = bpf_map_lookup_elem(&cls_state, &zero);
-	if (cs)
-		gen = READ_ONCE(cs->gen);
+	gen = cls_gen_now();
 	v = bpf_map_lookup_elem(&flows, &k);
 	if (!v || v->cls_gen != gen)
 		return 0;
 	w.now = coarse_now();
 	stat_inc(DP_STAT_PACKETS);
-	table_count(v->table_id, 1, len, w.now);
-	flow_add(v, &w, pi.tcp_flags);
-	v->last_seen_ns = w.now;
+	flow_hit(v, &w, pi.tcp_flags);
 	return 1;
 }
 
